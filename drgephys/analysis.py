@@ -1,0 +1,290 @@
+"""One recording in, three tables out: the analysis pipeline for a single file or trace.
+
+``io`` (load) → ``spikes`` (detect APs) → ``oscillations`` (SSO episodes, spikes blanked) →
+``spikes`` (SSO trigger, discharge pattern) → tables (`drgephys.tables`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import tables
+from .errors import RecordingError
+from .io import Recording, Trace, load
+
+
+def _default(factory_path: str):
+    def make():
+        mod, name = factory_path.rsplit(".", 1)
+        import importlib
+
+        return getattr(importlib.import_module(mod), name)()
+    return field(default_factory=make)
+
+
+@dataclass(frozen=True)
+class AnalysisParams:
+    """Every parameter of an analysis, saved with each result (``params.json``) for provenance.
+
+    Attributes
+    ----------
+    spikes : drgephys.spikes.SpikeParams
+        Action-potential detection and features.
+    oscillations : drgephys.oscillations.OscillationParams
+        SSO episode detection.
+    trigger : drgephys.spikes.TriggerParams
+        Rule deciding whether a spike arose from an SSO peak.
+    channel : int or str or None
+        Membrane-potential channel override (None = chosen by units and plausibility).
+    units : str or None
+        Units override for files that mislabel the membrane potential.
+    """
+
+    spikes: Any = _default("drgephys.spikes.SpikeParams")
+    oscillations: Any = _default("drgephys.oscillations.OscillationParams")
+    trigger: Any = _default("drgephys.spikes.TriggerParams")
+    channel: Any = None
+    units: str | None = None
+
+    def to_dict(self) -> dict:
+        """Plain-JSON form (nested dicts; tuples become lists)."""
+        return json_safe(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "AnalysisParams":
+        """Build from a (possibly partial) nested dict, e.g. a parsed TOML config.
+
+        Raises
+        ------
+        ValueError
+            On unknown sections or fields, naming them and the valid ones.
+        """
+        d = dict(d or {})
+        base = cls()
+        kwargs = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in d:
+                continue
+            val = d.pop(f.name)
+            current = getattr(base, f.name)
+            if dataclasses.is_dataclass(current):
+                if not isinstance(val, dict):
+                    raise ValueError(f"`{f.name}` must be a table of parameters; got {val!r}")
+                valid = {g.name for g in dataclasses.fields(current)}
+                unknown = set(val) - valid
+                if unknown:
+                    raise ValueError(f"unknown parameter(s) {sorted(unknown)} in [{f.name}]; valid: {sorted(valid)}")
+                fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in val.items()}
+                kwargs[f.name] = dataclasses.replace(current, **fixed)
+            else:
+                kwargs[f.name] = val
+        if d:
+            raise ValueError(f"unknown parameter section(s) {sorted(d)}; valid: "
+                             f"{[f.name for f in dataclasses.fields(cls)]}")
+        return dataclasses.replace(base, **kwargs)
+
+
+def json_safe(obj):
+    """Convert tuples, numpy scalars and arrays to JSON-friendly types, recursively."""
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return obj
+
+
+@dataclass
+class AnalysisResult:
+    """The three tables of an analysis plus the parameters that produced them.
+
+    Attributes
+    ----------
+    recordings : DataFrame
+        One row per sweep (columns in `drgephys.tables.RECORDINGS_COLUMNS`).
+    oscillations : DataFrame
+        One row per SSO episode.
+    spikes : DataFrame
+        One row per action potential.
+    params : AnalysisParams
+    """
+
+    recordings: pd.DataFrame
+    oscillations: pd.DataFrame
+    spikes: pd.DataFrame
+    params: AnalysisParams
+
+    def __repr__(self) -> str:
+        n_ok = int((self.recordings["status"] == "ok").sum()) if len(self.recordings) else 0
+        return (f"AnalysisResult({len(self.recordings)} sweeps ({n_ok} ok), {len(self.oscillations)} SSO "
+                f"episodes, {len(self.spikes)} spikes)")
+
+    def _repr_html_(self) -> str:
+        head = f"<p><b>drgephys</b> — {self!r}</p>"
+        cols = ["file", "sweep", "status", "resting_vm_mv", "sso_detected", "sso_frequency_hz",
+                "sso_amplitude_mv", "spike_count", "firing_pattern"]
+        return head + self.recordings[[c for c in cols if c in self.recordings]].head(20).to_html(index=False)
+
+
+def _resting_vm(v: np.ndarray, spikes: pd.DataFrame) -> float:
+    """Median membrane potential (mV) outside spikes and their afterhyperpolarisations."""
+    if len(spikes) == 0:
+        return float(np.median(v))
+    keep = np.ones(v.size, dtype=bool)
+    starts = spikes["threshold_index"].to_numpy(dtype=np.int64)
+    ends = np.minimum(spikes["end_index"].to_numpy(dtype=np.int64) + 1, v.size)
+    # mark spans with a cumulative sum of +1/-1 edges (no loop over spikes)
+    edges = np.zeros(v.size + 1, dtype=np.int64)
+    np.add.at(edges, starts, 1)
+    np.add.at(edges, ends, -1)
+    keep &= np.cumsum(edges[:-1]) == 0
+    return float(np.median(v[keep])) if keep.any() else float(np.median(v))
+
+
+def _uniform(trace: Trace) -> tuple[np.ndarray, float, str]:
+    """Regular samples for analysis: irregular traces are linearly resampled at their median rate."""
+    if trace.times is None:
+        return trace.v, trace.fs, ""
+    t = trace.times
+    grid = t[0] + np.arange(int(np.floor((t[-1] - t[0]) * trace.fs)) + 1) / trace.fs
+    return np.interp(grid, t, trace.v), trace.fs, (f"irregular sampling resampled to {trace.fs:.6g} Hz")
+
+
+def analyze_trace(trace: Trace, params: AnalysisParams | None = None, *, file_label: str | None = None):
+    """Analyse one sweep; return (recording row dict, oscillations DataFrame, spikes DataFrame)."""
+    from .oscillations import detect_oscillations, summarize_oscillations
+    from .spikes import classify_discharge, classify_triggers, detect_spikes
+
+    params = params or AnalysisParams()
+    v, fs, note = _uniform(trace)
+    key = {"file": file_label if file_label is not None else (trace.file or ""), "sweep": trace.sweep,
+           "channel": str(trace.metadata.get("channel_name") or trace.channel)}
+    duration = v.size / fs
+    spk = detect_spikes(v, fs, params=params.spikes)
+    epi = detect_oscillations(v, fs, spikes=spk, params=params.oscillations)
+    spk = classify_triggers(v, fs, spk, epi, params=params.trigger)
+    summary = summarize_oscillations(epi, duration)
+    times = spk["peak_s"].to_numpy(dtype=float) if len(spk) else np.empty(0)
+    pattern = classify_discharge(times, duration, sso_frequency_hz=summary.get("sso_frequency_hz"))
+    row = dict(key, status="ok", message=note, duration_s=duration, fs_hz=fs,
+               resting_vm_mv=_resting_vm(v, spk), spike_count=int(len(spk)),
+               spike_rate_hz=len(spk) / duration if duration > 0 else np.nan, firing_pattern=pattern,
+               **{k: summary[k] for k in ("sso_detected", "sso_frequency_hz", "sso_amplitude_mv",
+                                           "sso_time_fraction")})
+    epi = epi.copy()
+    spk = spk.copy()
+    for df, cols in ((epi, ("start_s", "end_s")), (spk, ("peak_s", "threshold_s"))):
+        for c in cols:
+            if c in df:
+                df[c] = df[c] + trace.t0
+        for k, val in key.items():
+            df.insert(list(key).index(k), k, val)
+    return row, tables.conform(epi, tables.OSCILLATIONS_COLUMNS), tables.conform(spk, tables.SPIKES_COLUMNS)
+
+
+def status_row(file_label: str, *, sweep=None, channel=None, status: str, message: str) -> dict:
+    """A recordings row for a sweep or file that was not analysed."""
+    return {"file": file_label, "sweep": sweep, "channel": None if channel is None else str(channel),
+            "status": status, "message": message}
+
+
+def analyze_recording(rec: Recording, params: AnalysisParams | None = None, *,
+                      file_label: str | None = None) -> AnalysisResult:
+    """Analyse every sweep of a loaded `Recording`; refused sweeps get a status row."""
+    params = params or AnalysisParams()
+    label = file_label if file_label is not None else (rec.file or "")
+    rows, epis, spks = [], [], []
+    for tr in rec:
+        row, epi, spk = analyze_trace(tr, params, file_label=label)
+        rows.append(row)
+        epis.append(epi)
+        spks.append(spk)
+    for s in rec.skipped:
+        rows.append(status_row(label, sweep=s["sweep"], channel=s["channel"], status="refused",
+                               message=s["message"]))
+    return _assemble(rows, epis, spks, params)
+
+
+def _assemble(rows, epis, spks, params) -> AnalysisResult:
+    recs = tables.conform(pd.DataFrame(rows), tables.RECORDINGS_COLUMNS) if rows else \
+        tables.empty(tables.RECORDINGS_COLUMNS)
+    if len(recs):
+        recs = recs.sort_values(["file", "sweep"], kind="stable", na_position="first").reset_index(drop=True)
+    epis = [e for e in epis if len(e)]
+    spks = [s for s in spks if len(s)]
+    osc = pd.concat(epis, ignore_index=True) if epis else tables.empty(tables.OSCILLATIONS_COLUMNS)
+    spk = pd.concat(spks, ignore_index=True) if spks else tables.empty(tables.SPIKES_COLUMNS)
+    return AnalysisResult(recs, tables.conform(osc, tables.OSCILLATIONS_COLUMNS),
+                          tables.conform(spk, tables.SPIKES_COLUMNS), params)
+
+
+def analyze(path_or_trace, *, params: AnalysisParams | None = None, file_label: str | None = None,
+            **overrides) -> AnalysisResult:
+    """Analyse a recording file, a `Recording`, a `Trace`, or a neo object.
+
+    Parameters
+    ----------
+    path_or_trace : str, Path, Recording, Trace, or neo Block/Segment/AnalogSignal
+        What to analyse. Files are loaded read-only with `drgephys.load`.
+    params : AnalysisParams, optional
+        All parameters; keyword overrides (``spikes=SpikeParams(...)``, ``oscillations=...``,
+        ``channel=1``, ``units="mV"``) replace single fields.
+
+    Returns
+    -------
+    AnalysisResult
+        ``.recordings``, ``.oscillations``, ``.spikes`` DataFrames and ``.params``.
+
+    Raises
+    ------
+    RecordingError
+        When a file is not a usable current-clamp recording (the message says why).
+
+    Examples
+    --------
+    >>> import drgephys
+    >>> from drgephys.sim import simulate_trace
+    >>> sim = simulate_trace(duration_s=5.0, fs=20000.0, seed=1)
+    >>> res = drgephys.analyze(drgephys.Trace(sim.v, sim.fs))
+    >>> list(res.recordings["status"])
+    ['ok']
+    """
+    params = params or AnalysisParams()
+    if overrides:
+        valid = {f.name for f in dataclasses.fields(AnalysisParams)}
+        unknown = set(overrides) - valid
+        if unknown:
+            raise TypeError(f"unknown analysis parameter(s) {sorted(unknown)}; valid: {sorted(valid)}")
+        params = dataclasses.replace(params, **overrides)
+    if isinstance(path_or_trace, Trace):
+        row, epi, spk = analyze_trace(path_or_trace, params, file_label=file_label)
+        return _assemble([row], [epi], [spk], params)
+    if isinstance(path_or_trace, Recording):
+        return analyze_recording(path_or_trace, params, file_label=file_label)
+    if isinstance(path_or_trace, (str, os.PathLike)):
+        rec = load(path_or_trace, channel=params.channel, units=params.units)
+        return analyze_recording(rec, params, file_label=file_label)
+    try:
+        import neo
+    except ImportError:  # pragma: no cover - neo is a hard dependency
+        neo = None
+    if neo is not None and isinstance(path_or_trace, (neo.Block, neo.Segment, neo.AnalogSignal,
+                                                      neo.IrregularlySampledSignal)):
+        from .io import from_neo
+
+        return analyze_recording(from_neo(path_or_trace, channel=params.channel), params, file_label=file_label)
+    raise TypeError("`path_or_trace` must be a file path, drgephys Trace/Recording or neo object; "
+                    f"got {type(path_or_trace).__name__}")
+
+
+__all__ = ["AnalysisParams", "AnalysisResult", "analyze", "analyze_recording", "analyze_trace",
+           "RecordingError"]

@@ -1,0 +1,157 @@
+"""The ``drgephys`` command line.
+
+``drgephys analyze PATH... --out DIR`` analyses recordings into tables; ``drgephys simulate`` makes a
+ground-truth cohort; ``drgephys compare`` compares groups. Exit codes: 0 all files analysed, 1 some refused
+or failed, 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _load_config(path) -> dict:
+    if path is None:
+        return {}
+    p = Path(path)
+    if not p.is_file():
+        raise SystemExit(_usage_error(f"--config `{p}` does not exist; pass a TOML file"))
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    with open(p, "rb") as fh:
+        try:
+            return tomllib.load(fh)
+        except tomllib.TOMLDecodeError as err:
+            raise SystemExit(_usage_error(f"--config `{p}` is not valid TOML: {err}"))
+
+
+def _usage_error(msg: str) -> int:
+    print(f"drgephys: error: {msg}", file=sys.stderr)
+    return 2
+
+
+def _channel(value: str):
+    return int(value) if value.lstrip("-").isdigit() else value
+
+
+def cmd_analyze(args) -> int:
+    from .analysis import AnalysisParams
+    from .batch import analyze_paths, write_tables
+
+    cfg = _load_config(args.config)
+    try:
+        params = AnalysisParams.from_dict(cfg)
+    except ValueError as err:
+        return _usage_error(f"--config: {err}")
+    import dataclasses
+
+    if args.channel is not None:
+        params = dataclasses.replace(params, channel=_channel(args.channel))
+    if args.units is not None:
+        params = dataclasses.replace(params, units=args.units)
+    for p in args.paths:
+        if not Path(p).exists():
+            return _usage_error(f"`{p}` does not exist; pass recording files or folders")
+    groups = None
+    if args.groups is not None:
+        import pandas as pd
+
+        if not Path(args.groups).is_file():
+            return _usage_error(f"--groups `{args.groups}` does not exist; pass a CSV with a `file` column")
+        groups = pd.read_csv(args.groups)
+        if "file" not in groups.columns:
+            return _usage_error(f"--groups `{args.groups}` needs a `file` column; got {list(groups.columns)}")
+    if args.jobs < 1:
+        return _usage_error(f"--jobs must be a positive number of processes; got {args.jobs}")
+    progress = (not args.quiet) and sys.stderr.isatty()
+    result = analyze_paths(args.paths, params=params, groups=groups, jobs=args.jobs, progress=progress)
+    write_tables(result, args.out, extra_params={"command": " ".join(sys.argv)})
+    rec = result.recordings
+    n_ok = int((rec["status"] == "ok").sum())
+    bad = rec[rec["status"] != "ok"]
+    if not args.quiet:
+        print(f"drgephys: {rec['file'].nunique()} files, {n_ok} sweeps analysed, {len(bad)} refused/failed; "
+              f"{len(result.oscillations)} SSO episodes, {len(result.spikes)} spikes → {args.out}")
+        for _, r in bad.drop_duplicates("file").head(20).iterrows():
+            print(f"  {r['status']}: {r['file']}: {r['message']}", file=sys.stderr)
+    return 0 if len(bad) == 0 and n_ok > 0 else 1
+
+
+def cmd_simulate(args) -> int:
+    from .sim import CohortSpec, simulate_cohort
+
+    spec = CohortSpec(n_animals_per_group=args.animals, n_cells_per_animal=args.cells,
+                      duration_s=args.duration)
+    table = simulate_cohort(spec, seed=args.seed, out_dir=args.out, format=args.format)
+    print(f"drgephys: simulated {len(table)} cells → {args.out}")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .stats import compare_results_dir
+
+    try:
+        table = compare_results_dir(args.results_dir, by=args.by, reference=args.reference,
+                                    cluster=args.cluster, out=args.out)
+    except (ValueError, FileNotFoundError) as err:
+        return _usage_error(str(err))
+    if not args.quiet:
+        import pandas as pd
+
+        with pd.option_context("display.width", 160, "display.max_columns", 12):
+            print(table[["metric", "group", "reference", "estimate", "ci_low", "ci_high", "p_value"]]
+                  .to_string(index=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    ap = argparse.ArgumentParser(prog="drgephys", description=__doc__.splitlines()[0])
+    ap.add_argument("--version", action="version", version=f"drgephys {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser("analyze", help="analyse recordings (files or folders) into tables")
+    a.add_argument("paths", nargs="+", metavar="PATH", help="recording files or folders (recursive)")
+    a.add_argument("--out", required=True, help="output folder for recordings/oscillations/spikes.csv")
+    a.add_argument("--groups", help="CSV with a `file` column plus e.g. `group`, `animal`")
+    a.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    a.add_argument("--config", help="TOML file with [spikes], [oscillations], [trigger] parameters")
+    a.add_argument("--channel", help="force the membrane-potential channel (index or name)")
+    a.add_argument("--units", help="override the channel's declared units (e.g. mV)")
+    a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    a.set_defaults(func=cmd_analyze)
+
+    s = sub.add_parser("simulate", help="simulate a ground-truth cohort of DRG recordings")
+    s.add_argument("--out", required=True, help="output folder")
+    s.add_argument("--animals", type=int, default=3, help="animals per group")
+    s.add_argument("--cells", type=int, default=4, help="cells per animal")
+    s.add_argument("--duration", type=float, default=30.0, help="recording duration in s")
+    s.add_argument("--format", choices=["abf", "nwb"], default="abf")
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(func=cmd_simulate)
+
+    c = sub.add_parser("compare", help="compare groups in the tables of `drgephys analyze`")
+    c.add_argument("results_dir", metavar="RESULTS_DIR")
+    c.add_argument("--by", default="group")
+    c.add_argument("--reference", default=None)
+    c.add_argument("--cluster", default="animal")
+    c.add_argument("--out", default=None, help="default RESULTS_DIR/comparison.csv")
+    c.add_argument("--quiet", action="store_true")
+    c.set_defaults(func=cmd_compare)
+    return ap
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``drgephys`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
