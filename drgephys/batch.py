@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import tables
+from . import _cache, tables
 from .analysis import AnalysisParams, AnalysisResult, _assemble, analyze_recording, json_safe, status_row
 from .errors import RecordingError
 from .io import load, recording_extensions
@@ -64,17 +64,24 @@ def _is_side_file(f: Path) -> bool:
             "oscillations.csv", "spikes.csv", "comparison.csv"} or name.startswith("."))
 
 
-def analyze_job(job: Job, params: AnalysisParams) -> AnalysisResult:
-    """Analyse one file; any failure becomes a status row (``refused`` or ``error``), never an exception."""
+def analyze_job(job: Job, params: AnalysisParams) -> tuple[AnalysisResult, str]:
+    """Analyse one file; any failure becomes a status row (``refused`` or ``error``), never an exception.
+
+    Returns the result and a log entry (with the traceback for errors).
+    """
     try:
         rec = load(job.path, channel=params.channel, units=params.units)
-        return analyze_recording(rec, params, file_label=job.label)
+        res = analyze_recording(rec, params, file_label=job.label)
+        n_ok = int((res.recordings["status"] == "ok").sum())
+        return res, f"ok: {job.label}: {n_ok} sweeps, {len(res.oscillations)} episodes, {len(res.spikes)} spikes"
     except RecordingError as err:
         rows = [status_row(job.label, channel=err.channel, status="refused", message=str(err))]
-    except Exception as err:  # a bug or a corrupt file: keep going, keep the traceback in the message
+        log = f"refused: {job.label}: {err}"
+    except Exception as err:  # a bug or a corrupt file: keep going, keep the traceback in the log
         tb = traceback.format_exception_only(type(err), err)[-1].strip()
-        rows = [status_row(job.label, status="error", message=f"{tb}")]
-    return _assemble(rows, [], [], params)
+        rows = [status_row(job.label, status="error", message=tb)]
+        log = f"error: {job.label}: {tb}\n" + "".join(traceback.format_exception(err))
+    return _assemble(rows, [], [], params), log
 
 
 def merge_groups(recordings: pd.DataFrame, groups: pd.DataFrame | None) -> pd.DataFrame:
@@ -119,15 +126,41 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
-def write_tables(result: AnalysisResult, out_dir, *, extra_params: dict | None = None) -> dict:
-    """Write the three tables and ``params.json`` atomically into `out_dir`; return their paths."""
+def write_tables(result: AnalysisResult, out_dir, *, extra_params: dict | None = None,
+                 format: str = "csv") -> dict:
+    """Write the three tables, ``params.json`` and ``analysis.log`` atomically into `out_dir`.
+
+    Parameters
+    ----------
+    format : {"csv", "parquet"}
+        Table format; parquet needs pyarrow.
+
+    Returns
+    -------
+    dict
+        Paths written, by table name.
+    """
+    if format not in ("csv", "parquet"):
+        raise ValueError(f"`format` must be 'csv' or 'parquet'; got {format!r}")
+    if format == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise ImportError("`--format parquet` needs pyarrow: pip install pyarrow") from None
     out = Path(out_dir)
     paths = {}
     for name in ("recordings", "oscillations", "spikes"):
-        p = out / f"{name}.csv"
+        p = out / f"{name}.{format}"
         df = getattr(result, name)
-        _atomic_write(p, lambda tmp, df=df: df.to_csv(tmp, index=False))
+        if format == "csv":
+            _atomic_write(p, lambda tmp, df=df: df.to_csv(tmp, index=False))
+        else:
+            _atomic_write(p, lambda tmp, df=df: df.to_parquet(tmp, index=False))
         paths[name] = p
+    log = getattr(result, "log", None)
+    if log:
+        _atomic_write(out / "analysis.log", lambda tmp: Path(tmp).write_text("\n".join(log) + "\n"))
+        paths["log"] = out / "analysis.log"
     p = out / "params.json"
     payload = {"params": result.params.to_dict(), "versions": versions(), **(extra_params or {})}
     _atomic_write(p, lambda tmp: Path(tmp).write_text(json.dumps(json_safe(payload), indent=2)))
@@ -148,13 +181,35 @@ def versions() -> dict:
     return out
 
 
-def _run_one(args):
-    job, params = args
-    return analyze_job(job, params)
+def _run_one(job: Job, params: AnalysisParams, out_dir, key, resume: bool = True) -> tuple[AnalysisResult, str]:
+    """Analyse one job, filling the cache when `out_dir` is given and reading it when `resume`."""
+    if resume and out_dir is not None and key is not None:
+        hit = _cache.load_entry(out_dir, key)
+        if hit is not None:
+            frames, log = hit
+            return AnalysisResult(tables.conform(frames["recordings"], tables.RECORDINGS_COLUMNS),
+                                  tables.conform(frames["oscillations"], tables.OSCILLATIONS_COLUMNS),
+                                  tables.conform(frames["spikes"], tables.SPIKES_COLUMNS), params), \
+                "cached " + log
+    res, log = analyze_job(job, params)
+    if out_dir is not None and key is not None:
+        _cache.save_entry(out_dir, key, {"recordings": res.recordings, "oscillations": res.oscillations,
+                                         "spikes": res.spikes}, log)
+    return res, log
+
+
+def _key(job: Job, params_json: str) -> str | None:
+    from . import __version__
+
+    try:
+        return _cache.cache_key(job.path, job.label, params_json, __version__)
+    except OSError:
+        return None  # unreadable: analysed (and refused) without caching
 
 
 def analyze_paths(paths, *, params: AnalysisParams | None = None, groups=None, jobs: int = 1,
-                  progress: bool = False) -> AnalysisResult:
+                  progress: bool = False, out_dir=None, scheduler: str | None = None,
+                  resume: bool = True) -> AnalysisResult:
     """Analyse files and folders; return the combined tables (one status row per failed file).
 
     Parameters
@@ -166,9 +221,20 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, groups=None, j
         A table with a ``file`` column plus e.g. ``group``, ``animal``; its columns are added to
         ``recordings``.
     jobs : int
-        Worker processes (1 = in this process).
+        Local worker processes (1 = in this process).
     progress : bool
-        Show a tqdm progress bar.
+        Show a tqdm progress bar (notebook-aware).
+    out_dir : path, optional
+        Where per-file results are cached (``.drgephys-cache/``) so an interrupted or repeated run resumes.
+    scheduler : str, optional
+        Address of a running Dask distributed scheduler (``tcp://host:8786``) to send the files to.
+    resume : bool
+        Use cached per-file results when present (``out_dir`` only).
+
+    Returns
+    -------
+    AnalysisResult
+        Combined tables, in the order of the files found; ``.log`` holds one entry per file.
     """
     params = params or AnalysisParams()
     if isinstance(groups, (str, os.PathLike)):
@@ -176,20 +242,33 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, groups=None, j
     if int(jobs) < 1:
         raise ValueError(f"`jobs` must be a positive number of processes; got {jobs}")
     todo = find_files(paths)
+    params_json = json.dumps(params.to_dict(), sort_keys=True)
+    keys = [_key(j, params_json) if out_dir is not None else None for j in todo]
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(todo), unit="file", disable=not progress)
-    results = []
-    if int(jobs) == 1 or len(todo) <= 1:
-        for job in todo:
-            results.append(analyze_job(job, params))
+    outputs: list = [None] * len(todo)
+    if scheduler is not None:
+        from distributed import Client, as_completed
+
+        with Client(scheduler) as client:
+            futs = {client.submit(_run_one, j, params, out_dir, k, resume, pure=False): i
+                    for i, (j, k) in enumerate(zip(todo, keys))}
+            for fut in as_completed(futs):
+                outputs[futs[fut]] = fut.result()
+                bar.update()
+    elif int(jobs) == 1 or len(todo) <= 1:
+        for i, (job, k) in enumerate(zip(todo, keys)):
+            outputs[i] = _run_one(job, params, out_dir, k, resume)
             bar.update()
     else:
         with ProcessPoolExecutor(max_workers=int(jobs)) as ex:
-            for res in ex.map(_run_one, [(j, params) for j in todo]):
-                results.append(res)
+            futs = [ex.submit(_run_one, j, params, out_dir, k, resume) for j, k in zip(todo, keys)]
+            for i, fut in enumerate(futs):
+                outputs[i] = fut.result()
                 bar.update()
     bar.close()
+    results = [o[0] for o in outputs]
     recs = [r.recordings for r in results if len(r.recordings)]
     osc = [r.oscillations for r in results if len(r.oscillations)]
     spk = [r.spikes for r in results if len(r.spikes)]
@@ -199,4 +278,5 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, groups=None, j
         tables.conform(pd.concat(osc, ignore_index=True) if osc else None, tables.OSCILLATIONS_COLUMNS),
         tables.conform(pd.concat(spk, ignore_index=True) if spk else None, tables.SPIKES_COLUMNS),
         params)
+    combined.log = [o[1] for o in outputs]
     return combined

@@ -68,8 +68,12 @@ def cmd_analyze(args) -> int:
     if args.jobs < 1:
         return _usage_error(f"--jobs must be a positive number of processes; got {args.jobs}")
     progress = (not args.quiet) and sys.stderr.isatty()
-    result = analyze_paths(args.paths, params=params, groups=groups, jobs=args.jobs, progress=progress)
-    write_tables(result, args.out, extra_params={"command": " ".join(sys.argv)})
+    try:
+        result = analyze_paths(args.paths, params=params, groups=groups, jobs=args.jobs, progress=progress,
+                               out_dir=args.out, scheduler=args.scheduler, resume=not args.no_resume)
+        write_tables(result, args.out, extra_params={"command": " ".join(sys.argv)}, format=args.format)
+    except ImportError as err:
+        return _usage_error(str(err))
     rec = result.recordings
     n_ok = int((rec["status"] == "ok").sum())
     bad = rec[rec["status"] != "ok"]
@@ -123,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--config", help="TOML file with [spikes], [oscillations], [trigger] parameters")
     a.add_argument("--channel", help="force the membrane-potential channel (index or name)")
     a.add_argument("--units", help="override the channel's declared units (e.g. mV)")
+    a.add_argument("--scheduler", help="address of a Dask distributed scheduler to run the files on")
+    a.add_argument("--format", choices=["csv", "parquet"], default="csv", help="table format")
+    a.add_argument("--no-resume", action="store_true", help="ignore per-file results cached in --out")
     a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     a.set_defaults(func=cmd_analyze)
 
