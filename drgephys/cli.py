@@ -71,7 +71,9 @@ def cmd_analyze(args) -> int:
     try:
         result = analyze_paths(args.paths, params=params, groups=groups, jobs=args.jobs, progress=progress,
                                out_dir=args.out, scheduler=args.scheduler, resume=not args.no_resume)
-        write_tables(result, args.out, extra_params={"command": " ".join(sys.argv)}, format=args.format)
+        write_tables(result, args.out, format=args.format,
+                     extra_params={"command": " ".join(sys.argv),
+                                   "inputs": [str(Path(p).resolve()) for p in args.paths]})
     except ImportError as err:
         return _usage_error(str(err))
     rec = result.recordings
@@ -109,6 +111,17 @@ def cmd_compare(args) -> int:
         with pd.option_context("display.width", 160, "display.max_columns", 12):
             print(table[["metric", "group", "reference", "estimate", "ci_low", "ci_high", "p_value"]]
                   .to_string(index=False))
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .report import build_report
+
+    try:
+        path = build_report(args.results_dir, args.out, max_recordings=args.max_recordings, by=args.by)
+    except (FileNotFoundError, ValueError) as err:
+        return _usage_error(str(err))
+    print(f"drgephys: report → {path}")
     return 0
 
 
@@ -150,6 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default=None, help="default RESULTS_DIR/comparison.csv")
     c.add_argument("--quiet", action="store_true")
     c.set_defaults(func=cmd_compare)
+
+    r = sub.add_parser("report", help="self-contained HTML report of an analysis folder")
+    r.add_argument("results_dir", metavar="RESULTS_DIR")
+    r.add_argument("--out", default=None, help="default RESULTS_DIR/report.html")
+    r.add_argument("--by", default="group")
+    r.add_argument("--max-recordings", type=int, default=12)
+    r.set_defaults(func=cmd_report)
     return ap
 
 
