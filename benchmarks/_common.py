@@ -1,0 +1,165 @@
+"""Shared plumbing for the benchmark scripts: the peer environment, machine and version facts, tables.
+
+Runs in drgephys's environment. The peers themselves run in a separate virtual environment
+(``benchmarks/requirements-peers.txt``) through ``benchmarks/peers.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+PEERS_SCRIPT = BENCH_DIR / "peers.py"
+PEERS_REQUIREMENTS = BENCH_DIR / "requirements-peers.txt"
+PEERS_VENV = BENCH_DIR / ".venv-peers"
+PEERS_ENV_VAR = "DRGEPHYS_PEERS_PYTHON"
+OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def _venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def find_peers_python() -> Path | None:
+    """The peer environment's interpreter: ``$DRGEPHYS_PEERS_PYTHON``, else ``benchmarks/.venv-peers``.
+
+    Returns None when neither exists.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``DRGEPHYS_PEERS_PYTHON`` is set to a path that does not exist.
+    """
+    env = os.environ.get(PEERS_ENV_VAR)
+    if env:
+        p = Path(env)
+        if not p.exists():
+            raise FileNotFoundError(f"`{PEERS_ENV_VAR}` must point to the peer environment's python; got "
+                                    f"{env!r}, which does not exist. Unset it to let the benchmark create "
+                                    f"{PEERS_VENV}")
+        return p
+    p = _venv_python(PEERS_VENV)
+    return p if p.exists() else None
+
+
+def ensure_peers_python(log=print) -> Path:
+    """Return the peer interpreter, creating ``benchmarks/.venv-peers`` when there is none.
+
+    The environment is made with ``python -m venv`` and ``pip install -r requirements-peers.txt``
+    (a few minutes, once).
+    """
+    found = find_peers_python()
+    if found is not None:
+        return found
+    log(f"creating the peer environment {PEERS_VENV} from {PEERS_REQUIREMENTS.name} (once; a few minutes)")
+    subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
+    py = _venv_python(PEERS_VENV)
+    subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+    subprocess.run([str(py), "-m", "pip", "install", "--quiet", "-r", str(PEERS_REQUIREMENTS)], check=True)
+    return py
+
+
+def env_without_openblas_overrides() -> dict:
+    """A copy of the environment without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (for timing runs only)."""
+    env = dict(os.environ)
+    for k in OPENBLAS_VARS:
+        env.pop(k, None)
+    return env
+
+
+def run_peers(files, python: Path, *, peers=("bycycle", "neurodsp", "efel"), band=(10.0, 200.0),
+              env: dict | None = None, out_json: Path | None = None) -> dict:
+    """Run ``benchmarks/peers.py`` in the peer environment on `files`; return its parsed JSON output.
+
+    Raises
+    ------
+    RuntimeError
+        When the peer script fails (its stderr is included).
+    """
+    with tempfile.TemporaryDirectory(prefix="drgephys-peers-") as tmp:
+        files_json = Path(tmp) / "files.json"
+        files_json.write_text(json.dumps([str(f) for f in files]))
+        out = Path(out_json) if out_json is not None else Path(tmp) / "peers.json"
+        cmd = [str(python), str(PEERS_SCRIPT), str(files_json), str(out), "--peers", ",".join(peers),
+               "--band", str(float(band[0])), str(float(band[1]))]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if proc.returncode != 0:
+            raise RuntimeError(f"peer run failed ({' '.join(cmd)}):\n{proc.stderr[-4000:]}")
+        return json.loads(out.read_text())
+
+
+def machine_info() -> str:
+    """One line: CPU model, cores, memory, OS, Python."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines()
+                      if l.startswith("MemTotal")).split()[1])
+        mem = f", {kb / 1024 ** 2:.0f} GiB RAM"
+    except (OSError, StopIteration, ValueError):
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores{mem}, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}")
+
+
+def main_versions() -> dict:
+    """Versions of drgephys and the libraries of its environment that the benchmarks touch."""
+    out = {}
+    for name in ("drgephys", "numpy", "scipy", "pandas", "neo", "elephant", "sklearn", "pyabf"):
+        try:
+            mod = __import__(name)
+            out[name] = getattr(mod, "__version__", "unknown")
+        except Exception as err:  # reported, not fatal
+            out[name] = f"unavailable ({type(err).__name__})"
+    return out
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return out.stdout.strip() + (" (uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def markdown_table(header: list[str], rows: list[list]) -> str:
+    """A GitHub-flavoured Markdown table; floats get 3 significant digits, None/NaN become '—'."""
+    def fmt(x):
+        if x is None:
+            return "—"
+        if isinstance(x, float):
+            if x != x:
+                return "—"
+            return f"{x:.3g}" if abs(x) < 1e4 else f"{x:.0f}"
+        return str(x)
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(fmt(x) for x in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def command_line() -> str:
+    """The command that ran this script, relative to the repository root when possible."""
+    args = list(sys.argv)
+    try:
+        args[0] = str(Path(args[0]).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        pass
+    return "python " + " ".join(args)
