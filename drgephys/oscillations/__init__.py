@@ -1,0 +1,16 @@
+"""Subthreshold membrane-potential oscillations (SSOs): detection and per-sweep summary.
+
+Public API
+----------
+OscillationParams
+    Frozen dataclass of detector settings (literature-backed defaults).
+detect_oscillations(v, fs, *, spikes=None, params=OscillationParams()) -> DataFrame
+    One row per SSO episode.
+summarize_oscillations(episodes, duration_s) -> dict
+    ``sso_detected``, ``sso_frequency_hz``, ``sso_amplitude_mv``, ``sso_time_fraction``.
+"""
+
+from .detect import detect_oscillations, effective_band, summarize_oscillations
+from .params import OscillationParams
+
+__all__ = ["OscillationParams", "detect_oscillations", "summarize_oscillations", "effective_band"]

@@ -1,0 +1,188 @@
+"""`detect_oscillations` and `summarize_oscillations`: the SSO detector's public entry points."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._validation import check_fs, check_v
+from . import preprocess as pp
+from .episodes import COLUMNS, empty_episodes, find_candidates, measure_episode
+from .mains import remove_mains
+from .params import OscillationParams
+from .tfr import background, morlet_power, wavelet_freqs
+
+__all__ = ["detect_oscillations", "summarize_oscillations", "effective_band"]
+
+
+def effective_band(fs: float, params: OscillationParams) -> tuple[float, float]:
+    """The analysed band: ``band_hz`` with its top clipped to ``fs / max_fs_ratio`` (with a warning).
+
+    Raises
+    ------
+    ValueError
+        When the clipped band spans less than one octave (the recording is too slow for the band).
+    """
+    lo, hi = params.band_hz
+    top = fs / params.max_fs_ratio
+    if hi > top:
+        if top < 2 * lo:
+            raise ValueError(
+                f"`fs` is too low for `band_hz` {params.band_hz}: the band top must stay below fs/"
+                f"{params.max_fs_ratio:g} = {top:g} Hz and the band must span an octave from {lo:g} Hz; got "
+                f"fs = {fs:g} Hz. Lower `band_hz` or use a recording sampled at >= "
+                f"{2 * lo * params.max_fs_ratio:g} Hz.")
+        warnings.warn(f"band top {hi:g} Hz clipped to {top:g} Hz (fs/{params.max_fs_ratio:g}) for a recording "
+                      f"sampled at {fs:g} Hz", UserWarning, stacklevel=3)
+        hi = top
+    return lo, hi
+
+
+def _spike_table(v, fs, spikes):
+    if spikes is not None:
+        return spikes
+    try:
+        from ..spikes import detect_spikes
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImportError("`spikes=None` needs drgephys.spikes.detect_spikes, which could not be imported; "
+                          "pass `spikes=` (a DataFrame with threshold_index and end_index) instead") from exc
+    return detect_spikes(v, fs)
+
+
+def detect_oscillations(v, fs, *, spikes=None, params: OscillationParams = OscillationParams()) -> pd.DataFrame:
+    """Detect subthreshold membrane-potential oscillation (SSO) episodes in one sweep.
+
+    Steps (each justified in its module): (1) blank each spike's ``[threshold_index, end_index]`` span
+    (plus ``spike_pre_ms`` / ``spike_post_ms``) by straight-line interpolation and keep a mask
+    (:mod:`.preprocess`); (2) decimate with an anti-aliasing Kaiser FIR to ``>= working_fs_ratio`` x the band
+    top; (3) remove drift with a running median (edge-preserving, so current steps leave no ringing) and
+    blank large residual excursions as artifacts; (4) subtract phase-stable mains lines (:mod:`.mains`);
+    (5) BOSC on 6-cycle Morlet power with a robust aperiodic background (:mod:`.tfr`); (6) build episodes,
+    measure them cycle by cycle and keep those passing the quality minima (:mod:`.episodes`).
+
+    Parameters
+    ----------
+    v : array_like, shape (n,)
+        Membrane potential, mV.
+    fs : float
+        Sampling rate, Hz.
+    spikes : DataFrame or None
+        Output of :func:`drgephys.spikes.detect_spikes` on ``v`` (columns ``threshold_index``,
+        ``end_index``); ``None`` detects spikes here with default parameters.
+    params : OscillationParams
+
+    Returns
+    -------
+    DataFrame
+        One row per episode, sorted by time: ``start_s``, ``end_s`` (s from the first sample),
+        ``frequency_hz``, ``amplitude_mv`` (peak-to-peak, 90th percentile of cycles), ``n_cycles``,
+        ``mean_vm_mv`` (spikes excluded, drift kept), ``power_db`` (over the aperiodic background),
+        ``period_cv``, ``amplitude_cv``, ``sinusoidality`` (0-1). ``df.attrs`` holds ``mains_lines`` (hum
+        lines removed), ``band_hz`` (analysed band) and ``working_fs_hz``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On a non-1-D or non-finite ``v``, a bad ``fs``, a malformed ``spikes`` table or a recording too slow
+        for the band.
+    """
+    if not isinstance(params, OscillationParams):
+        raise TypeError(f"`params` must be an OscillationParams; got {type(params).__name__}")
+    fs = check_fs(fs)
+    v = check_v(v)
+    lo, hi = effective_band(fs, params)
+    n = v.size
+    if n / fs < params.min_cycles / lo:
+        raise ValueError(f"`v` must last at least {params.min_cycles:g} cycles of the band bottom ({lo:g} Hz), "
+                         f"i.e. {params.min_cycles / lo:g} s; got {n / fs:g} s ({n} samples at {fs:g} Hz)")
+    ss, se = pp.spike_spans(_spike_table(v, fs, spikes), n, fs, params.spike_pre_ms, params.spike_post_ms)
+    x = v.astype(np.float32)                      # working copy (the caller's array is never modified)
+    pp.fill_spans(x, ss, se)
+    q = pp.decimation_factor(fs, hi, params.working_fs_ratio)
+    fw = fs / q
+    y = pp.decimate(x, fs, q, hi) if q > 1 else x
+    del x
+    m = y.size
+    bs, be = (np.floor(ss / q).astype(np.int64) - 1, np.ceil(se / q).astype(np.int64) + 1)
+    r, _ = pp.remove_drift(y, fw, params.drift_window_cycles / lo)
+    art_s, art_e = pp.runs(np.abs(r) > params.artifact_mv)
+    apad = int(math.ceil(params.artifact_pad_s * fw))
+    bs, be = pp.merge_spans(np.concatenate((bs, art_s - apad)), np.concatenate((be, art_e + apad)), m)
+    if art_s.size:
+        pp.fill_spans(y, art_s - apad, art_e + apad)
+        r, _ = pp.remove_drift(y, fw, params.drift_window_cycles / lo)
+    valid = ~pp.spans_to_mask(bs, be, m)
+    r = r.astype(np.float64)
+    pp.fill_spans(r, bs, be)
+    r, lines = remove_mains(r, fw, valid, hi, params)
+    freqs = wavelet_freqs(lo, hi, params.n_freqs)
+    power = morlet_power(r, fw, freqs, params.wavelet_cycles)
+    edge = int(math.ceil(2 * params.wavelet_cycles / (2 * math.pi * lo) * fw))
+    use = valid.copy()
+    if m > 4 * edge:
+        use[:edge] = use[m - edge:] = False
+    bg, _ = background(power, freqs, use, params.background_tolerance_db)
+    thr = bg * stats.chi2.ppf(params.power_percentile / 100, 2) / 2
+    cs, ce, fi = find_candidates(power, thr, freqs, valid, fw, params)
+    del power
+    lf, lbg = np.log10(freqs), np.log10(bg)
+
+    def bg_at(f):
+        return float(10 ** np.interp(math.log10(f), lf, lbg))
+
+    rows = [measure_episode(r, y, valid, s, e, freqs[k], bg_at, fw, params) for s, e, k in zip(cs, ce, fi)]
+    out = pd.DataFrame(rows, columns=COLUMNS) if rows else empty_episodes()
+    if len(out):
+        ok = ((out["n_cycles"] >= params.min_cycles) & (out["power_db"] >= params.min_power_db)
+              & (out["sinusoidality"] >= params.min_sinusoidality)
+              & (out["period_cv"].fillna(np.inf) <= params.max_period_cv)
+              & (out["amplitude_cv"].fillna(np.inf) <= params.max_amplitude_cv)
+              & (out["amplitude_mv"] <= params.max_amplitude_mv) & (out["amplitude_mv"] > 0))
+        out = out[ok].reset_index(drop=True)
+    out.attrs.update(mains_lines=lines, band_hz=(lo, hi), working_fs_hz=fw)
+    return out
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values)
+    v, w = values[order], weights[order]
+    cw = np.cumsum(w)
+    return float(v[np.searchsorted(cw, 0.5 * cw[-1])])
+
+
+def summarize_oscillations(episodes: pd.DataFrame, duration_s: float) -> dict:
+    """Per-sweep SSO summary from an episode table.
+
+    Parameters
+    ----------
+    episodes : DataFrame
+        Output of :func:`detect_oscillations` (``start_s``, ``end_s``, ``frequency_hz``, ``amplitude_mv``).
+    duration_s : float
+        Sweep duration, s.
+
+    Returns
+    -------
+    dict
+        ``sso_detected`` (bool), ``sso_frequency_hz`` and ``sso_amplitude_mv`` (duration-weighted medians
+        over episodes; NaN when none), ``sso_time_fraction`` (share of the sweep inside episodes, 0-1).
+    """
+    if not isinstance(episodes, pd.DataFrame):
+        raise TypeError(f"`episodes` must be the DataFrame of detect_oscillations; got {type(episodes).__name__}")
+    duration_s = float(duration_s) if not isinstance(duration_s, bool) else math.nan
+    if not math.isfinite(duration_s) or duration_s <= 0:
+        raise ValueError(f"`duration_s` must be a positive number in s; got {duration_s!r}")
+    if len(episodes) == 0:
+        return {"sso_detected": False, "sso_frequency_hz": math.nan, "sso_amplitude_mv": math.nan,
+                "sso_time_fraction": 0.0}
+    missing = [c for c in ("start_s", "end_s", "frequency_hz", "amplitude_mv") if c not in episodes.columns]
+    if missing:
+        raise ValueError(f"`episodes` must have columns start_s, end_s, frequency_hz, amplitude_mv; missing {missing}")
+    dur = (episodes["end_s"] - episodes["start_s"]).to_numpy(dtype=float)
+    return {"sso_detected": True,
+            "sso_frequency_hz": _weighted_median(episodes["frequency_hz"].to_numpy(dtype=float), dur),
+            "sso_amplitude_mv": _weighted_median(episodes["amplitude_mv"].to_numpy(dtype=float), dur),
+            "sso_time_fraction": float(min(dur.sum() / duration_s, 1.0))}

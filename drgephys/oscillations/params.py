@@ -1,0 +1,148 @@
+"""Parameters of the SSO detector (:class:`OscillationParams`).
+
+Every default is tied to a published method or to the range of DRG subthreshold oscillations
+(Amir, Michaelis & Devor 1999; Liu et al. 2000; Kovalsky, Amir & Devor 2009); see the field notes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class OscillationParams:
+    """Settings of :func:`drgephys.oscillations.detect_oscillations` (units in the field names).
+
+    Attributes
+    ----------
+    band_hz : tuple of float, default (10.0, 200.0)
+        SSO search band in Hz. DRG SSOs run from tens of Hz to ~110 Hz (Amir et al. 1999; Liu et al. 2000);
+        the Kovalsky, Amir & Devor (2009) model moves ~3 Hz per mV, from 45 Hz at -57 mV to 110 Hz at
+        -37 mV, so 10-200 Hz leaves an octave of margin each side. The top edge is clipped to
+        ``fs / max_fs_ratio`` when the recording is too slow (a warning says so).
+    max_fs_ratio : float, default 3.0
+        The band top must stay below ``fs / max_fs_ratio``: a 6-cycle Morlet wavelet at ``f`` reaches
+        ``f (1 + 3/6)`` at 3 standard deviations, which must stay below Nyquist (``fs/2``).
+    working_fs_ratio : float, default 3.0
+        The trace is decimated (anti-aliasing FIR, >= 60 dB) to the lowest rate ``fs/q`` (integer ``q``)
+        that is at least ``working_fs_ratio`` times the band top (200 Hz -> >= 600 Hz).
+    spike_pre_ms, spike_post_ms : float, default 1.0 and 5.0
+        Margins added before ``threshold_index`` and after ``end_index`` of each spike when blanking it;
+        AHP tails last 50-150 ms and their remnants leave lines at multiples of the firing rate.
+    drift_window_cycles : float, default 5.0
+        Slow drift is a running median over ``drift_window_cycles / band_hz[0]`` seconds (0.5 s at 10 Hz).
+        A running median leaves monotone pieces (steps, RC charging curves) untouched (Tukey 1977;
+        Gallagher & Wise 1981, root signals), so current steps do not ring into the wavelet band as they
+        would after a linear high-pass filter.
+    artifact_mv : float, default 10.0
+        Samples whose drift-removed value departs by more than this from the baseline are artifacts
+        (unsharp step corners, missed spikes) and are blanked like spikes: SSOs are ~0.5-5 mV
+        peak-to-peak (Amir et al. 1999), far below +/-10 mV.
+    artifact_pad_s : float, default 0.02
+        Margin blanked around each artifact.
+    mains_hz : tuple of float, default (50.0, 60.0)
+        Candidate mains fundamentals; each is tested with its harmonics inside the band.
+    mains_tolerance_hz : float, default 0.1
+        Largest offset of the mains fundamental from nominal that is tracked (harmonic ``k`` gets ``k`` times
+        it).
+    mains_block_s : float, default 0.2
+        Block length for the per-block complex amplitudes of a mains line (10 cycles at 50 Hz).
+    mains_z : float, default 6.0
+        A line is hum when the median of its per-block complex amplitudes lies ``mains_z`` standard errors
+        from zero (chi-square(2) tail ``exp(-z^2/2)`` = 1.5e-8 at 6) and its per-block phases agree
+        (mean resultant length >= ``mains_min_phase_locking``). An SSO at the same frequency has phases
+        that drift against the mains and its blocks do not move the median.
+    mains_min_phase_locking : float, default 0.5
+        Minimum mean resultant length of the per-block phases for a line to count as hum.
+    n_freqs : int, default 24
+        Log-spaced wavelet centre frequencies across the band (~5.5 per octave for 10-200 Hz, well inside
+        the 39 % full-width of a 6-cycle wavelet).
+    wavelet_cycles : float, default 6.0
+        Morlet width (BOSC, Whitten, Wood & Caplan 2011; Caplan et al. 2001).
+    power_percentile : float, default 95.0
+        Power threshold: this percentile of chi-square(2)/2 times the background mean power (BOSC: 95th,
+        ~3x the background).
+    background_tolerance_db : float, default 3.0
+        The aperiodic background is the per-frequency median power (converted to a mean: median/ln 2 for
+        chi-square(2)), clipped to at most this many dB above a robust (Siegel repeated-median) straight-line
+        fit of log power against log frequency (BOSC). The median ignores episodes shorter than half the
+        trace; the clip keeps longer ones from raising their own threshold (cf. fBOSC, Seymour et al. 2022).
+    min_cycles : float, default 3.0
+        Duration threshold in cycles (BOSC; fBOSC 2-3; bycycle ``min_n_cycles`` 3).
+    max_gap_cycles : float, default 1.5
+        Neighbouring detections at the same frequency are merged across gaps up to this many cycles.
+    max_blank_gap_s : float, default 0.15
+        ... and across blanked spans (spikes) up to this long; measures never use the blanked samples.
+    min_power_db : float, default 6.0
+        Acceptance: mean wavelet power over the episode at least this far above the background
+        (2x the 95 % BOSC crossing level of ~4.8 dB is a clear peak).
+    min_sinusoidality : float, default 0.55
+        Acceptance: share of the episode's 2-octave-band variance (f/2..2f) carried by the 6-cycle wavelet
+        band around its frequency (1 for a sinusoid, ~0.2-0.5 for filtered broadband noise; Dodson,
+        Pastoll & Nolan 2011).
+    max_period_cv : float, default 0.25
+        Acceptance: coefficient of variation of the cycle periods measured on a broader (3-cycle) band.
+        bycycle's period consistency 0.5 (neighbour period ratio) corresponds to much looser regularity.
+    max_amplitude_cv : float, default 0.6
+        Acceptance: coefficient of variation of cycle peak-to-peak amplitudes (bycycle amplitude
+        consistency >= 0.5).
+    max_amplitude_mv : float, default 20.0
+        Acceptance: episodes larger than this peak-to-peak are not subthreshold oscillations.
+    """
+
+    band_hz: tuple = (10.0, 200.0)
+    max_fs_ratio: float = 3.0
+    working_fs_ratio: float = 3.0
+    spike_pre_ms: float = 1.0
+    spike_post_ms: float = 5.0
+    drift_window_cycles: float = 5.0
+    artifact_mv: float = 10.0
+    artifact_pad_s: float = 0.02
+    mains_hz: tuple = (50.0, 60.0)
+    mains_tolerance_hz: float = 0.1
+    mains_block_s: float = 0.2
+    mains_z: float = 6.0
+    mains_min_phase_locking: float = 0.5
+    n_freqs: int = 24
+    wavelet_cycles: float = 6.0
+    power_percentile: float = 95.0
+    background_tolerance_db: float = 3.0
+    min_cycles: float = 3.0
+    max_gap_cycles: float = 1.5
+    max_blank_gap_s: float = 0.15
+    min_power_db: float = 6.0
+    min_sinusoidality: float = 0.55
+    max_period_cv: float = 0.25
+    max_amplitude_cv: float = 0.6
+    max_amplitude_mv: float = 20.0
+
+    def __post_init__(self):
+        try:
+            lo, hi = float(self.band_hz[0]), float(self.band_hz[1])
+        except (TypeError, ValueError, IndexError):
+            raise TypeError(f"`band_hz` must be a pair (low, high) in Hz; got {self.band_hz!r}") from None
+        if len(self.band_hz) != 2 or not (0 < lo < hi) or not math.isfinite(hi):
+            raise ValueError(f"`band_hz` must be a pair (low, high) with 0 < low < high in Hz; got {self.band_hz!r}")
+        object.__setattr__(self, "band_hz", (lo, hi))
+        object.__setattr__(self, "mains_hz", tuple(float(m) for m in self.mains_hz))
+        nonneg = {"spike_pre_ms", "spike_post_ms", "artifact_pad_s", "max_blank_gap_s", "max_gap_cycles",
+                  "min_power_db", "min_sinusoidality"}
+        for f in fields(self):
+            if f.name in ("band_hz", "mains_hz"):
+                continue
+            val = getattr(self, f.name)
+            if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val):
+                raise TypeError(f"`{f.name}` must be a finite number; got {val!r}")
+            if val < 0 or (val == 0 and f.name not in nonneg):
+                raise ValueError(f"`{f.name}` must be {'>= 0' if f.name in nonneg else '> 0'}; got {val!r}")
+        if self.n_freqs < 2 or int(self.n_freqs) != self.n_freqs:
+            raise ValueError(f"`n_freqs` must be an integer >= 2; got {self.n_freqs!r}")
+        if not 0 < self.power_percentile < 100:
+            raise ValueError(f"`power_percentile` must lie in (0, 100); got {self.power_percentile!r}")
+        if self.max_fs_ratio <= 2 or self.working_fs_ratio < 2:
+            raise ValueError("`max_fs_ratio` must be > 2 and `working_fs_ratio` >= 2 (Nyquist); got "
+                             f"{self.max_fs_ratio!r} and {self.working_fs_ratio!r}")
+        if not 0 <= self.mains_min_phase_locking <= 1 or self.min_sinusoidality > 1:
+            raise ValueError("`mains_min_phase_locking` and `min_sinusoidality` must lie in [0, 1]; got "
+                             f"{self.mains_min_phase_locking!r} and {self.min_sinusoidality!r}")
