@@ -1,0 +1,75 @@
+"""Per-spike window operations without a Python loop: every spike's window [start, stop) is laid out
+in one flat index array and reduced with ``ufunc.reduceat``.
+
+Windows of consecutive spikes are bounded by the next spike, so the flat array never holds more than
+about one copy of the trace.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Segments:
+    """Half-open windows ``[starts[k], stops[k])`` (each at least one sample long) over a trace.
+
+    Attributes
+    ----------
+    idx : ndarray of int, shape (total,)
+        Trace indices of all windows, concatenated.
+    offsets, lengths : ndarray of int, shape (n_windows,)
+        Where each window starts in `idx`, and its length.
+    """
+
+    def __init__(self, starts, stops, n: int):
+        starts = np.clip(np.asarray(starts, dtype=np.int64), 0, max(n - 1, 0))
+        stops = np.clip(np.asarray(stops, dtype=np.int64), starts + 1, n)
+        self.starts = starts
+        self.lengths = stops - starts
+        self.offsets = np.concatenate(([0], np.cumsum(self.lengths)[:-1])).astype(np.int64)
+        total = int(self.lengths.sum())
+        self.idx = np.arange(total, dtype=np.int64) + np.repeat(starts - self.offsets, self.lengths)
+        self._pos = np.arange(total, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return int(self.starts.size)
+
+    def take(self, x: np.ndarray) -> np.ndarray:
+        """Values of trace-length array `x` over all windows (flat)."""
+        return x[self.idx]
+
+    def reduce_max(self, flat: np.ndarray) -> np.ndarray:
+        return np.maximum.reduceat(flat, self.offsets) if len(self) else flat[:0]
+
+    def reduce_min(self, flat: np.ndarray) -> np.ndarray:
+        return np.minimum.reduceat(flat, self.offsets) if len(self) else flat[:0]
+
+    def argmax(self, x: np.ndarray) -> np.ndarray:
+        """Trace index of the (first) maximum of `x` in each window."""
+        flat = self.take(x)
+        mx = self.reduce_max(flat)
+        return self.first_true(flat == np.repeat(mx, self.lengths))
+
+    def argmin(self, x: np.ndarray) -> np.ndarray:
+        """Trace index of the (first) minimum of `x` in each window."""
+        flat = self.take(x)
+        mn = self.reduce_min(flat)
+        return self.first_true(flat == np.repeat(mn, self.lengths))
+
+    def first_true(self, mask_flat: np.ndarray) -> np.ndarray:
+        """Trace index of the first True of a flat mask in each window, −1 where none."""
+        if not len(self):
+            return np.empty(0, dtype=np.int64)
+        big = self._pos.size
+        r = np.minimum.reduceat(np.where(mask_flat, self._pos, big), self.offsets)
+        return np.where(r == big, -1, self.idx[np.minimum(r, big - 1)])
+
+    def last_true(self, mask_flat: np.ndarray) -> np.ndarray:
+        """Trace index of the last True of a flat mask in each window, −1 where none."""
+        if not len(self):
+            return np.empty(0, dtype=np.int64)
+        r = np.maximum.reduceat(np.where(mask_flat, self._pos, -1), self.offsets)
+        # a window whose mask is all False reduces to −1 only if no earlier position leaked in: reduceat
+        # works per window, so r < offsets means "none"
+        none = r < self.offsets
+        return np.where(none, -1, self.idx[np.maximum(r, 0)])

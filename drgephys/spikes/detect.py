@@ -1,0 +1,183 @@
+"""Action-potential detection for spontaneous (and evoked) firing: `detect_spikes`.
+
+Pipeline (vectorized; the only loop runs over merge passes, usually one or two):
+
+1. dV/dt smoothed over a fixed time span (`SpikeParams.detection_smoothing_ms`); candidates start
+   where it rises through ``max(detection_dvdt_mv_per_ms, noise_factor × robust SD)``.
+2. Hysteresis and refractoriness: a new candidate needs dV/dt to have gone below half the cutoff
+   since the last one (IPFX asks for < 0 on a less smoothed slope) and to be `refractory_ms` after it.
+3. Merge: while a candidate starts within the previous one's rise window (`max_rise_ms`) and the
+   previous peak is not followed by a fall below half its height before it, the two are one spike
+   (noise on an upstroke never splits a spike).
+4. Features and plausibility (`features.py`): threshold, peak (parabolic sub-sample time),
+   half-width; reject peaks below `min_peak_mv`, heights below `min_amplitude_mv`, rises longer than
+   `max_rise_ms` and anything that does not repolarise within `max_repolarization_ms`.
+5. AHP trough and `end_index` (AHP recovery) bounded by the next accepted spike.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_fs, check_v
+from ._deriv import dvdt, robust_sd
+from ._ragged import Segments
+from .features import after_spike, spike_shape
+from .params import SpikeParams
+
+COLUMNS = ["threshold_index", "peak_index", "trough_index", "end_index", "threshold_s", "peak_s",
+           "threshold_mv", "peak_mv", "amplitude_mv", "half_width_ms", "ahp_mv", "max_dvdt_mv_per_ms",
+           "evoked"]
+_INT_COLUMNS = COLUMNS[:4]
+
+
+def empty_spikes() -> pd.DataFrame:
+    """The spike table with no rows (correct columns and dtypes)."""
+    cols = {c: pd.Series(dtype="int64") for c in _INT_COLUMNS}
+    cols.update({c: pd.Series(dtype="float64") for c in COLUMNS[4:-1]})
+    cols["evoked"] = pd.Series(dtype="bool")
+    return pd.DataFrame(cols)
+
+
+def _check_times(times, n: int) -> np.ndarray:
+    t = np.asarray(times, dtype=np.float64).reshape(-1)
+    if t.size != n:
+        raise ValueError(f"`times` must have one entry per sample of `v` ({n}); got {t.size}")
+    if not np.all(np.isfinite(t)):
+        raise ValueError("`times` must be finite sample times in s; got NaN/inf values")
+    if n > 1 and np.any(np.diff(t) < 0):
+        raise ValueError("`times` must be non-decreasing sample times in s; got a decreasing step. "
+                         "Sort the samples by time first.")
+    return t - t[0] if n else t
+
+
+def _check_windows(windows) -> np.ndarray:
+    if windows is None:
+        return np.empty((0, 2))
+    try:
+        w = np.asarray(windows, dtype=np.float64).reshape(-1, 2)
+    except (TypeError, ValueError):
+        raise TypeError(f"`stimulus_windows_s` must be a list of (start, end) pairs in s; got {windows!r}") from None
+    if not np.all(np.isfinite(w)) or np.any(w[:, 1] <= w[:, 0]):
+        raise ValueError(f"`stimulus_windows_s` must hold finite (start, end) pairs with end > start, in s; "
+                         f"got {windows!r}")
+    return w
+
+
+def _candidates(d: np.ndarray, t: np.ndarray, params: SpikeParams) -> np.ndarray:
+    """Upward crossings of the adaptive detection slope, thinned by hysteresis and refractoriness."""
+    cutoff = max(params.detection_dvdt_mv_per_ms, params.noise_factor * robust_sd(d))
+    above = d >= cutoff
+    on = np.flatnonzero(~above[:-1] & above[1:]) + 1
+    if on.size > 1:
+        n_neg = np.concatenate(([0], np.cumsum(d < 0.5 * cutoff)))
+        armed = n_neg[on[1:]] - n_neg[on[:-1]] > 0
+        far = t[on[1:]] - t[on[:-1]] >= params.refractory_ms * 1e-3
+        on = on[np.concatenate(([True], armed & far))]
+    return on
+
+
+def _peak_windows(on: np.ndarray, t: np.ndarray, n: int, params: SpikeParams) -> np.ndarray:
+    nxt = np.append(on[1:], n)
+    cap = np.searchsorted(t, t[on] + params.max_rise_ms * 1e-3, side="right")
+    return np.minimum(nxt, cap)
+
+
+def _merge(v: np.ndarray, t: np.ndarray, on: np.ndarray, params: SpikeParams):
+    """Merge candidates not separated by a fall below half height; return (onsets, peaks)."""
+    n = v.size
+    while True:
+        pk = Segments(on, _peak_windows(on, t, n, params), n).argmax(v)
+        if on.size < 2:
+            return on, pk
+        half = 0.5 * (v[on] + v[pk])
+        between = Segments(pk[:-1], on[1:] + 1, n)
+        within = t[on[1:]] - t[on[:-1]] <= params.max_rise_ms * 1e-3
+        fell = (between.reduce_min(between.take(v)) < half[:-1]) | ~within
+        if fell.all():
+            return on, pk
+        on = on[np.concatenate(([True], fell))]
+
+
+def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
+                  stimulus_windows_s=None) -> pd.DataFrame:
+    """Detect action potentials and measure their features.
+
+    Parameters
+    ----------
+    v : array_like, shape (n_samples,)
+        Membrane potential in mV.
+    fs : float
+        Sampling rate in Hz (the median rate when `times` is given).
+    params : SpikeParams
+        Detection and feature parameters.
+    times : array_like, shape (n_samples,), optional
+        Sample times in s for irregularly sampled traces; derivatives then use the real intervals
+        (zero-length intervals allowed). Indices still refer to the given samples; times in the output
+        are from the first sample.
+    stimulus_windows_s : list of (start, end), optional
+        Stimulus windows in s from the first sample; spikes whose threshold falls inside one are marked
+        ``evoked``. Spontaneous firing needs none.
+
+    Returns
+    -------
+    DataFrame
+        One row per spike: ``threshold_index``, ``peak_index``, ``trough_index``, ``end_index`` (int
+        sample indices; ``end_index`` is where the AHP has recovered, capped at the next threshold and
+        `max_end_ms`), ``threshold_s``, ``peak_s`` (s from the first sample; sub-sample), ``threshold_mv``,
+        ``peak_mv``, ``amplitude_mv`` (peak − threshold), ``half_width_ms``, ``ahp_mv`` (threshold −
+        AHP minimum), ``max_dvdt_mv_per_ms``, ``evoked`` (bool). Empty, with these columns, when there
+        are no spikes.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On invalid `v`, `fs`, `params`, `times` or `stimulus_windows_s`.
+    """
+    fs = check_fs(fs)
+    v = check_v(v)
+    if not isinstance(params, SpikeParams):
+        raise TypeError(f"`params` must be a SpikeParams; got {type(params).__name__}. "
+                        "Build one with drgephys.spikes.SpikeParams(...).")
+    windows = _check_windows(stimulus_windows_s)
+    n = v.size
+    t_irr = None if times is None else _check_times(times, n)
+    t = np.arange(n) / fs if t_irr is None else t_irr
+    if n < 5:
+        return empty_spikes()
+
+    d_det = dvdt(v, fs, t_irr, params.detection_smoothing_ms)
+    on = _candidates(d_det, t, params)
+    if on.size == 0:
+        return empty_spikes()
+    on, pk = _merge(v, t, on, params)
+    d_feat = dvdt(v, fs, t_irr, params.feature_smoothing_ms)
+    d2 = dvdt(d_feat, fs, t_irr, params.feature_smoothing_ms) if params.threshold_method == "max_d2v" else None
+    shape = spike_shape(v, t, fs, d_feat, d2, on, pk, params)
+    keep = shape.pop("keep")
+    if not keep.any():
+        return empty_spikes()
+    shape = {k: a[keep] for k, a in shape.items()}
+    tail = after_spike(v, t, shape, params)
+
+    out = pd.DataFrame({
+        "threshold_index": shape["threshold_index"].astype(np.int64),
+        "peak_index": shape["peak_index"].astype(np.int64),
+        "trough_index": tail["trough_index"].astype(np.int64),
+        "end_index": tail["end_index"].astype(np.int64),
+        "threshold_s": shape["threshold_s"],
+        "peak_s": shape["peak_s"],
+        "threshold_mv": shape["threshold_mv"],
+        "peak_mv": shape["peak_mv"],
+        "amplitude_mv": shape["peak_mv"] - shape["threshold_mv"],
+        "half_width_ms": shape["half_width_ms"],
+        "ahp_mv": tail["ahp_mv"],
+        "max_dvdt_mv_per_ms": shape["max_dvdt_mv_per_ms"],
+    })
+    ts = shape["threshold_s"]
+    out["evoked"] = ((ts[:, None] >= windows[:, 0]) & (ts[:, None] < windows[:, 1])).any(axis=1)
+    return out.reset_index(drop=True)
+
+
+__all__ = ["detect_spikes", "empty_spikes", "COLUMNS", "Segments"]

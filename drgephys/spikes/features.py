@@ -1,0 +1,149 @@
+"""Per-spike features from merged candidates, computed for all spikes at once (`Segments`).
+
+`spike_shape`: upstroke, threshold (three definitions), sub-sample peak, interpolated half-width and
+the plausibility mask. `after_spike`: AHP trough and the AHP-recovery `end_index`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._deriv import robust_sd, window_samples
+from ._ragged import Segments
+from .params import SpikeParams
+
+
+def _interp(t, v, i, j, frac):
+    """Linear interpolation between samples i and j (arrays) at fraction `frac` ∈ [0, 1]."""
+    return t[i] + frac * (t[j] - t[i]), v[i] + frac * (v[j] - v[i])
+
+
+def _crossing_frac(a0, a1, level):
+    """Fraction in [0, 1] between a0 and a1 where a straight line reaches `level`."""
+    den = a1 - a0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(den != 0, (level - a0) / den, 0.0)
+    return np.clip(np.nan_to_num(f), 0.0, 1.0)
+
+
+def refine_peak(t: np.ndarray, v: np.ndarray, pk: np.ndarray) -> np.ndarray:
+    """Sub-sample peak times (s): vertex of the parabola through the peak sample and its neighbours
+    (real sample times, so irregular sampling works); the sample time where that is undefined."""
+    n = v.size
+    ok = (pk > 0) & (pk < n - 1)
+    i0, i2 = np.clip(pk - 1, 0, n - 1), np.clip(pk + 1, 0, n - 1)
+    x0, x2 = t[i0] - t[pk], t[i2] - t[pk]
+    y0, y1, y2 = v[i0], v[pk], v[i2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # parabola through (x0, y0), (0, y1), (x2, y2): y = a x² + b x + y1
+        den = x0 * x2 * (x0 - x2)
+        a = (x2 * (y0 - y1) - x0 * (y2 - y1)) / den
+        b = (x0 * x0 * (y2 - y1) - x2 * x2 * (y0 - y1)) / den
+        xv = -b / (2 * a)
+    good = ok & (den != 0) & (a < 0) & np.isfinite(xv)
+    xv = np.where(good, np.clip(np.nan_to_num(xv), x0, x2), 0.0)
+    return t[pk] + xv
+
+
+def _threshold(v, t, d, d2, up, lo, params: SpikeParams):
+    """Threshold index, time (s) and potential (mV) by the configured definition."""
+    n = v.size
+    seg = Segments(lo, up + 1, n)
+    flat_d = seg.take(d)
+    if params.threshold_method == "max_d2v":
+        start = seg.last_true(flat_d <= 0)
+        start = np.where(start < 0, lo, start)
+        i = Segments(start, up + 1, n).argmax(d2)
+        return i, t[i], v[i]
+    level = (np.full(up.size, params.threshold_dvdt_mv_per_ms) if params.threshold_method == "dvdt"
+             else params.threshold_fraction * d[up])
+    i = seg.last_true(flat_d <= np.repeat(level, seg.lengths))
+    i = np.where(i < 0, lo, i)
+    j = np.minimum(i + 1, up)
+    ts, vs = _interp(t, v, i, j, _crossing_frac(d[i], d[j], level))
+    return i, ts, vs
+
+
+def spike_shape(v, t, fs, d, d2, on, pk, params: SpikeParams) -> dict:
+    """Threshold, peak, half-width and max dV/dt of each candidate plus the plausibility mask ``keep``.
+
+    Parameters
+    ----------
+    v, t, d : ndarray, shape (n,)
+        Potential (mV), times (s from the first sample), dV/dt (mV/ms).
+    fs : float
+        Sampling rate in Hz (median rate of irregular traces).
+    d2 : ndarray or None
+        d²V/dt² (only for ``threshold_method="max_d2v"``).
+    on, pk : ndarray of int
+        Candidate onsets and peak indices after merging.
+    """
+    n = v.size
+    rise_s = params.max_rise_ms * 1e-3
+    prev_pk = np.concatenate(([-1], pk[:-1]))
+    # the smoothed detection slope can cross before the upstroke: look back half its span
+    back = max(window_samples(params.detection_smoothing_ms, fs) // 2, 1)
+    up = Segments(np.maximum(on - back, prev_pk + 1), pk + 1, n).argmax(d)
+    lo = np.maximum(prev_pk + 1, np.searchsorted(t, t[up] - rise_s, side="left"))
+    lo = np.minimum(lo, up)
+    thr_i, thr_s, thr_v = _threshold(v, t, d, d2, up, lo, params)
+    peak_mv = v[pk]
+    half = thr_v + 0.5 * (peak_mv - thr_v)
+
+    rise = Segments(thr_i, pk + 1, n)
+    ir = rise.last_true(rise.take(v) < np.repeat(half, rise.lengths))
+    ir = np.where(ir < 0, thr_i, ir)
+    jr = np.minimum(ir + 1, pk)
+    t_up, _ = _interp(t, v, ir, jr, _crossing_frac(v[ir], v[jr], half))
+
+    nxt_on = np.append(on[1:], n)
+    stop = np.minimum(nxt_on, np.searchsorted(t, t[pk] + params.max_repolarization_ms * 1e-3, side="right"))
+    fall = Segments(pk, stop, n)
+    jf = fall.first_true(fall.take(v) < np.repeat(half, fall.lengths))
+    repolarized = jf > 0
+    jf = np.where(repolarized, jf, pk)
+    i_f = np.maximum(jf - 1, 0)
+    t_down, _ = _interp(t, v, i_f, jf, _crossing_frac(v[i_f], v[jf], half))
+
+    keep = (repolarized & (peak_mv >= params.min_peak_mv)
+            & (peak_mv - thr_v >= params.min_amplitude_mv)
+            & (t[pk] - thr_s <= rise_s) & (thr_i < pk))
+    return {"keep": keep, "threshold_index": thr_i, "threshold_s": thr_s, "threshold_mv": thr_v,
+            "peak_index": pk, "peak_s": refine_peak(t, v, pk), "peak_mv": peak_mv,
+            "half_width_ms": (t_down - t_up) * 1e3, "max_dvdt_mv_per_ms": d[up], "fall_index": jf}
+
+
+def after_spike(v, t, shape: dict, params: SpikeParams) -> dict:
+    """AHP trough, AHP depth and `end_index` of accepted spikes (bounded by the next threshold).
+
+    `end_index` is the first sample, after the potential has dipped below the pre-spike baseline
+    (mean over `baseline_window_ms` before threshold, after the previous trough) minus a tolerance,
+    where it is back above that level; without such a dip, the first sample back at baseline from
+    above. It never passes the next spike's threshold − 1 nor threshold + `max_end_ms`.
+    """
+    n = v.size
+    thr_i, pk, jf = shape["threshold_index"], shape["peak_index"], shape["fall_index"]
+    nxt = np.append(thr_i[1:], n)
+    ahp_stop = np.minimum(nxt, np.searchsorted(t, t[pk] + params.ahp_window_ms * 1e-3, side="right"))
+    trough = Segments(pk, ahp_stop, n).argmin(v)
+    prev_trough = np.concatenate(([0], trough[:-1]))
+    b0 = np.maximum(prev_trough, np.searchsorted(t, shape["threshold_s"] - params.baseline_window_ms * 1e-3))
+    b0 = np.minimum(b0, np.maximum(thr_i - 1, 0))
+    base_seg = Segments(b0, np.maximum(thr_i, b0 + 1), n)
+    baseline = np.add.reduceat(base_seg.take(v), base_seg.offsets) / base_seg.lengths
+    noise = robust_sd(np.diff(v)) / np.sqrt(2.0) if n > 2 else 0.0
+    tol = params.recovery_tolerance_mv + 2.0 * noise
+    cap = np.minimum(nxt, np.searchsorted(t, shape["threshold_s"] + params.max_end_ms * 1e-3, side="right"))
+    cap = np.maximum(cap, jf + 1)
+    low = baseline - tol
+    seg = Segments(jf, cap, n)
+    flat = seg.take(v)
+    dip = seg.first_true(flat < np.repeat(low, seg.lengths))
+    rec = Segments(np.where(dip >= 0, dip, jf), cap, n)
+    flat_r = rec.take(v)
+    back_up = rec.first_true(flat_r >= np.repeat(low, rec.lengths))
+    back_down = rec.first_true(flat_r <= np.repeat(baseline + tol, rec.lengths))
+    end = np.where(dip >= 0, back_up, back_down)
+    end = np.where(end < 0, cap - 1, end)
+    end = np.clip(end, jf, n - 1)
+    return {"trough_index": trough, "ahp_mv": shape["threshold_mv"] - v[trough], "end_index": end}

@@ -1,0 +1,166 @@
+"""Parameters of spike detection (`SpikeParams`) and of the SSO-trigger rule (`TriggerParams`).
+
+Both are frozen dataclasses; ``dataclasses.asdict(params)`` is saved with every result.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+THRESHOLD_METHODS = ("dvdt", "fraction_max_dvdt", "max_d2v")
+
+
+def _positive(name: str, value, unit: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"`{name}` must be a positive number in {unit}; got {value!r}")
+
+
+@dataclass(frozen=True)
+class SpikeParams:
+    """Action-potential detection and feature parameters.
+
+    Detection runs on dV/dt smoothed over a fixed *time* span (a Savitzky–Golay slope over
+    `detection_smoothing_ms`), so it behaves the same from 1 kHz to 200 kHz. A candidate starts where
+    that slope rises through ``max(detection_dvdt_mv_per_ms, noise_factor × robust SD of dV/dt)`` and
+    must then pass plausibility checks before it counts as a spike.
+
+    Attributes
+    ----------
+    threshold_method : {"dvdt", "fraction_max_dvdt", "max_d2v"}
+        AP threshold definition (Sekerli et al. 2004, IEEE Trans Biomed Eng 51:1665, compare them):
+        ``"dvdt"`` — where dV/dt rises through `threshold_dvdt_mv_per_ms`; ``"fraction_max_dvdt"`` —
+        where dV/dt rises through `threshold_fraction` × the spike's own maximum upstroke (IPFX,
+        5 %); ``"max_d2v"`` — the maximum of d²V/dt² on the rising phase.
+    threshold_dvdt_mv_per_ms : float
+        Level of the ``"dvdt"`` definition. Default 10 mV/ms, eFEL's ``DerivativeThreshold``: low
+        enough to catch the slow-rising spikes of small DRG neurons and recordings sampled at a few kHz
+        (where the sampled upstroke is blunted), high enough to sit well above SSO slopes
+        (a 5 mV, 100 Hz SSO peaks at ~1.6 mV/ms).
+    threshold_fraction : float
+        Fraction of the maximum upstroke for ``"fraction_max_dvdt"`` (IPFX default 0.05).
+    detection_dvdt_mv_per_ms : float
+        Absolute floor of the detection slope (10 mV/ms, eFEL; IPFX uses 20 on a 10 kHz-filtered
+        derivative — our detection derivative is smoothed more, which blunts peaks, hence the lower floor).
+    noise_factor : float
+        The detection slope is at least this many robust SDs (1.4826 × MAD) of the detection dV/dt, so
+        noisy traces raise their own cutoff (5: < 1 false crossing per 10⁶ samples of Gaussian noise).
+    detection_smoothing_ms : float
+        Span of the Savitzky–Golay slope used to find candidates (0.5 ms: averages sample noise while
+        keeping the upstroke of a 1-ms spike).
+    feature_smoothing_ms : float
+        Span of the slope used for thresholds and max dV/dt (0.1 ms ≈ a 10 kHz low-pass, the IPFX
+        Bessel filter's corner, but scaled with fs instead of fixed). Below 3 samples no smoothing.
+    refractory_ms : float
+        Candidates closer than this to the previous one belong to the same spike (absolute refractory
+        period of mammalian neurons, 1–2 ms).
+    min_peak_mv : float
+        Peaks below this are not spikes (IPFX ``min_peak`` −30 mV).
+    min_amplitude_mv : float
+        Minimum peak − threshold (IPFX uses 2 mV inside a stimulus window; spontaneous recordings have
+        no such window, so 10 mV keeps spikelets and artefacts out while keeping spikes near
+        depolarisation block).
+    max_rise_ms : float
+        Maximum time from threshold to peak (IPFX ``max_interval`` 5 ms).
+    max_repolarization_ms : float
+        The potential must fall back below half amplitude within this time after the peak; steps and
+        plateaus never do.
+    ahp_window_ms : float
+        The AHP minimum (trough) is searched up to this long after the peak (or the next spike).
+    max_end_ms : float
+        Longest span, from threshold, that `end_index` may cover (AHP tails last 50–150 ms).
+    baseline_window_ms : float
+        Pre-spike baseline window for AHP recovery (median potential).
+    recovery_tolerance_mv : float
+        The AHP has recovered when the potential is back within this (plus 2 noise SDs) of the baseline.
+    """
+
+    threshold_method: str = "dvdt"
+    threshold_dvdt_mv_per_ms: float = 10.0
+    threshold_fraction: float = 0.05
+    detection_dvdt_mv_per_ms: float = 10.0
+    noise_factor: float = 5.0
+    detection_smoothing_ms: float = 0.5
+    feature_smoothing_ms: float = 0.1
+    refractory_ms: float = 2.0
+    min_peak_mv: float = -30.0
+    min_amplitude_mv: float = 10.0
+    max_rise_ms: float = 5.0
+    max_repolarization_ms: float = 10.0
+    ahp_window_ms: float = 100.0
+    max_end_ms: float = 150.0
+    baseline_window_ms: float = 20.0
+    recovery_tolerance_mv: float = 1.0
+
+    def __post_init__(self):
+        if self.threshold_method not in THRESHOLD_METHODS:
+            raise ValueError(f"`threshold_method` must be one of {THRESHOLD_METHODS}; got "
+                             f"{self.threshold_method!r}")
+        if not 0 < float(self.threshold_fraction) < 1:
+            raise ValueError(f"`threshold_fraction` must be between 0 and 1; got {self.threshold_fraction!r}")
+        for name, unit in (("threshold_dvdt_mv_per_ms", "mV/ms"), ("detection_dvdt_mv_per_ms", "mV/ms"),
+                           ("noise_factor", "robust SDs"), ("detection_smoothing_ms", "ms"),
+                           ("feature_smoothing_ms", "ms"), ("refractory_ms", "ms"),
+                           ("min_amplitude_mv", "mV"), ("max_rise_ms", "ms"), ("max_repolarization_ms", "ms"),
+                           ("ahp_window_ms", "ms"), ("max_end_ms", "ms"), ("baseline_window_ms", "ms"),
+                           ("recovery_tolerance_mv", "mV")):
+            _positive(name, getattr(self, name), unit)
+        if not math.isfinite(self.min_peak_mv):
+            raise ValueError(f"`min_peak_mv` must be a finite potential in mV; got {self.min_peak_mv!r}")
+
+
+@dataclass(frozen=True)
+class TriggerParams:
+    """Rule deciding whether a spike arose from an SSO peak (Amir et al. 1999, J Neurosci 19:8589:
+    spikes arise when an SSO peak reaches threshold; Liu et al. 2000: spikes ride the depolarising phase).
+
+    A spike is ``"oscillation"``-triggered when its threshold time lies inside an SSO episode (extended
+    by `episode_margin_s`), the SSO-band phase just before onset is within `max_abs_phase_rad` of the
+    peak (0 = peak, ±π = trough) and the last pre-spike cycle was rising (phase in (−π, 0] approaching
+    the peak, or just past it). Otherwise ``"other"``.
+
+    Attributes
+    ----------
+    band_hz : tuple of float
+        SSO band used when an episode has no frequency (default 10–200 Hz, as `OscillationParams`).
+    relative_bandwidth : float
+        Band-pass half-width around the episode frequency, as a fraction of it (0.4 → f ± 40 %).
+    blank_before_ms, blank_after_ms : float
+        Span around each spike's threshold / after its end that is replaced by linear interpolation
+        before filtering, so the AP itself does not ring through the band-pass.
+    lead_ms : float
+        The phase is read this long before the threshold time (the AP's own foot starts ~1 ms
+        before threshold), then advanced by 2π f × lead to the threshold time.
+    max_abs_phase_rad : float
+        Maximum |phase| at threshold for an SSO-peak trigger (π/2: the depolarising half-cycle).
+    episode_margin_s : float
+        Episodes are extended by this much on both sides (spikes cut episodes short).
+    filter_order : int
+        Butterworth order of the zero-phase band-pass.
+    """
+
+    band_hz: tuple = (10.0, 200.0)
+    relative_bandwidth: float = 0.4
+    blank_before_ms: float = 2.0
+    blank_after_ms: float = 2.0
+    lead_ms: float = 1.0
+    max_abs_phase_rad: float = math.pi / 2
+    episode_margin_s: float = 0.05
+    filter_order: int = 2
+
+    def __post_init__(self):
+        try:
+            lo, hi = float(self.band_hz[0]), float(self.band_hz[1])
+        except (TypeError, ValueError, IndexError):
+            raise TypeError(f"`band_hz` must be a pair (low, high) in Hz; got {self.band_hz!r}") from None
+        if not 0 < lo < hi:
+            raise ValueError(f"`band_hz` must satisfy 0 < low < high in Hz; got {self.band_hz!r}")
+        if not 0 < float(self.relative_bandwidth) < 1:
+            raise ValueError(f"`relative_bandwidth` must be between 0 and 1; got {self.relative_bandwidth!r}")
+        for name, unit in (("blank_before_ms", "ms"), ("blank_after_ms", "ms"), ("lead_ms", "ms"),
+                           ("max_abs_phase_rad", "rad")):
+            _positive(name, getattr(self, name), unit)
+        if self.episode_margin_s < 0:
+            raise ValueError(f"`episode_margin_s` must be ≥ 0 s; got {self.episode_margin_s!r}")
+        if int(self.filter_order) != self.filter_order or self.filter_order < 1:
+            raise ValueError(f"`filter_order` must be a positive integer; got {self.filter_order!r}")
