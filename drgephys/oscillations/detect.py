@@ -11,7 +11,7 @@ from scipy import stats
 
 from .._validation import check_fs, check_v
 from . import preprocess as pp
-from .episodes import COLUMNS, empty_episodes, find_candidates, measure_episode
+from .episodes import COLUMNS, empty_episodes, find_candidates, measure_episode, merge_groups, drop_overlaps
 from .mains import remove_mains
 from .params import OscillationParams
 from .tfr import background, morlet_power, wavelet_freqs
@@ -134,15 +134,35 @@ def detect_oscillations(v, fs, *, spikes=None, params: OscillationParams = Oscil
     def bg_at(f):
         return float(10 ** np.interp(math.log10(f), lf, lbg))
 
-    rows = [measure_episode(r, y, valid, s, e, freqs[k], bg_at, fw, params) for s, e, k in zip(cs, ce, fi)]
-    out = pd.DataFrame(rows, columns=COLUMNS) if rows else empty_episodes()
-    if len(out):
-        ok = ((out["n_cycles"] >= params.min_cycles) & (out["power_db"] >= params.min_power_db)
-              & (out["sinusoidality"] >= params.min_sinusoidality)
-              & (out["period_cv"].fillna(np.inf) <= params.max_period_cv)
-              & (out["amplitude_cv"].fillna(np.inf) <= params.max_amplitude_cv)
-              & (out["amplitude_mv"] <= params.max_amplitude_mv) & (out["amplitude_mv"] > 0))
-        out = out[ok].reset_index(drop=True)
+    def measure(starts, ends, f0s):
+        rows = [measure_episode(r, y, valid, s, e, f0, bg_at, fw, params) for s, e, f0 in zip(starts, ends, f0s)]
+        return pd.DataFrame(rows, columns=COLUMNS) if rows else empty_episodes()
+
+    def accept(df):
+        ok = ((df["n_cycles"] >= params.min_cycles) & (df["power_db"] >= params.min_power_db)
+              & (df["sinusoidality"] >= params.min_sinusoidality)
+              & (df["period_cv"].fillna(np.inf) <= params.max_period_cv)
+              & (df["amplitude_cv"].fillna(np.inf) <= params.max_amplitude_cv)
+              & (df["amplitude_mv"] <= params.max_amplitude_mv) & (df["amplitude_mv"] > 0)
+              & (df["frequency_hz"] >= lo) & (df["frequency_hz"] <= hi))
+        return df[ok.to_numpy()].reset_index(drop=True), ok.to_numpy()
+
+    out, ok = accept(measure(cs, ce, freqs[fi]))
+    cs, ce = cs[ok], ce[ok]
+    if len(out) > 1:
+        keep = drop_overlaps(cs, ce, out["power_db"].to_numpy())
+        out, cs, ce = out[keep].reset_index(drop=True), cs[keep], ce[keep]
+    if len(out) > 1:   # merge accepted neighbours at the same frequency across short gaps, then re-measure
+        grp = merge_groups(cs, ce, out["frequency_hz"].to_numpy(), valid, fw, params)
+        if grp[-1] < grp.size - 1:
+            first = np.flatnonzero(np.concatenate(([True], np.diff(grp) > 0)))
+            last = np.concatenate((first[1:], [grp.size])) - 1
+            dur = (ce - cs).astype(float)
+            f_w = np.bincount(grp, weights=out["frequency_hz"].to_numpy() * dur) / np.bincount(grp, weights=dur)
+            merged = measure(cs[first], ce[last], f_w)
+            single = (last == first)
+            merged.iloc[single] = out.iloc[first[single]].to_numpy()
+            out, _ = accept(merged)
     out.attrs.update(mains_lines=lines, band_hz=(lo, hi), working_fs_hz=fw)
     return out
 

@@ -9,8 +9,9 @@ filtered noise (Dodson, Pastoll & Nolan 2011):
   episode (sub-bin: the phase of any wavelet near the oscillation advances at the oscillation frequency).
 - ``amplitude_mv``: 90th percentile of cycle peak-to-peak, each cycle's from the wavelet envelope at the
   measured frequency with the background (noise) power removed: ``2 sqrt(|W|^2 - background)``.
-- ``period_cv`` / ``amplitude_cv``: variation of cycle periods (phase crossings) and peak-to-peak values on a
-  broader 3-cycle band, where noise makes irregular cycles.
+- ``period_cv``: robust coefficient of variation (1.4826 MAD / median, insensitive to the few noisy cycles
+  of the waxing and waning ends) of cycle periods, from phase crossings on a broader 3-cycle band where
+  noise makes irregular cycles; ``amplitude_cv``: std / mean of cycle peak-to-peak on that band.
 - ``sinusoidality``: share of the episode's variance in the 2-octave band ``f/2 .. 2f`` carried by the
   6-cycle band around ``f`` (1 for a sinusoid).
 - ``power_db``: mean wavelet power over the episode relative to the background.
@@ -22,11 +23,11 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy import ndimage
 
-from .preprocess import runs
 from .tfr import analytic_band
 
-__all__ = ["COLUMNS", "find_candidates", "measure_episode", "empty_episodes"]
+__all__ = ["COLUMNS", "find_candidates", "drop_overlaps", "merge_groups", "measure_episode", "empty_episodes"]
 
 COLUMNS = ["start_s", "end_s", "frequency_hz", "amplitude_mv", "n_cycles", "mean_vm_mv", "power_db",
            "period_cv", "amplitude_cv", "sinusoidality"]
@@ -40,10 +41,10 @@ def empty_episodes() -> pd.DataFrame:
 def find_candidates(power, thr, freqs, valid, fs, params):
     """Candidate episodes ``(starts, ends_exclusive, f_index)`` at the working rate.
 
-    Per frequency, runs of ``power > thr`` (on valid samples) lasting ``min_cycles`` cycles; their union over
-    frequencies gives candidate intervals, each labelled with the frequency of highest mean power/threshold;
-    consecutive candidates at the same frequency (within one grid step) merge across gaps of up to
-    ``max_gap_cycles`` cycles, or across blanked spans of up to ``max_blank_gap_s``.
+    Per frequency, runs of ``power > thr`` (on valid samples) lasting ``min_cycles`` cycles; connected regions
+    of these runs in the time-frequency plane (8-connectivity) are the candidates, each spanning its region's
+    times and labelled with the frequency of highest mean power/threshold inside it. Candidates may overlap
+    in time (e.g. an SSO and its harmonic); the caller keeps the stronger.
     """
     n_f, n = power.shape
     above = power > thr[:, None]
@@ -55,36 +56,52 @@ def find_candidates(power, thr, freqs, valid, fs, params):
     keep = (ce - cs) >= min_len[rs]
     if not keep.any():
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
-    cnt = np.zeros(n + 1, np.int32)
-    np.add.at(cnt, cs[keep], 1)
-    np.add.at(cnt, ce[keep], -1)
-    union = np.cumsum(cnt[:n]) > 0
-    s, e = runs(union)
-    # dominant frequency: highest mean power / threshold within the candidate
-    bounds = np.empty(2 * s.size, np.int64)
-    bounds[0::2], bounds[1::2] = s, e
-    bounds = bounds[:-1] if e[-1] == n else bounds
-    ratio = power / thr.astype(np.float32)[:, None]
-    sums = np.add.reduceat(ratio, bounds, axis=1)[:, 0::2]
-    fi = np.argmax(sums / (e - s)[None, :], axis=0)
-    if s.size > 1:
-        blank_cum = np.concatenate(([0], np.cumsum(~valid)))
-        gap = s[1:] - e[:-1]
-        blanked = blank_cum[s[1:]] - blank_cum[e[:-1]]
-        period = fs / np.minimum(freqs[fi[1:]], freqs[fi[:-1]])
-        same_f = np.abs(fi[1:] - fi[:-1]) <= 1
-        ok_gap = ((gap - blanked) <= params.max_gap_cycles * period) & (blanked <= params.max_blank_gap_s * fs)
-        join = same_f & ok_gap
-        new = np.concatenate(([True], ~join))
-        first = np.flatnonzero(new)
-        last = np.concatenate((first[1:], [s.size])) - 1
-        # keep the frequency of the longest member
-        length = e - s
-        grp = np.cumsum(new) - 1
-        order = np.lexsort((-length, grp))
-        best = order[np.concatenate(([True], grp[order][1:] != grp[order][:-1]))]
-        s, e, fi = s[first], e[last], fi[best]
-    return s, e, fi
+    cnt = np.zeros((n_f, n + 1), np.int8)
+    cnt[rs[keep], cs[keep]] = 1                  # runs in one row never share a start or an end
+    cnt[rs[keep], ce[keep]] = -1
+    kept = np.cumsum(cnt[:, :n], axis=1, dtype=np.int8) > 0
+    # connected regions of the time-frequency plane (neighbouring frequencies, overlapping times)
+    labels, n_lab = ndimage.label(kept, structure=np.ones((3, 3), bool))
+    rows, cols = np.nonzero(labels)
+    lab = labels[rows, cols] - 1
+    s = np.full(n_lab, n, np.int64)
+    e = np.zeros(n_lab, np.int64)
+    np.minimum.at(s, lab, cols)
+    np.maximum.at(e, lab, cols + 1)
+    # dominant frequency: highest mean power / threshold within the region
+    ratio = power[rows, cols] / thr[rows]
+    key = lab * n_f + rows
+    sums = np.bincount(key, weights=ratio, minlength=n_lab * n_f).reshape(n_lab, n_f)
+    counts = np.bincount(key, minlength=n_lab * n_f).reshape(n_lab, n_f)
+    fi = np.argmax(sums / np.maximum(counts, 1), axis=1)
+    order = np.argsort(s, kind="stable")
+    return s[order], e[order], fi[order]
+
+
+def drop_overlaps(s, e, power_db) -> np.ndarray:
+    """Keep-mask for episodes: one that overlaps a stronger episode (higher ``power_db``) by more than half
+    of the shorter of the two is dropped (harmonics, two ridges of one oscillation)."""
+    ov = np.minimum(e[:, None], e[None, :]) - np.maximum(s[:, None], s[None, :])
+    short = np.minimum((e - s)[:, None], (e - s)[None, :])
+    idx = np.arange(s.size)
+    stronger = (power_db[None, :] > power_db[:, None]) | ((power_db[None, :] == power_db[:, None])
+                                                          & (idx[None, :] < idx[:, None]))
+    return ~np.any((ov > 0.5 * short) & stronger, axis=1)
+
+
+def merge_groups(s, e, freq, valid, fs, params) -> np.ndarray:
+    """Group labels for time-sorted accepted episodes ``[s, e)``: neighbours whose frequencies differ by
+    less than 10 % merge across gaps of up to ``max_gap_cycles`` cycles of the slower one, not counting
+    blanked samples, if the blanked part of the gap is at most ``max_blank_gap_s``."""
+    if s.size < 2:
+        return np.zeros(s.size, np.int64)
+    blank_cum = np.concatenate(([0], np.cumsum(~valid)))
+    gap = s[1:] - e[:-1]
+    blanked = blank_cum[s[1:]] - blank_cum[e[:-1]]
+    period = fs / np.minimum(freq[1:], freq[:-1])
+    same_f = np.abs(np.log(freq[1:] / freq[:-1])) <= np.log(1.1)
+    ok_gap = ((gap - blanked) <= params.max_gap_cycles * period) & (blanked <= params.max_blank_gap_s * fs)
+    return np.cumsum(np.concatenate(([True], ~(same_f & ok_gap)))) - 1
 
 
 def _crossings(phase: np.ndarray, offset: float) -> np.ndarray:
@@ -154,7 +171,8 @@ def measure_episode(r, y, valid, s, e, f0, bg_at, fs, params):
         pp = (np.maximum.reduceat(x3, ib)[:-1] - np.minimum.reduceat(x3, ib)[:-1])[clean]
         env_cyc = (np.add.reduceat(env, ib)[:-1] / np.diff(ib))[clean]
         if periods.size >= 2:
-            period_cv = float(np.std(periods) / np.mean(periods))
+            med = np.median(periods)
+            period_cv = float(1.4826 * np.median(np.abs(periods - med)) / med)
             amplitude_cv = float(np.std(pp) / np.mean(pp)) if np.mean(pp) > 0 else np.nan
             amplitude = float(np.percentile(env_cyc, 90))
     broad = analytic_band(seg, fs, freq, band=(freq / 2, 2 * freq))[s - a:e - a].real

@@ -75,3 +75,26 @@ def make_trace(duration_s=5.0, fs=20000.0, *, episodes=(), vm_mv=-60.0, pink_sd=
         rows.append({"threshold_index": i0, "end_index": min(n - 1, i0 + rise + int(blank_tau_multiple * tau))})
     spikes = pd.DataFrame(rows, columns=["threshold_index", "end_index"]).astype("int64")
     return v, spikes
+
+
+def overlap_s(a0, a1, b0, b1) -> float:
+    """Length of the overlap of two intervals, s."""
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def match(truth_eps, det: pd.DataFrame, cover: float = 0.5):
+    """Project matching rule: a true episode is found when detections cover >= ``cover`` of it; a detection
+    is true when >= ``cover`` of it lies inside true episodes. Returns (hits, n_true, true_dets, n_det,
+    pairs) where ``pairs`` lists (truth, detection row of largest overlap) for found episodes."""
+    hits, pairs = 0, []
+    for ep in truth_eps:
+        s, e = ep[0], ep[1]
+        ov = [overlap_s(s, e, a, b) for a, b in zip(det["start_s"], det["end_s"])]
+        if sum(ov) >= cover * (e - s):
+            hits += 1
+            pairs.append((ep, det.iloc[int(np.argmax(ov))]))
+    true_dets = 0
+    for a, b in zip(det["start_s"], det["end_s"]):
+        inside = sum(overlap_s(a, b, ep[0], ep[1]) for ep in truth_eps)
+        true_dets += inside >= cover * (b - a)
+    return hits, len(truth_eps), true_dets, len(det), pairs
