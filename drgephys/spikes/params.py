@@ -112,41 +112,43 @@ class SpikeParams:
 @dataclass(frozen=True)
 class TriggerParams:
     """Rule deciding whether a spike arose from an SSO peak (Amir et al. 1999, J Neurosci 19:8589:
-    spikes arise when an SSO peak reaches threshold; Liu et al. 2000: spikes ride the depolarising phase).
+    spikes arise when an SSO peak reaches threshold; Liu et al. 2000, J Neurophysiol 84:205: spikes
+    ride the depolarising phase).
 
-    A spike is ``"oscillation"``-triggered when its threshold time lies inside an SSO episode (extended
-    by `episode_margin_s`), the SSO-band phase just before onset is within `max_abs_phase_rad` of the
-    peak (0 = peak, ±π = trough) and the last pre-spike cycle was rising (phase in (−π, 0] approaching
-    the peak, or just past it). Otherwise ``"other"``.
+    The SSO phase at each spike's threshold time comes from a least-squares quadrature fit
+    (cos, sin at the episode frequency, plus offset and slope) to the `fit_cycles` SSO cycles just
+    before the spike — the analytic-signal phase of a narrow band around the episode frequency, but
+    computed from pre-spike samples only, so the AP itself (and any other spike, masked out) cannot
+    leak into it the way it does through a zero-phase band-pass. 0 = SSO peak, ±π = trough.
+
+    A spike is ``"oscillation"``-triggered when its threshold lies inside an SSO episode (extended by
+    `episode_margin_s`), the fit explains at least `min_fit_r2` of the pre-spike variance, and
+    |phase| ≤ `max_abs_phase_rad` (π/2: the depolarising half-cycle up to a quarter-cycle past the
+    peak — the pre-spike cycle was rising into the spike). Otherwise ``"other"``.
 
     Attributes
     ----------
     band_hz : tuple of float
-        SSO band used when an episode has no frequency (default 10–200 Hz, as `OscillationParams`).
-    relative_bandwidth : float
-        Band-pass half-width around the episode frequency, as a fraction of it (0.4 → f ± 40 %).
-    blank_before_ms, blank_after_ms : float
-        Span around each spike's threshold / after its end that is replaced by linear interpolation
-        before filtering, so the AP itself does not ring through the band-pass.
-    lead_ms : float
-        The phase is read this long before the threshold time (the AP's own foot starts ~1 ms
-        before threshold), then advanced by 2π f × lead to the threshold time.
+        SSO band (default 10–200 Hz, as `OscillationParams`); the geometric centre is the fallback
+        frequency of an episode without one, and episode frequencies are clipped to it.
+    fit_cycles : float
+        Length of the pre-spike fit window in SSO cycles.
+    blank_before_ms : float
+        Samples this close before a threshold (the AP's regenerative foot) are left out of the fit.
     max_abs_phase_rad : float
-        Maximum |phase| at threshold for an SSO-peak trigger (π/2: the depolarising half-cycle).
+        Maximum |phase| at threshold for an SSO-peak trigger.
+    min_fit_r2 : float
+        Minimum share of pre-spike variance explained by the fit (no oscillation → ``"other"``).
     episode_margin_s : float
-        Episodes are extended by this much on both sides (spikes cut episodes short).
-    filter_order : int
-        Butterworth order of the zero-phase band-pass.
+        Episodes are extended by this much on both sides (spikes and their blanking cut episodes short).
     """
 
     band_hz: tuple = (10.0, 200.0)
-    relative_bandwidth: float = 0.4
-    blank_before_ms: float = 2.0
-    blank_after_ms: float = 2.0
-    lead_ms: float = 1.0
+    fit_cycles: float = 2.0
+    blank_before_ms: float = 0.5
     max_abs_phase_rad: float = math.pi / 2
+    min_fit_r2: float = 0.2
     episode_margin_s: float = 0.05
-    filter_order: int = 2
 
     def __post_init__(self):
         try:
@@ -155,12 +157,9 @@ class TriggerParams:
             raise TypeError(f"`band_hz` must be a pair (low, high) in Hz; got {self.band_hz!r}") from None
         if not 0 < lo < hi:
             raise ValueError(f"`band_hz` must satisfy 0 < low < high in Hz; got {self.band_hz!r}")
-        if not 0 < float(self.relative_bandwidth) < 1:
-            raise ValueError(f"`relative_bandwidth` must be between 0 and 1; got {self.relative_bandwidth!r}")
-        for name, unit in (("blank_before_ms", "ms"), ("blank_after_ms", "ms"), ("lead_ms", "ms"),
-                           ("max_abs_phase_rad", "rad")):
+        for name, unit in (("fit_cycles", "cycles"), ("blank_before_ms", "ms"), ("max_abs_phase_rad", "rad")):
             _positive(name, getattr(self, name), unit)
-        if self.episode_margin_s < 0:
+        if not 0 <= float(self.min_fit_r2) < 1:
+            raise ValueError(f"`min_fit_r2` must be in [0, 1); got {self.min_fit_r2!r}")
+        if not float(self.episode_margin_s) >= 0:
             raise ValueError(f"`episode_margin_s` must be ≥ 0 s; got {self.episode_margin_s!r}")
-        if int(self.filter_order) != self.filter_order or self.filter_order < 1:
-            raise ValueError(f"`filter_order` must be a positive integer; got {self.filter_order!r}")

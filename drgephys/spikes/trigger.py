@@ -1,0 +1,174 @@
+"""Did a spike arise from an SSO peak? `classify_triggers` adds ``sso_phase_rad`` and ``trigger``.
+
+The phase comes from a weighted least-squares quadrature fit, solved for all spikes at once
+(normal equations assembled with ``np.add.reduceat`` and solved as a batch of 4 × 4 systems): for
+spike k with episode frequency f_k and threshold time t_k, on the `fit_cycles` cycles before
+``t_k − blank_before_ms``,
+
+    v(t) ≈ a cos(2π f_k (t − t_k)) + b sin(2π f_k (t − t_k)) + c + d (t − t_k),
+
+so the SSO component extrapolated to threshold is A cos(2π f_k (t − t_k) + φ) with
+φ = atan2(−b, a): 0 when the SSO peaks at threshold, ±π at its trough. Samples inside any spike's
+[threshold − blank, end_index] span get zero weight.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_fs, check_v
+from ._ragged import Segments
+from .params import TriggerParams
+
+_SPIKE_COLS = ("threshold_index", "threshold_s", "end_index")
+_EPISODE_COLS = ("start_s", "end_s", "frequency_hz")
+_MIN_FIT_SAMPLES = 8
+
+
+def _require(df, cols, name):
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"`{name}` must be a pandas DataFrame; got {type(df).__name__}")
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"`{name}` must have columns {list(cols)}; missing {missing}. "
+                         f"Pass the output of {'detect_spikes' if name == 'spikes' else 'detect_oscillations'}.")
+
+
+def _excluded(n, spikes, blank_n):
+    """Boolean mask of samples inside any spike's [threshold − blank, end] span (no loop)."""
+    start = np.clip(spikes["threshold_index"].to_numpy(np.int64) - blank_n, 0, n)
+    stop = np.clip(spikes["end_index"].to_numpy(np.int64) + 1, 0, n)
+    edges = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(edges, start, 1)
+    np.add.at(edges, stop, -1)
+    return np.cumsum(edges[:-1]) > 0
+
+
+def _batched_solve(G, r):
+    """Solve G x = r for a stack of small symmetric systems; NaN where singular."""
+    out = np.full(r.shape, np.nan)
+    scale = np.trace(G, axis1=1, axis2=2)
+    ok = np.isfinite(scale) & (scale > 0)
+    if ok.any():
+        Gk = G[ok] + 1e-12 * scale[ok, None, None] * np.eye(G.shape[1])
+        try:
+            out[ok] = np.linalg.solve(Gk, r[ok][..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            for i in np.flatnonzero(ok):
+                out[i] = np.linalg.lstsq(G[i], r[i], rcond=None)[0]
+    return out
+
+
+def sso_phase(v, fs, threshold_s, frequency_hz, excluded, params: TriggerParams):
+    """Phase (rad, 0 = SSO peak) at each threshold time and the variance share explained by the SSO.
+
+    Parameters
+    ----------
+    v : ndarray, shape (n,)
+        Membrane potential in mV.
+    fs : float
+        Sampling rate in Hz.
+    threshold_s, frequency_hz : ndarray, shape (k,)
+        Threshold times (s from the first sample) and SSO frequencies (Hz).
+    excluded : ndarray of bool, shape (n,)
+        Samples to leave out of the fits (spikes and their AHPs).
+
+    Returns
+    -------
+    phase_rad, r2 : ndarray, shape (k,)
+        NaN where fewer than 8 usable samples precede the spike.
+    """
+    n = v.size
+    k = threshold_s.size
+    end_s = threshold_s - params.blank_before_ms * 1e-3
+    i0 = np.clip(np.ceil((end_s - params.fit_cycles / frequency_hz) * fs), 0, n).astype(np.int64)
+    i1 = np.clip(np.floor(end_s * fs) + 1, 0, n).astype(np.int64)
+    valid = i1 - i0 >= _MIN_FIT_SAMPLES
+    seg = Segments(np.where(valid, i0, 0), np.where(valid, i1, 1), n)
+    sid = np.repeat(np.arange(k), seg.lengths)
+    w = (~excluded[seg.idx]).astype(float)
+    tau = seg.idx / fs - threshold_s[sid]
+    ph = 2 * np.pi * frequency_hz[sid] * tau
+    X = np.stack([np.cos(ph), np.sin(ph), np.ones_like(tau), tau * frequency_hz[sid]], axis=1)
+    y = v[seg.idx]
+
+    def sums(a):
+        return np.add.reduceat(a, seg.offsets, axis=0)
+
+    G = sums((w[:, None, None] * X[:, :, None] * X[:, None, :]))
+    r = sums(w[:, None] * X * y[:, None])
+    beta = _batched_solve(G, r)
+    res_full = sums(w * (y - np.einsum("ij,ij->i", X, beta[sid])) ** 2)
+    beta_trend = _batched_solve(G[:, 2:, 2:], r[:, 2:])
+    res_trend = sums(w * (y - np.einsum("ij,ij->i", X[:, 2:], beta_trend[sid])) ** 2)
+    n_used = sums(w)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(res_trend > 0, 1.0 - res_full / res_trend, np.nan)
+    phase = np.arctan2(-beta[:, 1], beta[:, 0])
+    bad = ~valid | (n_used < _MIN_FIT_SAMPLES) | ~np.isfinite(phase)
+    phase[bad] = np.nan
+    r2[bad] = np.nan
+    return phase, r2
+
+
+def classify_triggers(v, fs, spikes: pd.DataFrame, episodes: pd.DataFrame | None, *,
+                      params: TriggerParams = TriggerParams()) -> pd.DataFrame:
+    """Label each spike as triggered by an SSO peak (``"oscillation"``) or not (``"other"``).
+
+    Parameters
+    ----------
+    v : array_like, shape (n_samples,)
+        Membrane potential in mV.
+    fs : float
+        Sampling rate in Hz.
+    spikes : DataFrame
+        Output of `detect_spikes` (needs ``threshold_index``, ``threshold_s``, ``end_index``).
+    episodes : DataFrame or None
+        SSO episodes (``start_s``, ``end_s``, ``frequency_hz``; s from the first sample), e.g. from
+        `drgephys.oscillations.detect_oscillations`. Empty or None: every spike is ``"other"``.
+    params : TriggerParams
+        The decision rule (see its docstring).
+
+    Returns
+    -------
+    DataFrame
+        A copy of `spikes` with ``sso_phase_rad`` (phase of the SSO at threshold, 0 = SSO peak, ±π =
+        trough; NaN outside episodes) and ``trigger`` (``"oscillation"`` | ``"other"``).
+    """
+    fs = check_fs(fs)
+    v = check_v(v)
+    if not isinstance(params, TriggerParams):
+        raise TypeError(f"`params` must be a TriggerParams; got {type(params).__name__}")
+    _require(spikes, _SPIKE_COLS, "spikes")
+    if episodes is None:
+        episodes = pd.DataFrame({c: pd.Series(dtype=float) for c in _EPISODE_COLS})
+    _require(episodes, _EPISODE_COLS, "episodes")
+    out = spikes.copy()
+    out["sso_phase_rad"] = np.full(len(out), np.nan)
+    out["trigger"] = np.full(len(out), "other", dtype=object)
+    if len(out) == 0 or len(episodes) == 0:
+        return out
+
+    lo, hi = float(params.band_hz[0]), float(params.band_hz[1])
+    thr_s = out["threshold_s"].to_numpy(float)
+    start = episodes["start_s"].to_numpy(float) - params.episode_margin_s
+    stop = episodes["end_s"].to_numpy(float) + params.episode_margin_s
+    inside = (thr_s[:, None] >= start[None, :]) & (thr_s[:, None] <= stop[None, :])
+    has = inside.any(axis=1)
+    if not has.any():
+        return out
+    f = episodes["frequency_hz"].to_numpy(float)[np.argmax(inside, axis=1)]
+    f = np.clip(np.where(np.isfinite(f) & (f > 0), f, np.sqrt(lo * hi)), lo, min(hi, fs / 4))
+    blank_n = int(round(params.blank_before_ms * 1e-3 * fs))
+    excluded = _excluded(v.size, out, blank_n)
+    sel = np.flatnonzero(has)
+    phase, r2 = sso_phase(v, fs, thr_s[sel], f[sel], excluded, params)
+    osc = (r2 >= params.min_fit_r2) & (np.abs(phase) <= params.max_abs_phase_rad)
+    ph_all = out["sso_phase_rad"].to_numpy(copy=True)
+    ph_all[sel] = phase
+    out["sso_phase_rad"] = ph_all
+    trig = out["trigger"].to_numpy(copy=True)
+    trig[sel[osc]] = "oscillation"
+    out["trigger"] = trig
+    return out
