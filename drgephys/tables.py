@@ -47,7 +47,7 @@ def conform(df: pd.DataFrame | None, columns: dict) -> pd.DataFrame:
     out = df.copy()
     for c, t in columns.items():
         if c not in out.columns:
-            out[c] = pd.Series(pd.NA, index=out.index, dtype=t)
+            out[c] = pd.Series(None, index=out.index, dtype=t)
         else:
             try:
                 out[c] = out[c].astype(t)
