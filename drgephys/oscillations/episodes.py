@@ -64,16 +64,19 @@ def find_candidates(power, thr, freqs, valid, fs, params):
     labels, n_lab = ndimage.label(kept, structure=np.ones((3, 3), bool))
     rows, cols = np.nonzero(labels)
     lab = labels[rows, cols] - 1
-    s = np.full(n_lab, n, np.int64)
-    e = np.zeros(n_lab, np.int64)
-    np.minimum.at(s, lab, cols)
-    np.maximum.at(e, lab, cols + 1)
     # dominant frequency: highest mean power / threshold within the region
     ratio = power[rows, cols] / thr[rows]
     key = lab * n_f + rows
     sums = np.bincount(key, weights=ratio, minlength=n_lab * n_f).reshape(n_lab, n_f)
     counts = np.bincount(key, minlength=n_lab * n_f).reshape(n_lab, n_f)
     fi = np.argmax(sums / np.maximum(counts, 1), axis=1)
+    # time extent: the region's pixels within one grid step of that frequency (a chain of noise pixels at
+    # other frequencies must not stretch the episode)
+    near = np.abs(rows - fi[lab]) <= 1
+    s = np.full(n_lab, n, np.int64)
+    e = np.zeros(n_lab, np.int64)
+    np.minimum.at(s, lab[near], cols[near])
+    np.maximum.at(e, lab[near], cols[near] + 1)
     order = np.argsort(s, kind="stable")
     return s[order], e[order], fi[order]
 

@@ -14,6 +14,7 @@ Keshtkaran & Yang 2014 for adaptive trackers).
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 __all__ = ["remove_mains"]
 
@@ -69,14 +70,26 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
         return r, []
     xb, wb = xb[good], wb[good]
     block_idx = np.flatnonzero(good)
-    # pass 1 at nominal frequencies: block-to-block phase advance gives the frequency offset
+    # pass 1 at nominal frequencies. The offset from nominal maximises the coherent sum of the block
+    # amplitudes after counter-rotation (a periodogram on a grid of 1/(8 T) Hz, T the trace duration, refined
+    # by a parabola through the peak), with outlying blocks (|c| > 2 x median, e.g. SSO blocks) left out
     c = _block_amplitudes(xb, wb, freqs, fs, block, block_idx)
-    consecutive = np.diff(block_idx) == 1
-    adv = np.sum((c[1:] * np.conj(c[:-1]))[consecutive], axis=0)
-    offset = np.angle(adv) * fs / (2 * np.pi * block)
-    lim = 1.5 * params.mains_tolerance_hz * harm
-    offset = np.where(np.abs(offset) <= lim, offset, 0.0)
-    f_line = freqs + offset
+    t_b = (block_idx + 0.5) * block / fs
+    step = 1.0 / (8.0 * r.size / fs)
+    f_line = freqs.copy()
+    mod = np.abs(c)
+    inlier = mod <= 2 * np.median(mod, axis=0)
+    for j in range(freqs.size):                 # a handful of lines; each step is a whole-array operation
+        lim = 1.5 * params.mains_tolerance_hz * harm[j]
+        grid = np.arange(-lim, lim + step / 2, step)
+        if grid.size < 3:
+            continue
+        cj = np.where(inlier[:, j], c[:, j], 0)
+        mag = np.abs(np.exp(-2j * np.pi * np.outer(grid, t_b)) @ cj)
+        k = int(np.clip(np.argmax(mag), 1, grid.size - 2))
+        den = mag[k - 1] - 2 * mag[k] + mag[k + 1]
+        frac = 0.5 * (mag[k - 1] - mag[k + 1]) / den if den < 0 else 0.0
+        f_line[j] += grid[k] + float(np.clip(frac, -1, 1)) * step
     # pass 2 at refined frequencies, phase referenced to the trace start
     c = _block_amplitudes(xb, wb, f_line, fs, block, block_idx)
     med = np.median(c.real, axis=0) + 1j * np.median(c.imag, axis=0)
@@ -87,10 +100,19 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
     hum = (z >= params.mains_z) & (locking >= params.mains_min_phase_locking)
     if not hum.any():
         return r, []
-    n = np.arange(r.size)
+    # the hum amplitude may wander slowly (mains frequency and level drift): running median of the block
+    # amplitudes over mains_window_s (global when the trace is shorter), linearly interpolated between blocks
+    w = int(round(params.mains_window_s / params.mains_block_s)) | 1
+    if w < c.shape[0]:
+        loc = (ndimage.median_filter(c.real[:, hum], size=(w, 1), mode="nearest")
+               + 1j * ndimage.median_filter(c.imag[:, hum], size=(w, 1), mode="nearest"))
+    else:
+        loc = np.broadcast_to(med[hum], (c.shape[0], int(hum.sum())))
+    t = np.arange(r.size) / fs
     fit = np.zeros(r.size)
-    for f, m in zip(f_line[hum], med[hum]):   # a handful of lines, each a whole-array operation
-        fit += np.real(m * np.exp(2j * np.pi * f / fs * n))
+    for j, f in enumerate(f_line[hum]):   # a handful of lines, each a whole-array operation
+        amp = np.interp(t, t_b, loc[:, j].real) + 1j * np.interp(t, t_b, loc[:, j].imag)
+        fit += np.real(amp * np.exp(2j * np.pi * f * t))
     out = r - np.where(valid, fit, 0.0)
     lines = [{"frequency_hz": float(f), "amplitude_mv": float(2 * abs(m)), "z": float(zz),
               "phase_locking": float(pl)}

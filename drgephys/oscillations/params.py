@@ -48,6 +48,9 @@ class OscillationParams:
         it).
     mains_block_s : float, default 0.2
         Block length for the per-block complex amplitudes of a mains line (10 cycles at 50 Hz).
+    mains_window_s : float, default 5.0
+        Window of the running median of the per-block amplitudes, which follows slow drift of the mains
+        (an SSO at the mains frequency lasting under half of it leaves the median unchanged).
     mains_z : float, default 6.0
         A line is hum when the median of its per-block complex amplitudes lies ``mains_z`` standard errors
         from zero (chi-square(2) tail ``exp(-z^2/2)`` = 1.5e-8 at 6) and its per-block phases agree
@@ -105,6 +108,7 @@ class OscillationParams:
     mains_hz: tuple = (50.0, 60.0)
     mains_tolerance_hz: float = 0.1
     mains_block_s: float = 0.2
+    mains_window_s: float = 5.0
     mains_z: float = 6.0
     mains_min_phase_locking: float = 0.5
     n_freqs: int = 24
