@@ -23,13 +23,15 @@ import pandas as pd
 from .._validation import check_fs, check_v
 from ._deriv import dvdt, robust_sd
 from ._ragged import Segments
-from .features import after_spike, spike_shape
+from .features import after_spike, smooth_peaks, spike_shape
 from .params import SpikeParams
 
 COLUMNS = ["threshold_index", "peak_index", "trough_index", "end_index", "threshold_s", "peak_s",
            "threshold_mv", "peak_mv", "amplitude_mv", "half_width_ms", "ahp_mv", "max_dvdt_mv_per_ms",
            "evoked"]
 _INT_COLUMNS = COLUMNS[:4]
+#: Largest robust SD of the feature dV/dt, as a fraction of `threshold_dvdt_mv_per_ms`.
+MAX_FEATURE_NOISE = 0.25
 
 
 def empty_spikes() -> pd.DataFrame:
@@ -76,6 +78,19 @@ def _candidates(d: np.ndarray, t: np.ndarray, params: SpikeParams) -> np.ndarray
         far = t[on[1:]] - t[on[:-1]] >= params.refractory_ms * 1e-3
         on = on[np.concatenate(([True], armed & far))]
     return on
+
+
+def _feature_derivative(v, fs, t_irr, params: SpikeParams, d_det):
+    """dV/dt for thresholds and max dV/dt: the lightest smoothing, from `feature_smoothing_ms` up to
+    `detection_smoothing_ms` (doubling), whose noise SD is at most `MAX_FEATURE_NOISE` × the threshold
+    slope — so noise dips cannot fake a threshold crossing near the peak. Returns (dV/dt, span_ms)."""
+    span = params.feature_smoothing_ms
+    while span < params.detection_smoothing_ms:
+        d = dvdt(v, fs, t_irr, span)
+        if robust_sd(d) <= MAX_FEATURE_NOISE * params.threshold_dvdt_mv_per_ms:
+            return d, span
+        span *= 2
+    return d_det, params.detection_smoothing_ms
 
 
 def _peak_windows(on: np.ndarray, t: np.ndarray, n: int, params: SpikeParams) -> np.ndarray:
@@ -152,9 +167,10 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
     if on.size == 0:
         return empty_spikes()
     on, pk = _merge(v, t, on, params)
-    d_feat = dvdt(v, fs, t_irr, params.feature_smoothing_ms)
-    d2 = dvdt(d_feat, fs, t_irr, params.feature_smoothing_ms) if params.threshold_method == "max_d2v" else None
-    shape = spike_shape(v, t, fs, d_feat, d2, on, pk, params)
+    d_feat, span = _feature_derivative(v, fs, t_irr, params, d_det)
+    d2 = dvdt(d_feat, fs, t_irr, span) if params.threshold_method == "max_d2v" else None
+    vs = smooth_peaks(v, fs, t_irr is not None, params.peak_smoothing_ms)
+    shape = spike_shape(v, t, fs, d_feat, d2, on, pk, params, vs=vs)
     keep = shape.pop("keep")
     if not keep.any():
         return empty_spikes()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from scipy.signal import savgol_filter
+
 from ._deriv import robust_sd, window_samples
 from ._ragged import Segments
 from .params import SpikeParams
@@ -24,6 +26,15 @@ def _crossing_frac(a0, a1, level):
     with np.errstate(divide="ignore", invalid="ignore"):
         f = np.where(den != 0, (level - a0) / den, 0.0)
     return np.clip(np.nan_to_num(f), 0.0, 1.0)
+
+
+def smooth_peaks(v: np.ndarray, fs: float, irregular: bool, span_ms: float) -> np.ndarray:
+    """Potential smoothed for peak finding: Savitzky–Golay, order 3, over `span_ms` (keeps the AP top,
+    averages sample noise); unchanged when the span is under 5 samples or sampling is irregular."""
+    w = window_samples(span_ms, fs)
+    if irregular or not w or w > v.size:
+        return v
+    return savgol_filter(v, w, 3, mode="interp")
 
 
 def refine_peak(t: np.ndarray, v: np.ndarray, pk: np.ndarray) -> np.ndarray:
@@ -64,7 +75,7 @@ def _threshold(v, t, d, d2, up, lo, params: SpikeParams):
     return i, ts, vs
 
 
-def spike_shape(v, t, fs, d, d2, on, pk, params: SpikeParams) -> dict:
+def spike_shape(v, t, fs, d, d2, on, pk, params: SpikeParams, vs=None) -> dict:
     """Threshold, peak, half-width and max dV/dt of each candidate plus the plausibility mask ``keep``.
 
     Parameters
@@ -77,6 +88,9 @@ def spike_shape(v, t, fs, d, d2, on, pk, params: SpikeParams) -> dict:
         d²V/dt² (only for ``threshold_method="max_d2v"``).
     on, pk : ndarray of int
         Candidate onsets and peak indices after merging.
+    vs : ndarray, shape (n,), optional
+        Potential smoothed for peak timing (`smooth_peaks`); the peak index moves to its maximum
+        within half a smoothing span of the raw maximum, and ``peak_mv`` is read from it.
     """
     n = v.size
     rise_s = params.max_rise_ms * 1e-3
@@ -87,7 +101,12 @@ def spike_shape(v, t, fs, d, d2, on, pk, params: SpikeParams) -> dict:
     lo = np.maximum(prev_pk + 1, np.searchsorted(t, t[up] - rise_s, side="left"))
     lo = np.minimum(lo, up)
     thr_i, thr_s, thr_v = _threshold(v, t, d, d2, up, lo, params)
-    peak_mv = v[pk]
+    if vs is not None and vs is not v:
+        hw = max(window_samples(params.peak_smoothing_ms, fs) // 2, 1)
+        pk = Segments(np.maximum(pk - hw, up), pk + hw + 1, n).argmax(vs)
+    else:
+        vs = v
+    peak_mv = vs[pk]
     half = thr_v + 0.5 * (peak_mv - thr_v)
 
     rise = Segments(thr_i, pk + 1, n)
@@ -109,7 +128,7 @@ def spike_shape(v, t, fs, d, d2, on, pk, params: SpikeParams) -> dict:
             & (peak_mv - thr_v >= params.min_amplitude_mv)
             & (t[pk] - thr_s <= rise_s) & (thr_i < pk))
     return {"keep": keep, "threshold_index": thr_i, "threshold_s": thr_s, "threshold_mv": thr_v,
-            "peak_index": pk, "peak_s": refine_peak(t, v, pk), "peak_mv": peak_mv,
+            "peak_index": pk, "peak_s": refine_peak(t, vs, pk), "peak_mv": peak_mv,
             "half_width_ms": (t_down - t_up) * 1e3, "max_dvdt_mv_per_ms": d[up], "fall_index": jf}
 
 
