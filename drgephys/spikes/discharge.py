@@ -29,8 +29,10 @@ def _otsu_split(x: np.ndarray):
     """
     s = np.sort(x)
     m = s.size
+    if m < 4:
+        return np.nan, np.nan, np.nan, np.nan
     total = s.var()
-    if m < 4 or total <= 0:
+    if total <= 0:
         return np.nan, np.nan, np.nan, np.nan
     k = np.arange(1, m)  # low group = s[:k]
     c = np.cumsum(s)[:-1]
