@@ -23,9 +23,10 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage
+from scipy import sparse
+from scipy.sparse import csgraph
 
-from .tfr import analytic_band
+from .tfr import SegmentSpectrum
 
 __all__ = ["COLUMNS", "find_candidates", "drop_overlaps", "merge_groups", "measure_episode", "empty_episodes"]
 
@@ -39,46 +40,59 @@ def empty_episodes() -> pd.DataFrame:
 
 
 def find_candidates(power, thr, freqs, valid, fs, params):
-    """Candidate episodes ``(starts, ends_exclusive, f_index)`` at the working rate.
+    """Candidate episodes ``(starts, ends_exclusive, f_index, mean_ratio)`` at the working rate.
 
     Per frequency, runs of ``power > thr`` (on valid samples) lasting ``min_cycles`` cycles; connected regions
     of these runs in the time-frequency plane (8-connectivity) are the candidates, each spanning its region's
-    times and labelled with the frequency of highest mean power/threshold inside it. Candidates may overlap
+    times and labelled with the frequency of highest mean power/threshold inside it (``mean_ratio``). Candidates may overlap
     in time (e.g. an SSO and its harmonic); the caller keeps the stronger.
     """
     n_f, n = power.shape
-    above = power > thr[:, None]
-    above &= valid[None, :]
-    d = np.diff(above.view(np.int8), axis=1, prepend=0, append=0)
-    rs, cs = np.nonzero(d == 1)
-    _, ce = np.nonzero(d == -1)
-    min_len = np.ceil(params.min_cycles * fs / freqs)
-    keep = (ce - cs) >= min_len[rs]
-    if not keep.any():
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
-    cnt = np.zeros((n_f, n + 1), np.int8)
-    cnt[rs[keep], cs[keep]] = 1                  # runs in one row never share a start or an end
-    cnt[rs[keep], ce[keep]] = -1
-    kept = np.cumsum(cnt[:, :n], axis=1, dtype=np.int8) > 0
-    # connected regions of the time-frequency plane (neighbouring frequencies, overlapping times)
-    labels, n_lab = ndimage.label(kept, structure=np.ones((3, 3), bool))
-    rows, cols = np.nonzero(labels)
-    lab = labels[rows, cols] - 1
+    empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    w = n + 1                                          # one False separator column ends every row's runs
+    above = np.zeros((n_f, w), bool)
+    np.greater(power, thr.astype(power.dtype)[:, None], out=above[:, :n])
+    above[:, :n] &= valid[None, :]
+    d = np.diff(above.view(np.int8).ravel(), prepend=np.int8(0))
+    del above
+    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    del d
+    rows, cs, ce = starts // w, starts % w, ends % w
+    keep = (ce - cs) >= np.ceil(params.min_cycles * fs / freqs)[rows]
+    rows, cs, ce = rows[keep], cs[keep], ce[keep]
+    if rows.size == 0:
+        return empty
+    # mean power / threshold of each run (sums over the flattened power array)
+    flat = np.empty(2 * rows.size, np.int64)
+    flat[0::2], flat[1::2] = rows * n + cs, rows * n + ce
+    flat = flat[:-1] if flat[-1] >= power.size else flat
+    run_sum = np.add.reduceat(power.ravel(), flat, dtype=np.float64)[0::2] / thr[rows]
+    length = ce - cs
+    # connected regions: runs in neighbouring rows that overlap or touch diagonally (8-connectivity)
+    key_s, key_e = rows * (n + 2) + cs, rows * (n + 2) + ce
+    lo = np.searchsorted(key_e, (rows + 1) * (n + 2) + cs, side="left")
+    hi = np.searchsorted(key_s, (rows + 1) * (n + 2) + ce, side="right")
+    cnt = np.maximum(hi - lo, 0)
+    src = np.repeat(np.arange(rows.size), cnt)
+    dst = np.repeat(lo, cnt) + (np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+    graph = sparse.coo_matrix((np.ones(src.size, np.int8), (src, dst)), shape=(rows.size, rows.size))
+    n_lab, lab = csgraph.connected_components(graph, directed=False)
     # dominant frequency: highest mean power / threshold within the region
-    ratio = power[rows, cols] / thr[rows]
     key = lab * n_f + rows
-    sums = np.bincount(key, weights=ratio, minlength=n_lab * n_f).reshape(n_lab, n_f)
-    counts = np.bincount(key, minlength=n_lab * n_f).reshape(n_lab, n_f)
-    fi = np.argmax(sums / np.maximum(counts, 1), axis=1)
-    # time extent: the region's pixels within one grid step of that frequency (a chain of noise pixels at
+    sums = np.bincount(key, weights=run_sum, minlength=n_lab * n_f).reshape(n_lab, n_f)
+    counts = np.bincount(key, weights=length, minlength=n_lab * n_f).reshape(n_lab, n_f)
+    mean_ratio = sums / np.maximum(counts, 1)
+    fi = np.argmax(mean_ratio, axis=1)
+    best = mean_ratio[np.arange(n_lab), fi]
+    # time extent: the region's runs within one grid step of that frequency (a chain of noise runs at
     # other frequencies must not stretch the episode)
     near = np.abs(rows - fi[lab]) <= 1
     s = np.full(n_lab, n, np.int64)
     e = np.zeros(n_lab, np.int64)
-    np.minimum.at(s, lab[near], cols[near])
-    np.maximum.at(e, lab[near], cols[near] + 1)
+    np.minimum.at(s, lab[near], cs[near])
+    np.maximum.at(e, lab[near], ce[near])
     order = np.argsort(s, kind="stable")
-    return s[order], e[order], fi[order]
+    return s[order], e[order], fi[order], best[order]
 
 
 def drop_overlaps(s, e, power_db) -> np.ndarray:
@@ -146,19 +160,22 @@ def measure_episode(r, y, valid, s, e, f0, bg_at, fs, params):
     cyc = params.wavelet_cycles
     pad = int(math.ceil(3 * cyc / (2 * math.pi * f0) * fs))
     a, b = max(s - pad, 0), min(e + pad, r.size)
-    seg = r[a:b].astype(np.float64)
+    spec = SegmentSpectrum(r[a:b].astype(np.float64), fs)
     v = valid[s:e]
     t = np.arange(s, e)[v] / fs
-    z = analytic_band(seg, fs, f0, cyc)[s - a:e - a]
-    phase = np.unwrap(np.angle(z))
-    freq = float(np.polyfit(t, phase[v], 1)[0] / (2 * np.pi)) if t.size > 2 else f0
+    z = spec.morlet(f0, cyc)[s - a:e - a]
+    phase = np.unwrap(np.angle(z))[v]
+    freq = f0
+    if t.size > 2:   # least-squares slope of the unwrapped phase
+        tc = t - t.mean()
+        freq = float(np.dot(tc, phase - phase.mean()) / np.dot(tc, tc) / (2 * np.pi))
     if not (0.5 * f0 < freq < 2 * f0):
         freq = f0
-    z6 = analytic_band(seg, fs, freq, cyc)[s - a:e - a]
+    z6 = spec.morlet(freq, cyc)[s - a:e - a]
     p6 = np.abs(z6) ** 2
     bg = bg_at(freq)
     env = 2 * np.sqrt(np.maximum(p6 - bg, 0.0))          # peak-to-peak, noise power removed
-    z3 = analytic_band(seg, fs, freq, cyc / 2)[s - a:e - a]
+    z3 = spec.morlet(freq, cyc / 2)[s - a:e - a]
     ph3 = np.unwrap(np.angle(z3))
     bounds = _crossings(ph3, np.pi)                        # troughs of the 3-cycle band signal
     ib = np.ceil(bounds).astype(np.int64)
@@ -178,7 +195,7 @@ def measure_episode(r, y, valid, s, e, f0, bg_at, fs, params):
             period_cv = float(1.4826 * np.median(np.abs(periods - med)) / med)
             amplitude_cv = float(np.std(pp) / np.mean(pp)) if np.mean(pp) > 0 else np.nan
             amplitude = float(np.percentile(env_cyc, 90))
-    broad = analytic_band(seg, fs, freq, band=(freq / 2, 2 * freq))[s - a:e - a].real
+    broad = spec.band(freq / 2, 2 * freq)[s - a:e - a].real
     var_b = float(np.var(broad[v])) if v.any() else 0.0
     sinus = float(np.clip(np.var(z6.real[v]) / var_b, 0.0, 1.0)) if var_b > 0 else 0.0
     return {

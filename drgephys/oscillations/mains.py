@@ -14,6 +14,7 @@ Keshtkaran & Yang 2014 for adaptive trackers).
 from __future__ import annotations
 
 import numpy as np
+from scipy import fft as sfft
 from scipy import ndimage
 
 __all__ = ["remove_mains"]
@@ -21,10 +22,9 @@ __all__ = ["remove_mains"]
 
 def _block_amplitudes(xb, wb, freqs, fs, block, block_idx):
     """Complex amplitude per block and line, phase referenced to sample 0 of the trace."""
-    n = np.arange(block)
-    e = np.exp(-2j * np.pi * np.outer(freqs, n) / fs)                  # (L, B)
+    arg = 2 * np.pi * np.outer(np.arange(block), freqs) / fs            # (B, L)
     count = wb.sum(axis=1)                                              # valid samples per block
-    c = (xb @ e.T) * (2.0 / np.maximum(count, 1))[:, None]             # (nb, L)
+    c = (xb @ np.cos(arg) - 1j * (xb @ np.sin(arg))) * (2.0 / np.maximum(count, 1))[:, None]   # (nb, L)
     starts = block_idx * block
     return c * np.exp(-2j * np.pi * np.outer(starts, freqs) / fs)
 
@@ -71,25 +71,27 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
     xb, wb = xb[good], wb[good]
     block_idx = np.flatnonzero(good)
     # pass 1 at nominal frequencies. The offset from nominal maximises the coherent sum of the block
-    # amplitudes after counter-rotation (a periodogram on a grid of 1/(8 T) Hz, T the trace duration, refined
-    # by a parabola through the peak), with outlying blocks (|c| > 2 x median, e.g. SSO blocks) left out
+    # amplitudes after counter-rotation (an 8x zero-padded FFT over blocks: a grid of ~1/(8 T) Hz, T the
+    # trace duration, refined by a parabola through the peak), outlying blocks (|c| > 2 x median, e.g. SSO
+    # blocks) left out
     c = _block_amplitudes(xb, wb, freqs, fs, block, block_idx)
     t_b = (block_idx + 0.5) * block / fs
-    step = 1.0 / (8.0 * r.size / fs)
-    f_line = freqs.copy()
     mod = np.abs(c)
-    inlier = mod <= 2 * np.median(mod, axis=0)
-    for j in range(freqs.size):                 # a handful of lines; each step is a whole-array operation
-        lim = 1.5 * params.mains_tolerance_hz * harm[j]
-        grid = np.arange(-lim, lim + step / 2, step)
-        if grid.size < 3:
-            continue
-        cj = np.where(inlier[:, j], c[:, j], 0)
-        mag = np.abs(np.exp(-2j * np.pi * np.outer(grid, t_b)) @ cj)
-        k = int(np.clip(np.argmax(mag), 1, grid.size - 2))
-        den = mag[k - 1] - 2 * mag[k] + mag[k + 1]
-        frac = 0.5 * (mag[k - 1] - mag[k + 1]) / den if den < 0 else 0.0
-        f_line[j] += grid[k] + float(np.clip(frac, -1, 1)) * step
+    seq = np.zeros((nb, freqs.size), complex)
+    seq[block_idx] = np.where(mod <= 2 * np.median(mod, axis=0), c, 0)
+    m_fft = sfft.next_fast_len(8 * nb)
+    mag = np.abs(sfft.fft(seq, m_fft, axis=0))               # coherent sum at offsets k fs / (m_fft B)
+    df = fs / (m_fft * block)
+    off = sfft.fftfreq(m_fft, 1 / m_fft) * df
+    lim = 1.5 * params.mains_tolerance_hz * harm
+    mag = np.where(np.abs(off)[:, None] <= lim[None, :], mag, -1.0)
+    k = np.argmax(mag, axis=0)
+    lo_, hi_ = mag[(k - 1) % m_fft, np.arange(freqs.size)], mag[(k + 1) % m_fft, np.arange(freqs.size)]
+    mid = mag[k, np.arange(freqs.size)]
+    den = lo_ - 2 * mid + hi_
+    ok = (lo_ >= 0) & (hi_ >= 0) & (den < 0)
+    frac = np.where(ok, 0.5 * (lo_ - hi_) / np.where(ok, den, -1.0), 0.0)
+    f_line = freqs + off[k] + np.clip(frac, -1, 1) * df
     # pass 2 at refined frequencies, phase referenced to the trace start
     c = _block_amplitudes(xb, wb, f_line, fs, block, block_idx)
     med = np.median(c.real, axis=0) + 1j * np.median(c.imag, axis=0)
