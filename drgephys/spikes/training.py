@@ -1,0 +1,90 @@
+"""Training data for the discharge-pattern model: simulated spike trains (`drgephys.sim.spike_train`)
+passed through realistic detection noise, turned into `MODEL_FEATURES` rows.
+
+Used by ``scripts/train_discharge_model.py`` (which writes ``drgephys/data/discharge_model.json``) and
+by the tests (fresh seeds the shipped model never saw).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .discharge import MODEL_FEATURES, discharge_features, feature_vector
+
+PATTERNS = ("silent", "tonic", "bursting", "irregular")
+
+
+@dataclass(frozen=True)
+class DetectionNoise:
+    """Errors a real detector makes, applied to simulated spike times.
+
+    Attributes
+    ----------
+    jitter_ms : float
+        SD of Gaussian timing jitter (threshold/peak timing on noisy traces: ~0.1–0.3 ms).
+    max_miss_fraction : float
+        Each train loses a uniformly drawn share of its spikes up to this (missed small spikes).
+    max_extra_rate_hz : float
+        Each train gains Poisson false spikes at a uniformly drawn rate up to this.
+    """
+
+    jitter_ms: float = 0.2
+    max_miss_fraction: float = 0.03
+    max_extra_rate_hz: float = 0.02
+
+
+def corrupt(times_s, duration_s, rng, noise: DetectionNoise = DetectionNoise()) -> np.ndarray:
+    """Apply jitter, misses and extra spikes to one spike train (s); returns sorted times in [0, duration)."""
+    t = np.asarray(times_s, dtype=float)
+    t = t[rng.random(t.size) >= rng.uniform(0, noise.max_miss_fraction)]
+    t = t + rng.normal(0, noise.jitter_ms * 1e-3, t.size)
+    n_extra = rng.poisson(rng.uniform(0, noise.max_extra_rate_hz) * duration_s)
+    t = np.concatenate([t, rng.uniform(0, duration_s, n_extra)])
+    return np.sort(t[(t >= 0) & (t < duration_s)])
+
+
+def simulated_set(n_per_class: int, seed: int, *, duration_range_s=(20.0, 90.0),
+                  noise: DetectionNoise = DetectionNoise(), generator=None):
+    """Features and labels of `n_per_class` simulated trains per pattern.
+
+    Parameters
+    ----------
+    n_per_class : int
+        Trains per pattern.
+    seed : int
+        Master seed (every train gets its own derived seed).
+    duration_range_s : (float, float)
+        Train durations are drawn uniformly from this range (spontaneous recordings: tens of s).
+    noise : DetectionNoise
+        Detection errors applied to every train.
+    generator : callable, optional
+        ``generator(pattern, duration_s, seed=...) -> spike times (s)``; default
+        `drgephys.sim.spike_train` with its own per-pattern rate ranges.
+
+    Returns
+    -------
+    X : ndarray, shape (n_trains, len(MODEL_FEATURES))
+        Model inputs; trains with < 2 spikes keep NaN rows (`classify_discharge` calls them silent).
+    y : ndarray of str, shape (n_trains,)
+        The simulated pattern.
+    n_spikes : ndarray of int, shape (n_trains,)
+    """
+    if generator is None:
+        from ..sim import spike_train as generator
+    rng = np.random.default_rng(seed)
+    rows, labels, counts = [], [], []
+    for pattern in PATTERNS:
+        for _ in range(int(n_per_class)):
+            dur = float(rng.uniform(*duration_range_s))
+            times = generator(pattern, dur, seed=int(rng.integers(2**31)))
+            times = corrupt(np.asarray(times, dtype=float), dur, rng, noise)
+            feats = discharge_features(times, dur)
+            rows.append(feature_vector(feats))
+            labels.append(pattern)
+            counts.append(feats["n_spikes"])
+    return np.vstack(rows), np.asarray(labels), np.asarray(counts)
+
+
+__all__ = ["PATTERNS", "DetectionNoise", "corrupt", "simulated_set", "MODEL_FEATURES"]
