@@ -15,6 +15,15 @@ from .discharge import MODEL_FEATURES, discharge_features, feature_vector
 
 PATTERNS = ("silent", "tonic", "bursting", "irregular")
 
+#: Log-uniform firing-rate ranges (Hz) drawn per pattern. DRG-origin ectopic discharge is irregular at
+#: 0.25–14 Hz (SCIENCE.md); tonic up to 20 Hz; bursting up to 3 Hz (bursts of 2–10 spikes at ~30 ms with
+#: silences ≥ 3× the burst: higher mean rates are not bursting in `drgephys.sim.spike_train`).
+RATE_RANGES_HZ = {"tonic": (0.5, 20.0), "bursting": (0.3, 3.0), "irregular": (0.25, 14.0)}
+#: Tonic ISI CV range (regular firing: CV < ~0.2).
+TONIC_CV_RANGE = (0.05, 0.2)
+#: Share of firing trains made SSO-driven (ISIs rounded to whole SSO periods of 20–100 Hz).
+SSO_DRIVEN_SHARE = 0.3
+
 
 @dataclass(frozen=True)
 class DetectionNoise:
@@ -60,8 +69,9 @@ def simulated_set(n_per_class: int, seed: int, *, duration_range_s=(20.0, 90.0),
     noise : DetectionNoise
         Detection errors applied to every train.
     generator : callable, optional
-        ``generator(pattern, duration_s, seed=...) -> spike times (s)``; default
-        `drgephys.sim.spike_train` with its own per-pattern rate ranges.
+        ``generator(pattern, duration_s, rate_hz=..., seed=..., **kw) -> spike times (s)`` (keywords
+        ``cv`` for tonic and ``sso_period_s``); default `drgephys.sim.spike_train`. Rates are drawn from
+        `RATE_RANGES_HZ`, a share `SSO_DRIVEN_SHARE` of firing trains is SSO-driven.
 
     Returns
     -------
@@ -78,7 +88,15 @@ def simulated_set(n_per_class: int, seed: int, *, duration_range_s=(20.0, 90.0),
     for pattern in PATTERNS:
         for _ in range(int(n_per_class)):
             dur = float(rng.uniform(*duration_range_s))
-            times = generator(pattern, dur, seed=int(rng.integers(2**31)))
+            kw = {}
+            if pattern != "silent":
+                lo, hi = RATE_RANGES_HZ[pattern]
+                kw["rate_hz"] = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+                if pattern == "tonic":
+                    kw["cv"] = float(rng.uniform(*TONIC_CV_RANGE))
+                if rng.random() < SSO_DRIVEN_SHARE:
+                    kw["sso_period_s"] = 1.0 / float(rng.uniform(20.0, 100.0))
+            times = generator(pattern, dur, seed=int(rng.integers(2**31)), **kw)
             times = corrupt(np.asarray(times, dtype=float), dur, rng, noise)
             feats = discharge_features(times, dur)
             rows.append(feature_vector(feats))
