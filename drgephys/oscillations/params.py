@@ -82,10 +82,12 @@ class OscillationParams:
         excursions that pass the BOSC 95 % / 3-cycle rule average 5-9.5 dB (measured on pink + white noise
         and on real subthreshold recordings, see ``benchmarks/results/oscillations.md``); 10 dB is a
         sinusoid of peak-to-peak ``2 sqrt(9 x background)``.
-    min_sinusoidality : float, default 0.55
+    min_sinusoidality : float, default 0.65
         Acceptance: share of the episode's 2-octave-band variance (f/2..2f) carried by the 6-cycle wavelet
-        band around its frequency (1 for a sinusoid, ~0.2-0.5 for filtered broadband noise; Dodson,
-        Pastoll & Nolan 2011).
+        band around its frequency: 1 for a sinusoid; noise excursions that pass the power rules measure
+        0.4-0.69 (pink/white/OU noise and a real passive-cell recording), synthetic SSOs at 0.5-4 mV in
+        0.3 mV noise >= 0.75 (Dodson, Pastoll & Nolan 2011: a spectral peak alone does not make an
+        oscillator).
     max_period_cv : float, default 0.25
         Acceptance: robust coefficient of variation of the cycle periods measured on a broader (3-cycle)
         band. bycycle's period consistency >= 0.5 (neighbouring periods within a factor 2) is looser.
@@ -119,7 +121,7 @@ class OscillationParams:
     max_gap_cycles: float = 1.5
     max_blank_gap_s: float = 0.15
     min_power_db: float = 10.0
-    min_sinusoidality: float = 0.55
+    min_sinusoidality: float = 0.65
     max_period_cv: float = 0.25
     max_amplitude_cv: float = 1.0
     max_amplitude_mv: float = 20.0
