@@ -171,10 +171,27 @@ def measure_episode(r, y, valid, s, e, f0, bg_at, fs, params):
         freq = float(np.dot(tc, phase - phase.mean()) / np.dot(tc, tc) / (2 * np.pi))
     if not (0.5 * f0 < freq < 2 * f0):
         freq = f0
-    z6 = spec.morlet(freq, cyc)[s - a:e - a]
-    p6 = np.abs(z6) ** 2
     bg = bg_at(freq)
-    env = 2 * np.sqrt(np.maximum(p6 - bg, 0.0))          # peak-to-peak, noise power removed
+    z6 = spec.morlet(freq, cyc)
+    env = 2 * np.sqrt(np.maximum(np.abs(z6) ** 2 - bg, 0.0))   # peak-to-peak, noise power removed
+    # boundaries at half the episode's amplitude (the simulator's half-maximum convention): first and last
+    # half-maximum samples inside the candidate, extended outwards while the envelope stays above it
+    vseg = valid[a:b]
+    amp0 = float(np.percentile(env[s - a:e - a][v], 90)) if v.any() else 0.0
+    half = (env >= 0.5 * amp0) & vseg
+    inner = np.flatnonzero(half[s - a:e - a])
+    if inner.size:
+        i0, i1 = inner[0] + s - a, inner[-1] + s - a
+        lows = np.flatnonzero(~half[:i0])
+        highs = np.flatnonzero(~half[i1 + 1:])
+        s2 = a + (lows[-1] + 1 if lows.size else 0)
+        e2 = a + (i1 + 1 + highs[0] if highs.size else b - a)
+        if e2 - s2 >= 3:
+            s, e = int(s2), int(e2)
+            v = valid[s:e]
+    z6 = z6[s - a:e - a]
+    env = env[s - a:e - a]
+    p6 = np.abs(z6) ** 2
     z3 = spec.morlet(freq, cyc / 2)[s - a:e - a]
     ph3 = np.unwrap(np.angle(z3))
     bounds = _crossings(ph3, np.pi)                        # troughs of the 3-cycle band signal

@@ -1,7 +1,8 @@
 """Synthetic current-clamp traces with known SSO episodes, for the oscillation tests and benchmark.
 
-Episodes are sinusoids under a Tukey envelope (raised-cosine ramps over ``ramp`` of the duration each
-side; the amplitude given is the peak-to-peak of the plateau); noise is pink (1/f power) plus white; hum is
+Episodes are sinusoids under a Tukey envelope (raised-cosine ramps over ``ramp`` of the support each side;
+episode boundaries are the envelope's half-maximum points; the amplitude given is the peak-to-peak of the
+plateau); noise is pink (1/f power) plus white; hum is
 a constant sinusoid; spikes are fast rises with an exponential AHP, returned as a ``detect_spikes``-like
 table (``threshold_index``, ``end_index``).
 """
@@ -24,9 +25,13 @@ def pink_noise(n: int, fs: float, rng, sd: float, f_min: float = 0.5) -> np.ndar
 
 def episode_wave(n: int, fs: float, start_s: float, end_s: float, freq: float, pp_mv: float,
                  phase: float = 0.0, ramp: float = 0.2) -> np.ndarray:
-    """Sinusoid of peak-to-peak ``pp_mv`` under a Tukey envelope between ``start_s`` and ``end_s``."""
+    """Sinusoid of peak-to-peak ``pp_mv`` under a Tukey envelope whose half-maximum points are ``start_s``
+    and ``end_s`` (the simulator's boundary convention); the raised-cosine ramps take ``ramp`` of the
+    envelope's full support each."""
     t = np.arange(n) / fs
-    u = (t - start_s) / (end_s - start_s)
+    full = (end_s - start_s) / (1 - ramp)
+    s0 = start_s - ramp * full / 2
+    u = (t - s0) / full
     env = np.zeros(n)
     inside = (u >= 0) & (u <= 1)
     env[inside] = 1.0

@@ -18,7 +18,8 @@ from .synth import make_trace, match
 FS = 20000.0
 FREQ_TOL_HZ = 0.3          # project target: median frequency error <= 0.3 Hz
 AMP_REL_TOL = 0.10         # project target: median amplitude error <= 10 %
-BOUNDARY_TOL_S = 0.10      # episode start/end vs the envelope's ends (ramps are 20 % of the episode)
+AMP_CASE_TOL = 0.15        # single episode (the 90th percentile of noisy cycles reads high at low SNR)
+BOUNDARY_TOL_S = 0.05      # episode start/end vs the envelope's half-maximum points
 COLUMNS = ["start_s", "end_s", "frequency_hz", "amplitude_mv", "n_cycles", "mean_vm_mv", "power_db",
            "period_cv", "amplitude_cv", "sinusoidality"]
 
@@ -30,20 +31,32 @@ def _one(det, start, end):
     return det.iloc[int(np.argmax(ov))]
 
 
-@pytest.mark.parametrize("freq, pp", [(15.0, 3.0), (40.0, 2.0), (73.3, 1.5), (120.0, 2.5), (180.0, 3.0)])
-def test_known_episode_frequency_amplitude_boundaries(freq, pp):
+KNOWN = [(15.0, 3.0), (40.0, 2.0), (73.3, 1.5), (120.0, 2.5), (180.0, 3.0)]
+
+
+def _known(freq, pp):
     start, end = 1.0, 1.0 + max(30 / freq, 0.4)
     v, spikes = make_trace(4.0, FS, episodes=[(start, end, freq, pp)], seed=int(freq))
-    det = detect_oscillations(v, FS, spikes=spikes)
+    return start, end, detect_oscillations(v, FS, spikes=spikes)
+
+
+@pytest.mark.parametrize("freq, pp", KNOWN)
+def test_known_episode_frequency_amplitude_boundaries(freq, pp):
+    start, end, det = _known(freq, pp)
     assert list(det.columns) == COLUMNS
     assert len(det) == 1, det
     row = det.iloc[0]
     assert abs(row.frequency_hz - freq) <= FREQ_TOL_HZ
-    assert abs(row.amplitude_mv / pp - 1) <= AMP_REL_TOL
+    assert abs(row.amplitude_mv / pp - 1) <= AMP_CASE_TOL
     assert abs(row.start_s - start) <= BOUNDARY_TOL_S and abs(row.end_s - end) <= BOUNDARY_TOL_S
     assert row.n_cycles == pytest.approx((row.end_s - row.start_s) * row.frequency_hz)
     assert row.mean_vm_mv == pytest.approx(-60.0, abs=0.5)
     assert 0.8 <= row.sinusoidality <= 1.0 and row.power_db > 10 and row.period_cv < 0.1
+
+
+def test_known_episodes_median_amplitude_error():
+    errors = [abs(_known(f, pp)[2].iloc[0].amplitude_mv / pp - 1) for f, pp in KNOWN]
+    assert np.median(errors) <= AMP_REL_TOL
 
 
 def test_mean_vm_from_original_trace_not_drift_removed():
