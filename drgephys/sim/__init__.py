@@ -1,8 +1,16 @@
 """Ground-truth simulator of DRG current-clamp recordings (the test bed of every accuracy claim).
 
-Public API: :func:`spike_train` (discharge patterns).
+Public API
+----------
+- :class:`TraceSpec`, :func:`simulate_trace` → :class:`SimulatedTrace` (one trace with exact truth);
+- :func:`spike_train` (discharge patterns alone);
+- :class:`CohortSpec`, :class:`GroupEffects`, :func:`simulate_cohort_table`, :func:`simulate_cohort`;
+- :func:`write_abf`, :func:`write_nwb` (data file + ``<file>.truth.json``);
+- :func:`score`, :func:`score_cohort` (detector output against the truth).
 """
 
+from drgephys.sim.generator import simulate_trace
+from drgephys.sim.spec import SimulatedTrace, TraceSpec
 from drgephys.sim.spiketrain import PATTERNS, spike_train
 
-__all__ = ["PATTERNS", "spike_train"]
+__all__ = ["PATTERNS", "SimulatedTrace", "TraceSpec", "simulate_trace", "spike_train"]
