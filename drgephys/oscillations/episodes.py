@@ -66,7 +66,7 @@ def find_candidates(power, thr, freqs, valid, fs, params):
     flat = np.empty(2 * rows.size, np.int64)
     flat[0::2], flat[1::2] = rows * n + cs, rows * n + ce
     flat = flat[:-1] if flat[-1] >= power.size else flat
-    run_sum = np.add.reduceat(power.ravel(), flat, dtype=np.float64)[0::2] / thr[rows]
+    run_sum = np.add.reduceat(power.ravel(), flat)[0::2].astype(np.float64) / thr[rows]   # float32 sums: no copy
     length = ce - cs
     # connected regions: runs in neighbouring rows that overlap or touch diagonally (8-connectivity)
     key_s, key_e = rows * (n + 2) + cs, rows * (n + 2) + ce
