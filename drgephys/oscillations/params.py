@@ -75,8 +75,9 @@ class OscillationParams:
         Duration threshold in cycles (BOSC; fBOSC 2-3; bycycle ``min_n_cycles`` 3).
     max_gap_cycles : float, default 1.5
         Neighbouring detections at the same frequency are merged across gaps up to this many cycles.
-    max_blank_gap_s : float, default 0.15
-        ... and across blanked spans (spikes) up to this long; measures never use the blanked samples.
+    max_blank_gap_s : float, default 0.25
+        ... and across blanked spans (a spike and its AHP: AHPs last 20-150 ms) up to this long; measures
+        never use the blanked samples.
     min_power_db : float, default 10.0
         Acceptance: mean wavelet power over the episode at least this far above the background. Noise
         excursions that pass the BOSC 95 % / 3-cycle rule average 5-9.5 dB (measured on pink + white noise
@@ -119,7 +120,7 @@ class OscillationParams:
     background_tolerance_db: float = 3.0
     min_cycles: float = 3.0
     max_gap_cycles: float = 1.5
-    max_blank_gap_s: float = 0.15
+    max_blank_gap_s: float = 0.25
     min_power_db: float = 10.0
     min_sinusoidality: float = 0.65
     max_period_cv: float = 0.25

@@ -23,6 +23,11 @@ def pink_noise(n: int, fs: float, rng, sd: float, f_min: float = 0.5) -> np.ndar
     return x * (sd / x.std())
 
 
+def episode_envelope(n: int, fs: float, start_s: float, end_s: float, ramp: float = 0.2) -> np.ndarray:
+    """Tukey envelope (0..1) with half-maximum points at ``start_s`` and ``end_s``."""
+    return episode_wave(n, fs, start_s, end_s, 0.0, 2.0, phase=np.pi / 2, ramp=ramp)
+
+
 def episode_wave(n: int, fs: float, start_s: float, end_s: float, freq: float, pp_mv: float,
                  phase: float = 0.0, ramp: float = 0.2) -> np.ndarray:
     """Sinusoid of peak-to-peak ``pp_mv`` under a Tukey envelope whose half-maximum points are ``start_s``
@@ -44,12 +49,14 @@ def episode_wave(n: int, fs: float, start_s: float, end_s: float, freq: float, p
 
 def make_trace(duration_s=5.0, fs=20000.0, *, episodes=(), vm_mv=-60.0, pink_sd=0.3, white_sd=0.1,
                hum_hz=None, hum_pp_mv=0.6, spike_times_s=(), ahp_mv=8.0, ahp_tau_ms=15.0,
-               blank_tau_multiple=4.0, seed=0):
+               blank_tau_multiple=4.0, depol_mv=0.0, seed=0):
     """Build a trace.
 
     Parameters
     ----------
     episodes : sequence of (start_s, end_s, frequency_hz, pp_mv)
+    depol_mv : float
+        Depolarization accompanying each episode, following its envelope (SSOs appear on depolarization).
     spike_times_s : sequence of float
         Spike threshold times; each spike is a 1 ms rise to +30 mV, then an AHP of ``ahp_mv`` decaying with
         ``ahp_tau_ms``; ``end_index`` is put ``blank_tau_multiple`` time constants after the peak.
@@ -64,6 +71,8 @@ def make_trace(duration_s=5.0, fs=20000.0, *, episodes=(), vm_mv=-60.0, pink_sd=
     t = np.arange(n) / fs
     for (s, e, f, a) in episodes:
         v += episode_wave(n, fs, s, e, f, a, phase=rng.uniform(0, 2 * np.pi))
+        if depol_mv:
+            v += depol_mv * episode_envelope(n, fs, s, e)
     if hum_hz:
         v += hum_pp_mv / 2 * np.sin(2 * np.pi * hum_hz * t + 0.7)
     rows = []
