@@ -9,8 +9,10 @@ Public API
 - :func:`score`, :func:`score_cohort` (detector output against the truth).
 """
 
+from drgephys.sim.cohort import CohortSpec, GroupEffects, simulate_cohort, simulate_cohort_table
 from drgephys.sim.generator import simulate_trace
 from drgephys.sim.spec import SimulatedTrace, TraceSpec
 from drgephys.sim.spiketrain import PATTERNS, spike_train
 
-__all__ = ["PATTERNS", "SimulatedTrace", "TraceSpec", "simulate_trace", "spike_train"]
+__all__ = ["PATTERNS", "CohortSpec", "GroupEffects", "SimulatedTrace", "TraceSpec", "simulate_cohort",
+           "simulate_cohort_table", "simulate_trace", "spike_train"]
