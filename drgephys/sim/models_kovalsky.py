@@ -30,22 +30,34 @@ Intermediate Na (Kovalsky 2009, as given in SCIENCE.md)::
 Late Na (Kovalsky 2009): tau_hl = 1 / (0.04 exp(V/25.5)) + 63.2 ms.
 
 Re-implementation choices (the ModelDB 140038 NEURON files could not be read here;
-every choice below is ours and is stated, none is silently copied):
+every choice below is ours and is stated, none is copied):
 
 * exponent of the intermediate-Na activation: 1 (with m^3 its window current is
   < 0.01 uA/cm2 and cannot shape the subthreshold potential at all);
-* late Na uses the intermediate-Na activation ``m_i`` and steady-state inactivation
-  ``h_inf`` with its own slow ``tau_hl`` (SCIENCE.md gives only ``tau_hl``);
+* late Na uses the intermediate-Na activation ``m_i`` (``na_late_m_exponent = 1``)
+  and steady-state inactivation ``h_inf`` with its own slow ``tau_hl`` (SCIENCE.md
+  gives only ``tau_hl``);
 * no temperature factor on the intermediate/late Na time constants (given in ms);
-* fast Na shift: ``fast_na_shift_mv = 0``. The published +6 mV shift puts the
-  Hopf (SSO onset) of this re-implementation at -49.8 mV / 0.85 nA instead of the
-  published -57.2 mV / 0.012 nA; with 0 mV it is at -57.8 mV / 0.013 nA and 49 Hz
-  (linear analysis).  Pass ``fast_na_shift_mv=6.0`` for the literal variant.
-* K: HH delayed rectifier, 36 mS/cm2 (HH/NEURON ``hh`` default), its activation
-  shifted by ``k_shift_mv = 35`` mV so that it stays closed below -45 mV.  This is
-  a calibration of ours: the unshifted HH K (0.4-1 mS/cm2 at -60 mV) keeps the
-  cell near -68 mV at the published currents and abolishes the SSOs.
+* fast Na shift ``fast_na_shift_mv = 0`` instead of the published +6 mV, and
+  K: HH delayed rectifier, 36 mS/cm2 (HH 1952 / NEURON ``hh`` default) with its
+  activation shifted by ``k_shift_mv = 45`` mV so that it stays closed below about
+  -40 mV (the unshifted HH K, 0.4-1 mS/cm2 at -60 mV, holds the cell near -68 mV at
+  the published currents and abolishes the SSOs).  Both are calibrations of ours.
 * noise: an Ornstein-Uhlenbeck injected current (not part of the published model).
+
+What the defaults give (linear stability analysis and simulation, this package):
+SSO onset (subcritical Hopf) at -57.6 mV, 48.8 Hz (published SSO 44.7 Hz at
+-57.2 mV); from rest the cell stays quiet up to 0.018 nA and fires tonically from
+0.020 nA (0.024 nA: ISI 31.0 ms; 0.073 nA: 26.7 ms); the 0.012-nA state is a stable
+focus, so SSOs there need noise (published: sustained 2.3-mV SSO).  Depolarized
+(supercritical) Hopf at -40.1 mV, 0.98-1.0 nA, 110-115 Hz (published 109.8 Hz at
+-36.6 mV).  No bursting regime was found (published: 0.024 nA bursting).
+
+:meth:`KovalskyParams.literal` keeps the published +6 mV fast-Na shift and gives the
+late Na no activation gate (an alternative reading of SCIENCE.md).  It matches the
+depolarized point (Hopf at -36.8 mV, 117 Hz, 1.7 nA) and puts 0.012 nA at -57.3 mV,
+but that state is strongly damped (47 Hz, decay 168/s), the lower Hopf moves to
+-49.5 mV / 0.81 nA, and the cell does not spike below 1.7 nA.
 """
 
 from __future__ import annotations
@@ -101,6 +113,15 @@ class KovalskyParams:
     g_na_late_ms_cm2: float = 0.128
     na_late_m_exponent: int = 1
     v_init_mv: float = -58.0
+
+    @classmethod
+    def literal(cls, **overrides) -> "KovalskyParams":
+        """Published +6 mV fast-Na shift and a late Na without activation gate.
+
+        Reproduces the published depolarized SSO (about 110-117 Hz near -36.7 mV)
+        but not the SSO at -57 mV nor the firing modes (module docstring).
+        """
+        return cls(**{"fast_na_shift_mv": 6.0, "na_late_m_exponent": 0, **overrides})
 
     @property
     def area_cm2(self) -> float:
