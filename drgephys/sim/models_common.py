@@ -145,7 +145,7 @@ class OUNoise:
         self.n = n_cells
         self.a = math.exp(-dt_ms / tau_ms)
         self.b = math.sqrt(1.0 - self.a * self.a)
-        self.rngs = cell_generators(seed, n_cells) if self.active else []
+        self.rngs = cell_generators(seed, n_cells)  # validates `seed` even without noise
         self.state = None
         self.buf = np.zeros((n_cells, 1))
         self.pos = 1
@@ -165,7 +165,7 @@ class OUNoise:
         self.buf = unit * self.sd[:, None]
         self.pos = 0
 
-    def zeros_or_next(self) -> np.ndarray | float:
+    def step(self) -> np.ndarray | float:
         """Return the next noise value for all cells (shape ``(n_cells,)``), or 0.0."""
         if not self.active:
             return 0.0

@@ -66,8 +66,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .models_common import (OUNoise, RateTable, as_cells, broadcast_cells, check_positive,
-                            time_grid, vtrap)
+from drgephys._validation import check_positive
+
+from .models_common import OUNoise, RateTable, as_cells, broadcast_cells, time_grid, vtrap
 
 #: Published injected currents (nA) setting the firing mode (Kovalsky et al. 2009).
 KOVALSKY_PUBLISHED_CURRENTS_NA = {"sso": 0.012, "bursting": 0.024, "tonic": 0.073}
@@ -275,7 +276,7 @@ def simulate_kovalsky(i_inj_na, duration_s, *, fs=20000.0, dt_ms=0.025, noise_sd
         n2 = nk * nk
         g_k = gk * n2 * n2
         g = g_na + g_k + gl
-        v_inf = (g_na * ena + g_k * ek + glel_i + noise.zeros_or_next()) / g
+        v_inf = (g_na * ena + g_k * ek + glel_i + noise.step()) / g
         v = v_inf + (v - v_inf) * np.exp(-g * (dt / cap))
         j = k - rec0
         if j >= 0 and j % substeps == 0:

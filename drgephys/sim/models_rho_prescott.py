@@ -32,7 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .models_common import OUNoise, RateTable, as_cells, broadcast_cells, check_positive, time_grid
+from drgephys._validation import check_positive
+
+from .models_common import OUNoise, RateTable, as_cells, broadcast_cells, time_grid
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,7 @@ def simulate_rho_prescott(i_inj_ua_cm2, duration_s, *, fs=20000.0, dt_ms=0.025, 
         g_f = gf * r[0, 0]
         g_s = gs * w
         g = g_f + g_s + gl
-        v_inf = (g_f * ena + g_s * ek + glel_i + noise.zeros_or_next()) / g
+        v_inf = (g_f * ena + g_s * ek + glel_i + noise.step()) / g
         v = v_inf + (v - v_inf) * np.exp(-g * (dt / cap))
         j = k - rec0
         if j >= 0 and j % substeps == 0:

@@ -318,7 +318,7 @@ def test_ou_noise_statistics():
     """Stationary SD and autocorrelation exp(-lag/tau) of the OU current."""
     dt, tau, n = 0.05, 5.0, 200000
     ou = OUNoise(np.array([2.0, 0.5]), tau, dt, [1, 2], 2)
-    x = np.stack([ou.zeros_or_next() for _ in range(n)], axis=1)
+    x = np.stack([ou.step() for _ in range(n)], axis=1)
     assert x[0].std() == pytest.approx(2.0, rel=0.05)
     assert x[1].std() == pytest.approx(0.5, rel=0.05)
     lag = int(tau / dt)
@@ -365,6 +365,8 @@ def test_per_cell_argument_validation():
         models.simulate_kovalsky(0.0, 0.01, noise_sd_na=-1.0)
     with pytest.raises(ValueError, match=r"`noise_sd_ua_cm2` must be >= 0"):
         models.simulate_rho_prescott(0.0, 0.01, noise_sd_ua_cm2=-1.0)
+    with pytest.raises(ValueError, match=r"`seed` as a sequence must hold one int per cell"):
+        models.simulate_kovalsky([0.0, 0.01], 0.01, seed=[1])  # checked even without noise
     with pytest.raises(ValueError, match=r"at least one sample"):
         models.simulate_kovalsky(0.0, 1e-6, fs=1000.0)
     with pytest.raises(TypeError, match=r"`params` must be a KovalskyParams"):
