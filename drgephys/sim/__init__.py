@@ -11,10 +11,12 @@ Public API
 
 from drgephys.sim.cohort import CohortSpec, GroupEffects, simulate_cohort, simulate_cohort_table
 from drgephys.sim.generator import simulate_trace
+from drgephys.sim.score import match_spikes, score, score_cohort
 from drgephys.sim.spec import SimulatedTrace, TraceSpec
 from drgephys.sim.spiketrain import PATTERNS, spike_train
 from drgephys.sim.writers import truth_path, write_abf, write_nwb, write_truth
 
-__all__ = ["PATTERNS", "CohortSpec", "GroupEffects", "SimulatedTrace", "TraceSpec", "simulate_cohort",
+__all__ = ["PATTERNS", "CohortSpec", "GroupEffects", "SimulatedTrace", "TraceSpec", "match_spikes", "score",
+           "score_cohort", "simulate_cohort",
            "simulate_cohort_table", "simulate_trace", "spike_train", "truth_path", "write_abf", "write_nwb",
            "write_truth"]
