@@ -128,9 +128,10 @@ def detect_oscillations(v, fs, *, spikes=None, params: OscillationParams = Oscil
     bg, _ = background(power, freqs, use, params.background_tolerance_db)
     thr = bg * stats.chi2.ppf(params.power_percentile / 100, 2) / 2
     cs, ce, fi, ratio = find_candidates(power, thr, freqs, valid, fw, params)
-    # cheap pre-selection: a candidate whose region power is more than 2 dB under ``min_power_db`` cannot pass
+    # cheap pre-selection: a candidate whose region power is more than 2 dB under the weak level cannot pass
     # (the measured power at the refined frequency exceeds the grid's by at most ~0.7 dB)
-    strong = 10 * np.log10(np.maximum(ratio * thr[fi] / bg[fi], 1e-30)) >= params.min_power_db - 2.0
+    weak_db = params.min_power_db - params.extend_margin_db
+    strong = 10 * np.log10(np.maximum(ratio * thr[fi] / bg[fi], 1e-30)) >= weak_db - 2.0
     cs, ce, fi = cs[strong], ce[strong], fi[strong]
     del power
     lf, lbg = np.log10(freqs), np.log10(bg)
@@ -151,22 +152,36 @@ def detect_oscillations(v, fs, *, spikes=None, params: OscillationParams = Oscil
               & (df["frequency_hz"] >= lo) & (df["frequency_hz"] <= hi))
         return df[ok.to_numpy()].reset_index(drop=True), ok.to_numpy()
 
-    out, ok = accept(measure(cs, ce, freqs[fi]))
-    cs, ce = cs[ok], ce[ok]
-    if len(out) > 1:
-        keep = drop_overlaps(cs, ce, out["power_db"].to_numpy())
-        out, cs, ce = out[keep].reset_index(drop=True), cs[keep], ce[keep]
-    if len(out) > 1:   # merge accepted neighbours at the same frequency across short gaps, then re-measure
-        grp = merge_groups(cs, ce, out["frequency_hz"].to_numpy(), valid, fw, params)
-        if grp[-1] < grp.size - 1:
-            first = np.flatnonzero(np.concatenate(([True], np.diff(grp) > 0)))
-            last = np.concatenate((first[1:], [grp.size])) - 1
-            dur = (ce - cs).astype(float)
-            f_w = np.bincount(grp, weights=out["frequency_hz"].to_numpy() * dur) / np.bincount(grp, weights=dur)
-            merged = measure(cs[first], ce[last], f_w)
-            single = (last == first)
-            merged.iloc[single] = out.iloc[first[single]].to_numpy()
-            out, _ = accept(merged)
+    def basic(df):   # BOSC-level evidence only: a weaker piece may extend an accepted neighbour
+        return ((df["n_cycles"] >= params.min_cycles) & (df["power_db"] >= weak_db)
+                & (df["amplitude_mv"] <= params.max_amplitude_mv) & (df["amplitude_mv"] > 0)
+                & (df["frequency_hz"] >= lo) & (df["frequency_hz"] <= hi)).to_numpy()
+
+    cand = measure(cs, ce, freqs[fi])
+    _, ok = accept(cand)
+    use = ok | basic(cand)
+    cand, cs, ce, ok = cand[use].reset_index(drop=True), cs[use], ce[use], ok[use]
+    if len(cand) > 1:   # overlapping candidates (harmonics, two ridges): the accepted, then stronger, wins
+        keep = drop_overlaps(cs, ce, cand["power_db"].to_numpy() + 1000.0 * ok)
+        cand, cs, ce, ok = cand[keep].reset_index(drop=True), cs[keep], ce[keep], ok[keep]
+    # hysteresis (cf. the dual-threshold burst detectors, e.g. NeuroDSP): neighbours at the same frequency
+    # merge across short gaps; a group is kept when at least one member passed the full acceptance rule
+    grp = merge_groups(cs, ce, cand["frequency_hz"].to_numpy(), valid, fw, params)
+    n_grp = int(grp[-1]) + 1 if grp.size else 0
+    size = np.bincount(grp, minlength=n_grp)
+    has_ok = np.bincount(grp, weights=ok, minlength=n_grp) > 0
+    first = np.flatnonzero(np.concatenate(([True], np.diff(grp) > 0))) if grp.size else grp
+    last = np.concatenate((first[1:], [grp.size])) - 1
+    multi = has_ok & (size > 1)
+    dur = (ce - cs).astype(float)
+    f_w = (np.bincount(grp, weights=cand["frequency_hz"].to_numpy() * dur, minlength=n_grp)
+           / np.maximum(np.bincount(grp, weights=dur, minlength=n_grp), 1))
+    merged, merged_ok = accept(measure(cs[first[multi]], ce[last[multi]], f_w[multi]))
+    # members of multi-member groups whose merged measure failed stay as they were (accepted ones only)
+    fallback = np.isin(grp, np.flatnonzero(multi)[~merged_ok]) & ok
+    singles = (size[grp] == 1) & ok
+    out = pd.concat([cand[singles | fallback], merged], ignore_index=True)
+    out = out.sort_values("start_s", kind="stable").reset_index(drop=True) if len(out) else empty_episodes()
     out.attrs.update(mains_lines=lines, band_hz=(lo, hi), working_fs_hz=fw)
     return out
 

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
+from scipy import ndimage, sparse
 from scipy.sparse import csgraph
 
 from .tfr import SegmentSpectrum
@@ -109,7 +109,8 @@ def drop_overlaps(s, e, power_db) -> np.ndarray:
 def merge_groups(s, e, freq, valid, fs, params) -> np.ndarray:
     """Group labels for time-sorted accepted episodes ``[s, e)``: neighbours whose frequencies differ by
     less than 10 % merge across gaps of up to ``max_gap_cycles`` cycles of the slower one, not counting
-    blanked samples, if the blanked part of the gap is at most ``max_blank_gap_s``."""
+    blanked samples, if the blanked part of the gap is at most ``max_blank_gap_s`` (plus the wavelet's
+    fade-out of ``wavelet_cycles / pi`` cycles around a blank)."""
     if s.size < 2:
         return np.zeros(s.size, np.int64)
     blank_cum = np.concatenate(([0], np.cumsum(~valid)))
@@ -117,7 +118,11 @@ def merge_groups(s, e, freq, valid, fs, params) -> np.ndarray:
     blanked = blank_cum[s[1:]] - blank_cum[e[:-1]]
     period = fs / np.minimum(freq[1:], freq[:-1])
     same_f = np.abs(np.log(freq[1:] / freq[:-1])) <= np.log(1.1)
-    ok_gap = ((gap - blanked) <= params.max_gap_cycles * period) & (blanked <= params.max_blank_gap_s * fs)
+    # next to a blanked span the wavelet power fades over ~1 standard deviation (cycles / 2 pi periods) on
+    # each side, so a gap holding a blank may keep that much unblanked time more
+    fade = np.where(blanked > 0, params.wavelet_cycles / np.pi, 0.0)
+    ok_gap = (((gap - blanked) <= (params.max_gap_cycles + fade) * period)
+              & (blanked <= params.max_blank_gap_s * fs))
     return np.cumsum(np.concatenate(([True], ~(same_f & ok_gap)))) - 1
 
 
@@ -213,8 +218,16 @@ def measure_episode(r, y, valid, s, e, f0, bg_at, fs, params):
             amplitude_cv = float(np.std(pp) / np.mean(pp)) if np.mean(pp) > 0 else np.nan
             amplitude = float(np.percentile(env_cyc, 90))
     broad = spec.band(freq / 2, 2 * freq)[s - a:e - a].real
-    var_b = float(np.var(broad[v])) if v.any() else 0.0
-    sinus = float(np.clip(np.var(z6.real[v]) / var_b, 0.0, 1.0)) if var_b > 0 else 0.0
+    # sinusoidality away from blanked spans: the straight-line fill and its corners are broadband and
+    # would dilute the narrow band's share (only where at least one cycle of such samples remains)
+    core = v
+    if not v.all():
+        guard = int(math.ceil(cyc / (2 * math.pi * freq) * fs))
+        core = ~ndimage.binary_dilation(~v, iterations=guard) if guard > 0 else v
+        if core.sum() < fs / freq:
+            core = v
+    var_b = float(np.var(broad[core])) if core.any() else 0.0
+    sinus = float(np.clip(np.var(z6.real[core]) / var_b, 0.0, 1.0)) if var_b > 0 else 0.0
     return {
         "start_s": s / fs, "end_s": e / fs, "frequency_hz": freq, "amplitude_mv": amplitude,
         "n_cycles": (e - s) / fs * freq,

@@ -83,6 +83,11 @@ class OscillationParams:
         excursions that pass the BOSC 95 % / 3-cycle rule average 5-9.5 dB (measured on pink + white noise
         and on real subthreshold recordings, see ``benchmarks/results/oscillations.md``); 10 dB is a
         sinusoid of peak-to-peak ``2 sqrt(9 x background)``.
+    extend_margin_db : float, default 4.0
+        Hysteresis: a piece that passes only the BOSC-level rules (``min_cycles``, power at least
+        ``min_power_db - extend_margin_db`` = 6 dB, i.e. above the 95 % crossing level of ~4.8 dB) joins an
+        accepted neighbour at the same frequency across a mergeable gap (dual-threshold burst detection,
+        e.g. NeuroDSP's ``dual_threshold``); on its own it is never reported.
     min_sinusoidality : float, default 0.65
         Acceptance: share of the episode's 2-octave-band variance (f/2..2f) carried by the 6-cycle wavelet
         band around its frequency: 1 for a sinusoid; noise excursions that pass the power rules measure
@@ -122,6 +127,7 @@ class OscillationParams:
     max_gap_cycles: float = 1.5
     max_blank_gap_s: float = 0.25
     min_power_db: float = 10.0
+    extend_margin_db: float = 4.0
     min_sinusoidality: float = 0.65
     max_period_cv: float = 0.25
     max_amplitude_cv: float = 1.0
@@ -137,7 +143,7 @@ class OscillationParams:
         object.__setattr__(self, "band_hz", (lo, hi))
         object.__setattr__(self, "mains_hz", tuple(float(m) for m in self.mains_hz))
         nonneg = {"spike_pre_ms", "spike_post_ms", "artifact_pad_s", "max_blank_gap_s", "max_gap_cycles",
-                  "min_power_db", "min_sinusoidality"}
+                  "min_power_db", "min_sinusoidality", "extend_margin_db"}
         for f in fields(self):
             if f.name in ("band_hz", "mains_hz"):
                 continue
