@@ -253,7 +253,7 @@ def analyze(path_or_trace, *, params: AnalysisParams | None = None, file_label: 
     --------
     >>> import drgephys
     >>> from drgephys.sim import simulate_trace
-    >>> sim = simulate_trace(duration_s=5.0, fs=20000.0, seed=1)
+    >>> sim = simulate_trace(duration_s=5.0, fs_hz=20000.0, seed=1)
     >>> res = drgephys.analyze(drgephys.Trace(sim.v, sim.fs))
     >>> list(res.recordings["status"])
     ['ok']

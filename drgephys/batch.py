@@ -104,7 +104,9 @@ def merge_groups(recordings: pd.DataFrame, groups: pd.DataFrame | None) -> pd.Da
     out = recordings.copy()
     by_path = g.drop_duplicates("file").set_index("file")
     g["_base"] = g["file"].map(lambda s: s.rsplit("/", 1)[-1])
-    by_base = g.drop_duplicates("_base").set_index("_base")
+    # a groups row naming only a base name is the one meant for base-name matches
+    g["_nested"] = g["file"].str.contains("/", regex=False)
+    by_base = g.sort_values("_nested", kind="stable").drop_duplicates("_base").set_index("_base")
     files = out["file"].astype(str).str.replace("\\", "/", regex=False)
     base = files.map(lambda s: s.rsplit("/", 1)[-1])
     for c in extra:

@@ -1,0 +1,121 @@
+"""Batch runs: failure isolation, groups, atomic outputs, resume after SIGKILL, read-only inputs, Dask."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from drgephys import tables
+from drgephys.batch import analyze_paths, find_files, merge_groups, write_tables
+
+
+def _hashes(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_find_files_recurses_and_labels_relative(sim_folder):
+    labels = [j.label for j in find_files(sim_folder)]
+    assert "sub/inj_a.abf" in labels and "ctrl_a.abf" in labels and "broken.abf" in labels
+    assert not any(l.endswith(".truth.json") or l == "groups.csv" for l in labels)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        find_files(sim_folder / "nope")
+
+
+def test_one_bad_file_never_kills_the_batch(sim_folder):
+    res = analyze_paths(sim_folder, groups=sim_folder / "groups.csv")
+    rec = res.recordings
+    assert list(rec.columns[: len(tables.RECORDINGS_COLUMNS)]) == list(tables.RECORDINGS_COLUMNS)
+    by_file = rec.set_index("file")
+    assert by_file.loc["broken.abf", "status"] == "refused"
+    assert "broken.abf" in by_file.loc["broken.abf", "message"]
+    assert by_file.loc["notes.txt", "status"] == "refused"
+    ok = rec[rec["status"] == "ok"]
+    assert sorted(ok["file"]) == ["ctrl_a.abf", "ctrl_b.abf", "sub/inj_a.abf", "sub/inj_b.abf"]
+    assert set(ok["group"]) == {"control", "injured"}  # matched by base name
+    assert ok["firing_pattern"].notna().all() and ok["resting_vm_mv"].notna().all()
+
+
+def test_groups_match_by_relative_path_before_base_name():
+    rec = pd.DataFrame({"file": ["a/x.abf", "b/x.abf"]})
+    groups = pd.DataFrame({"file": ["a/x.abf", "x.abf"], "group": ["g1", "g2"]})
+    out = merge_groups(rec, groups)
+    assert out["group"].tolist() == ["g1", "g2"]
+    with pytest.raises(ValueError, match="must have a `file` column"):
+        merge_groups(rec, pd.DataFrame({"name": ["x"]}))
+
+
+def test_outputs_written_atomically_and_inputs_untouched(sim_copy, tmp_path):
+    before = _hashes(sim_copy)
+    out = tmp_path / "out"
+    res = analyze_paths(sim_copy, out_dir=out)
+    paths = write_tables(res, out)
+    assert _hashes(sim_copy) == before
+    for name in ("recordings", "oscillations", "spikes", "params"):
+        assert paths[name].is_file()
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    with pytest.raises(ValueError, match="must be 'csv' or 'parquet'"):
+        write_tables(res, out, format="xlsx")
+
+
+def test_rerun_uses_cache_and_gives_identical_tables(sim_copy, tmp_path):
+    out = tmp_path / "out"
+    first = analyze_paths(sim_copy, out_dir=out)
+    second = analyze_paths(sim_copy, out_dir=out)
+    assert all(l.startswith("cached") for l in second.log)
+    for name in ("recordings", "oscillations", "spikes"):
+        pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name), check_dtype=False)
+
+
+def test_killed_run_resumes_to_identical_tables(sim_copy, tmp_path):
+    """SIGKILL a CLI run midway; running again yields the tables of an uninterrupted run."""
+    clean = tmp_path / "clean"
+    subprocess.run([sys.executable, "-m", "drgephys.cli", "analyze", str(sim_copy), "--out", str(clean),
+                    "--quiet"], check=False, timeout=600)
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "drgephys.cli", "analyze", str(sim_copy), "--out",
+                             str(killed), "--quiet"])
+    cache = killed / ".drgephys-cache"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if cache.is_dir() and len(list(cache.glob("*.json"))) >= 2:
+            break
+        time.sleep(0.02)
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = len(list(cache.glob("*.json"))) if cache.is_dir() else 0
+    subprocess.run([sys.executable, "-m", "drgephys.cli", "analyze", str(sim_copy), "--out", str(killed),
+                    "--quiet"], check=False, timeout=600)
+    for name in ("recordings", "oscillations", "spikes"):
+        a = pd.read_csv(clean / f"{name}.csv")
+        b = pd.read_csv(killed / f"{name}.csv")
+        pd.testing.assert_frame_equal(a, b)
+    assert done_before >= 1
+
+
+def test_parallel_jobs_give_the_same_tables(sim_folder):
+    one = analyze_paths(sim_folder, jobs=1)
+    two = analyze_paths(sim_folder, jobs=2)
+    for name in ("recordings", "oscillations", "spikes"):
+        pd.testing.assert_frame_equal(getattr(one, name), getattr(two, name), check_dtype=False)
+    with pytest.raises(ValueError, match="`jobs` must be a positive number"):
+        analyze_paths(sim_folder, jobs=0)
+
+
+def test_dask_cluster_gives_the_same_tables(sim_folder):
+    distributed = pytest.importorskip("distributed")
+    local = analyze_paths(sim_folder)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        remote = analyze_paths(sim_folder, scheduler=cluster.scheduler_address)
+    for name in ("recordings", "oscillations", "spikes"):
+        pd.testing.assert_frame_equal(getattr(local, name), getattr(remote, name), check_dtype=False)

@@ -1,0 +1,57 @@
+"""The `drgephys` command: exit codes, outputs, usage errors."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from drgephys.cli import main
+
+from .batch.conftest import sim_folder  # noqa: F401  (fixture)
+
+
+def test_analyze_writes_tables_and_exits_1_when_some_files_refused(sim_folder, tmp_path, capsys):  # noqa: F811
+    out = tmp_path / "res"
+    code = main(["analyze", str(sim_folder), "--out", str(out), "--groups", str(sim_folder / "groups.csv")])
+    assert code == 1  # broken.abf and notes.txt are refused
+    rec = pd.read_csv(out / "recordings.csv")
+    assert {"group", "animal"} <= set(rec.columns)
+    params = json.loads((out / "params.json").read_text())
+    assert {"drgephys", "neo", "numpy", "scipy"} <= set(params["versions"])
+    assert "spikes" in params["params"] and "oscillations" in params["params"]
+    assert "refused: broken.abf" in capsys.readouterr().err
+
+
+def test_analyze_exits_0_when_every_file_is_analysed(sim_folder, tmp_path):  # noqa: F811
+    code = main(["analyze", str(sim_folder / "ctrl_a.abf"), "--out", str(tmp_path / "r"), "--quiet"])
+    assert code == 0
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["analyze", "nowhere", "--out", "x"], "does not exist"),
+    (["analyze", ".", "--out", "x", "--jobs", "0"], "--jobs must be a positive"),
+    (["analyze", ".", "--out", "x", "--groups", "missing.csv"], "--groups"),
+    (["analyze", ".", "--out", "x", "--config", "missing.toml"], "--config"),
+])
+def test_usage_errors_exit_2(argv, msg, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        code = main(argv)
+        raise SystemExit(code)
+    assert info.value.code == 2
+    assert msg in capsys.readouterr().err
+
+
+def test_bad_config_section_is_a_usage_error(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[nonsense]\nx = 1\n")
+    assert main(["analyze", str(tmp_path), "--out", str(tmp_path / "o"), "--config", str(cfg)]) == 2
+    assert "unknown parameter section" in capsys.readouterr().err
+
+
+def test_missing_subcommand_is_usage_error():
+    with pytest.raises(SystemExit) as info:
+        main([])
+    assert info.value.code == 2
