@@ -102,28 +102,47 @@ def bench_synthetic(seed: int, n_traces: int) -> dict:
             "pos_traces": pos_detected}
 
 
+SIM_COHORTS = {
+    "default cohort (CohortSpec())": {},
+    "balanced (SSO prevalence 0.5 in both groups, hum on half)": {"prevalence": 0.5, "hum_share": 0.5},
+    "balanced, noisy (pink 0.3 + white 0.15 mV)": {"prevalence": 0.5, "hum_share": 0.5,
+                                                   "trace": {"pink_noise_mv": 0.3, "white_noise_mv": 0.15}},
+}
+
+
 def bench_sim(seed: int, quick: bool):
-    """Accuracy on the project's simulator, if it is available (returns None otherwise)."""
+    """Accuracy on the project's simulator (``drgephys.sim``), scored by ``drgephys.sim.score``.
+
+    Spikes are detected by ``drgephys.spikes.detect_spikes`` and given to the detector, as
+    ``drgephys.analysis`` does. Returns a list of (cohort name, pooled score dict, per-cell rows) or None
+    when the simulator is not available.
+    """
     try:
-        from drgephys import sim
+        from drgephys.sim import score, simulate_trace
+        from drgephys.sim.cohort import CONTROL, INJURED, CohortSpec, cell_spec, simulate_cohort_table
+        from drgephys.spikes import detect_spikes
     except ImportError:
         return None
-    if not all(hasattr(sim, name) for name in ("simulate_trace", "score")):
-        return None
-    import inspect
-    rng = np.random.default_rng(seed)
-    results, cells = [], []
-    n = 12 if quick else 40
-    for k in range(n):
-        kwargs = dict(duration_s=20.0, fs_hz=(10_000.0, 20_000.0, 50_000.0)[k % 3], sso=bool(k % 2),
-                      hum_hz=(None, 50.0, 60.0)[(k // 2) % 3], seed=int(rng.integers(1 << 30)))
-        sig = inspect.signature(sim.simulate_trace).parameters
-        tr = sim.simulate_trace(**{a: b for a, b in kwargs.items() if a in sig})
-        det = detect_oscillations(tr.v, tr.fs)
-        results.append(sim.score(tr.truth, det))
-        summ = summarize_oscillations(det, tr.v.size / tr.fs)
-        cells.append((bool(tr.truth["sso_cell"]), summ["sso_detected"], tr.truth.get("hum_hz"), det))
-    return results, cells
+    import dataclasses
+    out = []
+    for name, opts in SIM_COHORTS.items():
+        groups = (CONTROL, INJURED)
+        if "prevalence" in opts:
+            groups = tuple(dataclasses.replace(g, sso_prevalence=opts["prevalence"]) for g in groups)
+        spec = CohortSpec(groups=groups, animals_per_group=2 if quick else 4, cells_per_animal=3 if quick else 5,
+                          hum_share=opts.get("hum_share", CohortSpec().hum_share), trace=opts.get("trace", {}))
+        table = simulate_cohort_table(spec, seed)
+        truths, results, cells = [], [], []
+        for _, row in table.iterrows():      # one iteration per cell (each a whole trace)
+            tr = simulate_trace(cell_spec(row, spec), seed=int(row["cell_seed"]))
+            spikes = detect_spikes(tr.v, tr.fs)
+            det = detect_oscillations(tr.v, tr.fs, spikes=spikes)
+            truths.append(tr.truth)
+            results.append({"oscillations": det, "spikes": spikes})
+            cells.append({"sso_cell": bool(tr.truth["sso_cell"]), "hum_hz": tr.truth["hum_hz"],
+                          "n_true": len(tr.truth["episodes"]), "n_det": len(det), "fs_hz": tr.fs})
+        out.append((name, score(truths, results), pd.DataFrame(cells)))
+    return out
 
 
 def main(argv=None) -> int:
@@ -177,21 +196,21 @@ def main(argv=None) -> int:
     if simres is None:
         lines += ["## Accuracy on drgephys.sim", "", "Not run: `drgephys.sim.simulate_trace`/`score` not available.", ""]
     else:
-        results, cells = simres
-        df = pd.DataFrame(results)
-        truth_cell = np.array([c[0] for c in cells])
-        found = np.array([c[1] for c in cells])
-        tpr = np.mean(found[truth_cell]) if truth_cell.any() else np.nan
-        tnr = np.mean(~found[~truth_cell]) if (~truth_cell).any() else np.nan
-        mains = sum(int(np.sum(np.abs(c[3]["frequency_hz"] - c[2]) < 2.0)) for c in cells if c[2] and not c[0])
+        keys = [("episode_f1", ">= 0.95"), ("episode_precision", ""), ("episode_recall", ""),
+                ("frequency_error_median_hz", "<= 0.3"), ("frequency_error_p90_hz", "<= 1"),
+                ("frequency_bias_hz", ""), ("amplitude_rel_error_median", "<= 0.10"),
+                ("sso_cell_balanced_accuracy", ">= 0.95"), ("hum_false_episodes", "0")]
+        header = ["metric", "target"] + [name for name, _, _ in simres]
+        rows = [[k, tgt] + [f"{res.get(k, float('nan')):.3f}" if isinstance(res.get(k), float)
+                            else str(res.get(k)) for _, res, _ in simres] for k, tgt in keys]
+        rows.append(["cells (SSO cells, hum cells)", ""] + [
+            f"{len(c)} ({int(c['sso_cell'].sum())}, {int(c['hum_hz'].notna().sum())})" for _, _, c in simres])
+        rows.append(["true / detected episodes", ""] + [f"{int(c['n_true'].sum())} / {int(c['n_det'].sum())}"
+                                                        for _, _, c in simres])
         lines += ["## Accuracy on drgephys.sim (scored by drgephys.sim.score)", "",
-                  f"{len(cells)} simulated traces of 20 s (10/20/50 kHz, half SSO cells, hum on 2/3), spikes "
-                  "detected by drgephys.spikes.", "",
-                  "Mean of per-trace scores:", "",
-                  markdown_table(["score", "mean"], [[c, f"{df[c].mean():.3f}"] for c in df.columns
-                                                     if pd.api.types.is_numeric_dtype(df[c])]),
-                  "", f"SSO-cell balanced accuracy: {0.5 * (tpr + tnr):.3f} (sensitivity {tpr:.3f}, "
-                  f"specificity {tnr:.3f}); episodes at the mains frequency in hum cells without SSO: {mains}.", ""]
+                  "Cohorts from `drgephys.sim.cohort` (20-s cells at 10/20/50 kHz, control and injured groups; "
+                  "SSO cells fire inside their episodes); spikes detected by `drgephys.spikes.detect_spikes` and "
+                  "passed to the detector.", "", markdown_table(header, rows), ""]
     text = "\n".join(lines)
     print(text)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
