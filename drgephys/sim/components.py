@@ -98,13 +98,17 @@ def _kernel(t, tr, tf):
     return np.where(t > 0, (1 - np.exp(-tp / tr)) ** 4 * np.exp(-tp / tf), 0.0)
 
 
-def ap_waveforms(t, onset_s, base_mv, threshold_mv, peak_mv, half_width_ms, ahp_mv, ahp_tau_s):
+def ap_waveforms(t, onset_s, base_mv, threshold_mv, peak_mv, half_width_ms, ahp_mv, ahp_tau_s, *,
+                 with_ahp: bool = True):
     """Action-potential deviation from the local baseline (mV) at times ``t`` (s).
 
     ``t`` has shape ``(n_spikes, n_window)`` and ``onset_s``/``base_mv`` shape ``(n_spikes, 1)``. The waveform
-    is a pre-potential that rises exponentially (``pre_tau_s``: slope 10 mV/ms at the onset) from the baseline to ``threshold_mv`` at the onset,
-    then a spike kernel ``(1−e^{−t/τr})⁴·e^{−t/τf}`` scaled to reach ``peak_mv``, then an AHP
-    ``ahp_mv·(1−e^{−t/τa})·e^{−t/ahp_tau_s}`` (τa = 2·τf) that recovers exponentially.
+    is a pre-potential that rises exponentially (``pre_tau_s``: slope 10 mV/ms at the onset) from the baseline
+    to ``threshold_mv`` at the onset (then keeps that slope and fades with the spike), then a spike kernel ``(1−e^{−t/τr})⁴·e^{−t/τf}`` scaled so that the sum
+    reaches ``peak_mv``, then an AHP from the kernel peak ``∝ (1−e^{−t/τa})·e^{−t/ahp_tau_s}`` (τa = 2·τf) whose minimum is
+    ``ahp_mv`` below the baseline. ``half_width_ms`` is the kernel's own width; use
+    :func:`kernel_half_width_ms` to get the one that gives a measured half-width. ``with_ahp=False`` leaves
+    the AHP out of the sum (it is still accounted for in the amplitude).
     """
     tr, tf = ap_shape(half_width_ms)
     tpk = _peak_time(tr, tf)
@@ -112,20 +116,45 @@ def ap_waveforms(t, onset_s, base_mv, threshold_mv, peak_mv, half_width_ms, ahp_
     s = t - onset_s
     delta = np.maximum(threshold_mv - base_mv, 0.0)
     pre_tau = pre_tau_s(delta)
-    pre = delta * np.where(s < 0, np.exp(np.minimum(s, 0) / pre_tau), np.exp(-np.maximum(s, 0) / (2 * tf)))
-    # the pre-potential has decayed a little at the peak: compensate so the peak lands at peak_mv
-    amp = (peak_mv - base_mv - delta * np.exp(-tpk / (2 * tf))) / gmax
+    sp = np.maximum(s, 0)
+    # after the onset the pre-potential keeps its slope (C¹ at the onset), then fades with the spike
+    pre = delta * np.where(s < 0, np.exp(np.minimum(s, 0) / pre_tau),
+                           (1 + sp / pre_tau) * np.exp(-(sp / (3 * tf)) ** 2))
+    # the pre-potential has changed and the AHP begun at the kernel peak: compensate so the sum reaches peak_mv
+    ahp_at_peak = float(ahp_waveform(np.array([tpk]), half_width_ms, ahp_mv, ahp_tau_s)[0])
+    pre_at_peak = delta * (1 + tpk / pre_tau) * np.exp(-(tpk / (3 * tf)) ** 2)
+    amp = (peak_mv - base_mv - pre_at_peak - ahp_at_peak) / gmax
     spike = amp * _kernel(s, tr, tf)
-    if ahp_mv == 0:
+    if not with_ahp or ahp_mv == 0:
         return pre + spike
     return pre + spike + ahp_waveform(s, half_width_ms, ahp_mv, ahp_tau_s)
 
 
+def measured_half_width_ms(kernel_hw_ms, delta_mv, peak_rel_mv, ahp_mv, ahp_tau_s) -> float:
+    """Width (ms) at half amplitude between threshold (20 mV/ms point) and peak of the noise-free template."""
+    tr, tf = ap_shape(kernel_hw_ms)
+    s = np.arange(-1e-3, 8 * tf, 2e-6)[None, :]
+    w = ap_waveforms(s, 0.0, 0.0, delta_mv, peak_rel_mv, kernel_hw_ms, ahp_mv, ahp_tau_s)[0]
+    i = int(np.argmax(np.diff(w) / 2e-3 >= THRESHOLD_DVDT_MV_PER_MS))
+    half = (w[i] + w.max()) / 2
+    return float(np.count_nonzero(w[i:] > half) * 2e-3)
+
+
+def kernel_half_width_ms(target_ms, delta_mv, peak_rel_mv, ahp_mv, ahp_tau_s) -> float:
+    """Kernel width that gives a measured half-width of ``target_ms`` (a few fixed-point iterations)."""
+    k = float(target_ms)
+    for _ in range(4):
+        k *= target_ms / measured_half_width_ms(k, delta_mv, peak_rel_mv, ahp_mv, ahp_tau_s)
+    return k
+
+
 def ahp_waveform(s, half_width_ms, ahp_mv, ahp_tau_s):
-    """AHP part of the template at times ``s`` (s) from the onset: ``−ahp_mv`` at its minimum."""
-    ta = 2 * ap_shape(half_width_ms)[1]
-    sp = np.maximum(s, 0)
-    a = np.where(s > 0, (1 - np.exp(-sp / ta)) * np.exp(-sp / ahp_tau_s), 0.0)
+    """AHP part of the template at times ``s`` (s) from the onset: it starts at the spike-kernel peak, falls
+    with τa = 2·τf and recovers with ``ahp_tau_s``; its minimum is ``−ahp_mv``."""
+    tr, tf = ap_shape(half_width_ms)
+    ta = 2 * tf
+    sp = np.maximum(np.asarray(s, dtype=float) - _peak_time(tr, tf), 0)
+    a = (1 - np.exp(-sp / ta)) * np.exp(-sp / ahp_tau_s)
     return -ahp_mv * a / _ahp_norm(ta, ahp_tau_s)
 
 
@@ -150,7 +179,7 @@ PRE_SLOPE_MV_PER_MS = 10.0
 THRESHOLD_DVDT_MV_PER_MS = 20.0
 
 
-def ap_timing(half_width_ms: float, pre_delta_mv, peak_rel_mv):
+def ap_timing(half_width_ms: float, pre_delta_mv, peak_rel_mv, ahp_mv: float = 0.0, ahp_tau_s: float = 1.0):
     """Peak and threshold times (s, relative to the onset) of the template, on a 1 µs grid.
 
     ``pre_delta_mv`` (threshold − baseline) and ``peak_rel_mv`` (peak − baseline) are arrays of shape
@@ -164,7 +193,7 @@ def ap_timing(half_width_ms: float, pre_delta_mv, peak_rel_mv):
     peak, thr = np.empty(delta.shape[0]), np.empty(delta.shape[0])
     for i0 in range(0, delta.shape[0], 256):  # chunks bound memory; a handful of iterations
         d, r = delta[i0:i0 + 256], rel[i0:i0 + 256]
-        w = ap_waveforms(s, 0.0, 0.0, d, r, half_width_ms, 0.0, 1.0)
+        w = ap_waveforms(s, 0.0, 0.0, d, r, half_width_ms, ahp_mv, ahp_tau_s)
         peak[i0:i0 + 256] = s[0, np.argmax(w, axis=1)]
         dv = np.diff(w, axis=1) / 1e-3  # mV/ms between grid points
         thr[i0:i0 + 256] = s[0, np.argmax(dv >= THRESHOLD_DVDT_MV_PER_MS, axis=1)]

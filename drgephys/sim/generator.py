@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from scipy.signal import oaconvolve
 
 from drgephys.sim import components as C
 from drgephys.sim.spec import SimulatedTrace, TraceSpec
@@ -84,8 +85,10 @@ def simulate_trace(spec: TraceSpec | None = None, *, seed=None, **overrides) -> 
     if onset.size:
         base = np.interp(onset, t, baseline + sso)
         thr = np.maximum(spec.spike_threshold_mv, base)
-        spikes = _add_spikes(spec, onset, base, thr, n, fs)
-        pk, th = C.ap_timing(spec.spike_half_width_ms, thr - base, spec.spike_peak_mv - base)
+        khw = C.kernel_half_width_ms(spec.spike_half_width_ms, spec.spike_threshold_mv - spec.resting_vm_mv,
+                                     spec.spike_peak_mv - spec.resting_vm_mv, spec.ahp_mv, spec.ahp_tau_ms * 1e-3)
+        spikes = _add_spikes(spec, khw, onset, base, thr, n, fs)
+        pk, th = C.ap_timing(khw, thr - base, spec.spike_peak_mv - base, spec.ahp_mv, spec.ahp_tau_ms * 1e-3)
         spike_truth = [{"peak_s": float(o + p), "threshold_s": float(o + q), "trigger": g}
                        for o, p, q, g in zip(onset, pk, th, trigger)]
 
@@ -225,24 +228,31 @@ def _spike_onsets(spec, eps, ep_peaks, rng):
     return onset, ["oscillation" if g else "other" for g in trig]
 
 
-def _add_spikes(spec, onset, base, thr, n, fs):
-    """Sum of AP templates placed at sub-sample ``onset`` times (index arithmetic + ``np.bincount``).
+def _add_spikes(spec, khw, onset, base, thr, n, fs):
+    """Sum of AP templates placed at sub-sample ``onset`` times.
 
-    The fast part (pre-potential and spike) is evaluated on a short window, the AHP on a long one."""
+    The fast part (pre-potential and spike, whose height depends on the local baseline) is evaluated exactly
+    on short windows by index arithmetic + ``np.bincount``; the AHP, identical for every spike, is the
+    convolution of its kernel with an impulse train whose weights are split between the two samples around
+    each onset (linear interpolation of the sub-sample shift)."""
     pre = float(np.max(C.pre_tau_s(thr - base))) * 6
-    tf = C.ap_shape(spec.spike_half_width_ms)[1]
+    tf = C.ap_shape(khw)[1]
     out = np.zeros(n)
-    for fast, span in ((True, pre + 12 * tf + 1e-3), (False, pre + 6 * spec.ahp_tau_ms * 1e-3 + 0.01)):
-        w = int(np.ceil(span * fs)) + 1
-        chunk = max(1, 4_000_000 // w)
-        for c in range(0, onset.size, chunk):  # bounded memory; a few iterations
-            o = onset[c:c + chunk, None]
-            idx = np.floor((o - pre) * fs).astype(np.int64) + np.arange(w)[None, :]
-            ok = (idx >= 0) & (idx < n)
-            if fast:
-                wav = C.ap_waveforms(idx / fs, o, base[c:c + chunk, None], thr[c:c + chunk, None],
-                                     spec.spike_peak_mv, spec.spike_half_width_ms, 0.0, 1.0)
-            else:
-                wav = C.ahp_waveform(idx / fs - o, spec.spike_half_width_ms, spec.ahp_mv, spec.ahp_tau_ms * 1e-3)
-            out += np.bincount(idx[ok], wav[ok], minlength=n)
+    w = int(np.ceil((pre + 12 * tf + 1e-3) * fs)) + 1
+    chunk = max(1, 4_000_000 // w)
+    for c in range(0, onset.size, chunk):  # bounded memory; a few iterations
+        o = onset[c:c + chunk, None]
+        idx = np.floor((o - pre) * fs).astype(np.int64) + np.arange(w)[None, :]
+        ok = (idx >= 0) & (idx < n)
+        wav = C.ap_waveforms(idx / fs, o, base[c:c + chunk, None], thr[c:c + chunk, None], spec.spike_peak_mv,
+                             khw, spec.ahp_mv, spec.ahp_tau_ms * 1e-3, with_ahp=False)
+        out += np.bincount(idx[ok], wav[ok], minlength=n)
+    if spec.ahp_mv > 0:
+        x = onset * fs
+        i0 = np.floor(x).astype(np.int64)
+        frac = x - i0
+        imp = np.bincount(i0, 1 - frac, minlength=n + 1) + np.bincount(i0 + 1, frac, minlength=n + 2)[: n + 1]
+        klen = int(np.ceil((6 * spec.ahp_tau_ms * 1e-3 + 12 * tf) * fs)) + 1
+        kern = C.ahp_waveform(np.arange(klen) / fs, khw, spec.ahp_mv, spec.ahp_tau_ms * 1e-3)
+        out += oaconvolve(imp[:n], kern)[:n]
     return out
