@@ -145,6 +145,37 @@ def bench_sim(seed: int, quick: bool):
     return out
 
 
+REAL_FILES = ["2020_03_02_0000.abf", "2020_07_29_0062.abf", "2019_05_02_DIC2_0011.abf", "171116sh_0019.abf",
+              "17o05028_ic_steps.abf"]
+
+
+def bench_real() -> list[list]:
+    """Episodes found on real pyABF recordings (``<repo>/../shared/real_data``), spikes detected here."""
+    import logging
+    root = BENCH_DIR.parent / ".." / "shared" / "real_data" / "swharden__pyABF" / "data" / "abfs"
+    try:
+        import neo
+    except ImportError:
+        return []
+    logging.getLogger("neo").setLevel(logging.ERROR)
+    rows = []
+    for name in REAL_FILES:
+        path = root / name
+        if not path.exists():
+            continue
+        block = neo.io.AxonIO(str(path)).read_block()
+        n_ep, n_sw, secs, freqs = 0, 0, 0.0, []
+        for seg in block.segments:
+            sig = seg.analogsignals[0]
+            v = np.asarray(sig.rescale("mV").magnitude).ravel()
+            fs = float(sig.sampling_rate.rescale("Hz").magnitude)
+            det = detect_oscillations(v, fs)
+            n_ep, n_sw, secs = n_ep + len(det), n_sw + 1, secs + v.size / fs
+            freqs += det["frequency_hz"].round(1).tolist()
+        rows.append([name, n_sw, f"{secs:.0f}", n_ep, ", ".join(map(str, freqs[:8])) or "-"])
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer traces and repeats")
@@ -192,6 +223,13 @@ def main(argv=None) -> int:
         ]),
         "",
     ]
+    real = bench_real()
+    if real:
+        lines += ["## Real recordings (pyABF test files, channel 0, spikes detected by drgephys.spikes)", "",
+                  markdown_table(["file", "sweeps", "seconds", "episodes", "frequencies (Hz)"], real), "",
+                  "`2020_03_02_0000.abf` is a passive model cell driven by -100..+300 mV RC current steps: the "
+                  "required answer is 0 (a test asserts it). The others are real neurons with no known SSOs; "
+                  "their episodes, if any, are listed for inspection, not scored.", ""]
     simres = bench_sim(args.seed, args.quick)
     if simres is None:
         lines += ["## Accuracy on drgephys.sim", "", "Not run: `drgephys.sim.simulate_trace`/`score` not available.", ""]

@@ -131,8 +131,9 @@ def detect_oscillations(v, fs, *, spikes=None, params: OscillationParams = Oscil
     # cheap pre-selection: a candidate whose region power is more than 2 dB under the weak level cannot pass
     # (the measured power at the refined frequency exceeds the grid's by at most ~0.7 dB)
     weak_db = params.min_power_db - params.extend_margin_db
-    strong = 10 * np.log10(np.maximum(ratio * thr[fi] / bg[fi], 1e-30)) >= weak_db - 2.0
-    cs, ce, fi = cs[strong], ce[strong], fi[strong]
+    region_db = 10 * np.log10(np.maximum(ratio * thr[fi] / bg[fi], 1e-30))
+    strong = region_db >= params.min_power_db - 2.0
+    weak = (region_db >= weak_db - 2.0) & ~strong
     del power
     lf, lbg = np.log10(freqs), np.log10(bg)
 
@@ -157,8 +158,23 @@ def detect_oscillations(v, fs, *, spikes=None, params: OscillationParams = Oscil
                 & (df["amplitude_mv"] <= params.max_amplitude_mv) & (df["amplitude_mv"] > 0)
                 & (df["frequency_hz"] >= lo) & (df["frequency_hz"] <= hi)).to_numpy()
 
-    cand = measure(cs, ce, freqs[fi])
+    cand = measure(cs[strong], ce[strong], freqs[fi[strong]])
     _, ok = accept(cand)
+    # weaker candidates are measured only when close enough (time, frequency) to an accepted one to merge
+    a_s, a_e, a_f = cs[strong][ok], ce[strong][ok], fi[strong][ok]
+    w_idx = np.flatnonzero(weak)
+    if a_s.size and w_idx.size:
+        reach = ((params.max_gap_cycles + params.wavelet_cycles / np.pi) / freqs[a_f] + params.max_blank_gap_s) * fw
+        gap = np.maximum(cs[w_idx][:, None] - a_e[None, :], a_s[None, :] - ce[w_idx][:, None])
+        near = np.any((gap <= reach[None, :]) & (np.abs(fi[w_idx][:, None] - a_f[None, :]) <= 2), axis=1)
+        w_idx = w_idx[near]
+    else:
+        w_idx = w_idx[:0]
+    extra = measure(cs[w_idx], ce[w_idx], freqs[fi[w_idx]])
+    order = np.argsort(np.concatenate((cs[strong], cs[w_idx])), kind="stable")
+    cand = pd.concat([cand, extra], ignore_index=True).iloc[order].reset_index(drop=True) if len(extra) else cand
+    cs, ce = np.concatenate((cs[strong], cs[w_idx]))[order], np.concatenate((ce[strong], ce[w_idx]))[order]
+    ok = np.concatenate((ok, np.zeros(w_idx.size, bool)))[order]
     use = ok | basic(cand)
     cand, cs, ce, ok = cand[use].reset_index(drop=True), cs[use], ce[use], ok[use]
     if len(cand) > 1:   # overlapping candidates (harmonics, two ridges): the accepted, then stronger, wins
