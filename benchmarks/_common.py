@@ -163,3 +163,91 @@ def command_line() -> str:
     except ValueError:
         pass
     return "python " + " ".join(args)
+
+
+# ------------------------------------------------------------------ the simulated cohort (drgephys.sim)
+
+DEFAULT_SEED = 2024
+WORK_DIR = BENCH_DIR / "_work"
+
+
+def work_dir(seed: int, quick: bool) -> Path:
+    """Where a run's simulated files go (git-ignored); reused by later runs with the same seed."""
+    return WORK_DIR / f"seed{seed}{'-quick' if quick else ''}"
+
+
+def blas_info(env: dict | None = None) -> str:
+    """The BLAS kernel numpy runs with in a process started with `env` (threadpoolctl), one line."""
+    code = ("import json, numpy, threadpoolctl; "
+            "print(json.dumps([(i.get('internal_api'), i.get('version'), i.get('architecture'), "
+            "i.get('num_threads')) for i in threadpoolctl.threadpool_info()]))")
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+        info = json.loads(out.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return ""
+    return "; ".join(f"{a} {v} kernel {arch}, {n} threads" for a, v, arch, n in info)
+
+
+#: Cohort design of the benchmarks: 2 groups x 4 animals x 6 cells = 48 cells of 30 s (24 min in all).
+#: SSO prevalence is raised above the literature defaults of `drgephys.sim` (5 % control, 30 % injured;
+#: Liu et al. 2000) so that enough episodes are scored; the other group effects are the simulator's.
+COHORT_DESIGN = {"animals_per_group": 4, "cells_per_animal": 6, "duration_s": 30.0,
+                 "control_sso_prevalence": 0.3, "injured_sso_prevalence": 0.6}
+QUICK_DESIGN = {"animals_per_group": 2, "cells_per_animal": 3, "duration_s": 10.0,
+                "control_sso_prevalence": 0.3, "injured_sso_prevalence": 0.6}
+
+
+def cohort_spec(quick: bool = False):
+    """The benchmark cohort as a `drgephys.sim.CohortSpec` (10/20/50 kHz, hum on ~30 % of cells)."""
+    import dataclasses
+
+    from drgephys.sim import CohortSpec
+
+    d = QUICK_DESIGN if quick else COHORT_DESIGN
+    base = CohortSpec()
+    prevalence = {"control": d["control_sso_prevalence"], "injured": d["injured_sso_prevalence"]}
+    groups = tuple(dataclasses.replace(g, sso_prevalence=prevalence.get(g.name, g.sso_prevalence))
+                   for g in base.groups)
+    return dataclasses.replace(base, groups=groups, animals_per_group=d["animals_per_group"],
+                               cells_per_animal=d["cells_per_animal"], duration_s=d["duration_s"],
+                               fs_choices_hz=(10_000.0, 20_000.0, 50_000.0), hum_share=0.3)
+
+
+def make_cohort(out_dir: Path, seed: int, *, quick: bool = False, fmt: str = "abf", log=print):
+    """Write the benchmark cohort into `out_dir` (skipped when its ``cohort.json`` already matches).
+
+    Returns
+    -------
+    (list of Path, pandas.DataFrame)
+        The data files (in table order) and the cohort table (true parameters per cell).
+    """
+    import pandas as pd
+
+    from drgephys.sim import simulate_cohort, simulate_cohort_table
+
+    spec = cohort_spec(quick)
+    out_dir = Path(out_dir)
+    table = simulate_cohort_table(spec, seed, file_format=fmt)
+    files = [out_dir / f for f in table["file"]]
+    marker = out_dir / "cohort.json"
+    fresh = marker.exists() and all(f.exists() for f in files)
+    if fresh:
+        try:
+            fresh = json.loads(marker.read_text()).get("seed") == seed and \
+                json.loads(marker.read_text()).get("spec") == json.loads(json.dumps(spec.to_dict(), default=str))
+        except ValueError:
+            fresh = False
+    if not fresh:
+        log(f"simulating {len(table)} cells into {out_dir} ...")
+        table = simulate_cohort(spec, seed, out_dir, format=fmt)
+    truths = [json.loads((out_dir / (f + ".truth.json")).read_text()) for f in table["file"]]
+    table = table.assign(n_episodes=[len(t["episodes"]) for t in truths],
+                         n_spikes=[len(t["spikes"]) for t in truths])
+    return files, pd.DataFrame(table)
+
+
+def linearity_trace_kwargs() -> dict:
+    """One cell for the linearity pair: SSO episodes, irregular firing, 50 Hz hum."""
+    return {"sso": True, "pattern": "irregular", "rate_hz": 2.0, "hum_hz": 50, "resting_vm_mv": -57.0,
+            "spike_location": "episodes"}

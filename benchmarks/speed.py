@@ -1,0 +1,263 @@
+"""Speed and memory of drgephys against the peers on a simulated cohort (issue 9, first version).
+
+Measures, each in its own fresh process so that peak memory is that measurement's alone:
+
+* drgephys, the whole analysis (`drgephys.batch.analyze_paths` — load, spikes and their features, SSO
+  episodes, trigger and discharge-pattern classification, tables — then `write_tables` to CSV);
+* eFEL's spike peak times alone, bycycle, and NeuroDSP's dual-threshold detector on the SSO band
+  (through ``benchmarks/peers.py`` in the peer environment);
+* the floor: neo reading the files into float arrays (``peers.py`` with no peer, in drgephys's
+  environment);
+* linearity: drgephys on one recording and on one 10x longer (same cell parameters).
+
+Times exclude interpreter start and imports (reported separately for drgephys); peer times exclude
+reading. Peak memory is the process's maximum resident set size (``getrusage``), which includes the
+interpreter and imported libraries; the resident size right after imports is reported too.
+
+Targets (reported, not asserted): whole analysis <= 0.25x eFEL's spike-only time and <= 5x the read floor;
+peak memory <= 3x the largest sweep's float32 size + 300 MB; 10x longer <= 11x the time.
+
+Usage::
+
+    python benchmarks/speed.py [--quick] [--seed 2024] [--repeats 3] [--no-peers]
+
+OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are removed from the environment of the measured processes only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common as C  # noqa: E402
+
+RESULTS = C.BENCH_DIR / "results" / "speed.md"
+LINEARITY_FACTOR = 10
+LINEARITY_FS_HZ = 20000.0
+TARGET_VS_EFEL = 0.25
+TARGET_VS_FLOOR = 5.0
+TARGET_MEM_FACTOR = 3.0
+TARGET_MEM_EXTRA_MB = 300.0
+TARGET_LINEARITY = 11.0
+
+
+# ------------------------------------------------------------------ the drgephys worker (fresh process)
+
+def _worker(files_json: str, out_json: str) -> int:
+    """Time drgephys's whole analysis of the files in `files_json`; write wall time and memory."""
+    t0 = time.perf_counter()
+    from drgephys.batch import analyze_paths, write_tables
+
+    import_s = time.perf_counter() - t0
+    rss_after_import = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    files = json.loads(Path(files_json).read_text())
+    with tempfile.TemporaryDirectory(prefix="drgephys-speed-") as tmp:
+        t0 = time.perf_counter()
+        res = analyze_paths(files, jobs=1)
+        write_tables(res, tmp)
+        wall = time.perf_counter() - t0
+    status = res.recordings["status"].value_counts().to_dict() if len(res.recordings) else {}
+    out = {"wall_s": wall, "import_s": import_s, "rss_after_import_mb": rss_after_import,
+           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+           "n_sweeps": int(len(res.recordings)), "status": {str(k): int(v) for k, v in status.items()},
+           "n_episodes": int(len(res.oscillations)), "n_spikes": int(len(res.spikes))}
+    Path(out_json).write_text(json.dumps(out))
+    return 0
+
+
+def measure_drgephys(files, env) -> dict:
+    """Run the worker in a fresh process (drgephys's interpreter); return its measurements."""
+    with tempfile.TemporaryDirectory(prefix="drgephys-speed-") as tmp:
+        fj, oj = Path(tmp) / "files.json", Path(tmp) / "out.json"
+        fj.write_text(json.dumps([str(f) for f in files]))
+        proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--_worker", str(fj), str(oj)],
+                              capture_output=True, text=True, env=env)
+        if proc.returncode != 0:
+            raise RuntimeError(f"drgephys speed worker failed:\n{proc.stderr[-4000:]}")
+        return json.loads(oj.read_text())
+
+
+def best_of(fn, repeats: int) -> tuple[dict, list[float]]:
+    """Run `fn` `repeats` times; return the fastest run's measurements and all wall times."""
+    runs = [fn() for _ in range(max(1, repeats))]
+    walls = [r["wall_s"] for r in runs]
+    best = dict(runs[int(np.argmin(walls))])
+    best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    return best, walls
+
+
+# ------------------------------------------------------------------ data
+
+def make_data(data_dir: Path, seed: int, quick: bool, log=print) -> tuple[list[Path], dict, tuple[Path, Path]]:
+    """Write the cohort and the linearity pair; return cohort files, cohort facts, (short, long)."""
+    from drgephys.sim import simulate_trace, write_abf
+
+    files, table = C.make_cohort(data_dir / "cohort", seed, quick=quick, log=log)
+    total_s = float(table["duration_s"].sum())
+    facts = {"n_cells": int(len(table)), "total_s": total_s,
+             "fs_hz": sorted({float(x) for x in table["fs_hz"]}),
+             "max_samples": int((table["duration_s"] * table["fs_hz"]).max())}
+    short_s = 6.0 if quick else 30.0
+    pair = []
+    for k, dur in (("short", short_s), ("long", short_s * LINEARITY_FACTOR)):
+        p = data_dir / f"linearity_{k}.abf"
+        if not p.exists():
+            sim = simulate_trace(duration_s=dur, fs=LINEARITY_FS_HZ, seed=seed, **C.linearity_trace_kwargs())
+            write_abf(p, sim.v, sim.fs, truth=sim.truth) if _accepts_truth(write_abf) else write_abf(p, sim.v, sim.fs)
+        pair.append(p)
+    return files, facts, (pair[0], pair[1])
+
+
+def _accepts_truth(fn) -> bool:
+    import inspect
+
+    return "truth" in inspect.signature(fn).parameters
+
+
+# ------------------------------------------------------------------ report
+
+def ratio(a, b):
+    return float(a) / float(b) if b and np.isfinite(b) and b > 0 else float("nan")
+
+
+def verdict(value, target, smaller_is_better=True) -> str:
+    if not np.isfinite(value):
+        return "not measured"
+    ok = value <= target if smaller_is_better else value >= target
+    return "met" if ok else "**missed**"
+
+
+def render(m: dict, args, facts: dict) -> str:
+    d = m["drgephys"]
+    rows = [["drgephys, whole analysis (load → tables)", d["wall_s"], d["wall_s"] / facts["total_s"] * 60,
+             d["peak_rss_mb"], "import " + f"{d['import_s']:.1f} s; RSS after import {d['rss_after_import_mb']:.0f} MB"],
+            ["read floor (neo → float arrays)", m["floor"]["wall_s"]["read"],
+             m["floor"]["wall_s"]["read"] / facts["total_s"] * 60, m["floor"]["peak_rss_mb"], "same neo as drgephys"]]
+    for peer, label in (("efel", "eFEL, spike peak times only"), ("bycycle", "bycycle, SSO band"),
+                        ("neurodsp", "NeuroDSP dual threshold, SSO band")):
+        if peer in m:
+            w = m[peer]["wall_s"][peer]
+            rows.append([label, w, w / facts["total_s"] * 60, m[peer]["peak_rss_mb"],
+                         f"+ read {m[peer]['wall_s']['read']:.2f} s"])
+    table = C.markdown_table(["what", "wall time (s)", "s per recorded minute", "peak RSS (MB)", "note"], rows)
+
+    efel_s = m["efel"]["wall_s"]["efel"] if "efel" in m else float("nan")
+    floor_s = m["floor"]["wall_s"]["read"]
+    largest_mb = facts["max_samples"] * 4 / 1024 ** 2
+    mem_target = TARGET_MEM_FACTOR * largest_mb + TARGET_MEM_EXTRA_MB
+    lin = m["linearity"]
+    lin_ratio = ratio(lin["long"]["wall_s"], lin["short"]["wall_s"])
+    long_mem_target = TARGET_MEM_FACTOR * lin["long_samples"] * 4 / 1024 ** 2 + TARGET_MEM_EXTRA_MB
+    trows = [
+        ["whole analysis / eFEL spike-only time", ratio(d["wall_s"], efel_s), f"≤ {TARGET_VS_EFEL}",
+         verdict(ratio(d["wall_s"], efel_s), TARGET_VS_EFEL)],
+        ["whole analysis / read floor", ratio(d["wall_s"], floor_s), f"≤ {TARGET_VS_FLOOR}",
+         verdict(ratio(d["wall_s"], floor_s), TARGET_VS_FLOOR)],
+        [f"peak memory, cohort (MB; largest sweep {largest_mb:.1f} MB as float32)", d["peak_rss_mb"],
+         f"≤ {mem_target:.0f}", verdict(d["peak_rss_mb"], mem_target)],
+        [f"peak memory, {lin['long_s']:.0f} s sweep (MB; {lin['long_samples'] * 4 / 1024 ** 2:.1f} MB as float32)",
+         lin["long"]["peak_rss_mb"], f"≤ {long_mem_target:.0f}", verdict(lin["long"]["peak_rss_mb"], long_mem_target)],
+        [f"time of a {LINEARITY_FACTOR}x longer recording / short one", lin_ratio, f"≤ {TARGET_LINEARITY}",
+         verdict(lin_ratio, TARGET_LINEARITY)],
+    ]
+    targets = C.markdown_table(["target", "measured", "target", "verdict"], trows)
+    v = C.main_versions()
+    pv = m.get("peer_versions", {})
+    lines = [
+        "# Speed and memory: drgephys vs peers",
+        "",
+        f"- Date (UTC): {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M')}",
+        f"- Machine: {C.machine_info()}",
+        f"- Command: `{C.command_line()}` (repository commit {C.git_commit()})",
+        f"- Cohort: {facts['n_cells']} simulated cells, {facts['total_s'] / 60:.1f} min of recording in all, "
+        f"sampled at {', '.join(f'{x / 1000:g}' for x in facts['fs_hz'])} kHz, ABF files, seed {args.seed}",
+        f"- drgephys environment: " + ", ".join(f"{k} {val}" for k, val in v.items()),
+        f"- Peer environment: " + (", ".join(f"{k} {val}" for k, val in pv.items()) if pv else "not run"),
+        f"- Repeats: best of {args.repeats} for drgephys (all runs: "
+        f"{', '.join(f'{x:.2f}' for x in m['drgephys_walls'])} s); one run for each peer and the floor.",
+        "- One process, one core each (no parallel jobs); times exclude interpreter start and imports, peer "
+        "times exclude reading. Peak memory is the maximum resident set size of the measuring process "
+        "(interpreter and libraries included).",
+        "",
+        "## Wall time and memory",
+        "",
+        table,
+        "",
+        "## Targets (reported, not asserted)",
+        "",
+        targets,
+        "",
+        f"Linearity: {lin['short_s']:.0f} s at {LINEARITY_FS_HZ / 1000:g} kHz took {lin['short']['wall_s']:.2f} s, "
+        f"{lin['long_s']:.0f} s took {lin['long']['wall_s']:.2f} s.",
+        "",
+    ]
+    if m.get("notes"):
+        lines += ["## Notes", ""] + [f"- {n}" for n in m["notes"]] + [""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="Speed and memory of drgephys against its peers.")
+    ap.add_argument("--_worker", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--seed", type=int, default=C.DEFAULT_SEED)
+    ap.add_argument("--quick", action="store_true", help="small cohort and short linearity pair (smoke run)")
+    ap.add_argument("--repeats", type=int, default=3, help="drgephys runs on the cohort (best is kept)")
+    ap.add_argument("--no-peers", action="store_true", help="skip the peer environment")
+    ap.add_argument("--data-dir", type=Path, default=None,
+                    help="where the simulated files go (default benchmarks/_work/<seed>[-quick])")
+    ap.add_argument("--results", type=Path, default=RESULTS, help="Markdown file to write")
+    args = ap.parse_args(argv)
+    if args._worker:
+        return _worker(*args._worker)
+
+    data_dir = args.data_dir or C.work_dir(args.seed, args.quick)
+    files, facts, (short, long_) = make_data(data_dir, args.seed, args.quick)
+    env = C.env_without_openblas_overrides()
+    m: dict = {"notes": []}
+    blas = C.blas_info(env)
+    if blas:
+        m["notes"].append(f"BLAS in the measured processes: {blas}")
+    print(f"drgephys on {facts['n_cells']} files ({facts['total_s'] / 60:.1f} min) ...", flush=True)
+    m["drgephys"], m["drgephys_walls"] = best_of(lambda: measure_drgephys(files, env), args.repeats)
+    print(f"  {m['drgephys']['wall_s']:.2f} s", flush=True)
+    m["floor"] = C.run_peers(files, Path(sys.executable), peers=(), env=env)
+    print(f"read floor {m['floor']['wall_s']['read']:.2f} s", flush=True)
+    if not args.no_peers:
+        py = C.ensure_peers_python()
+        for peer in ("efel", "bycycle", "neurodsp"):
+            m[peer] = C.run_peers(files, py, peers=(peer,), env=env)
+            m["peer_versions"] = m[peer]["versions"]
+            print(f"{peer} {m[peer]['wall_s'][peer]:.2f} s", flush=True)
+            errs = [s[peer]["error"] for f in m[peer]["files"] for s in f["sweeps"] if "error" in s[peer]]
+            if errs:
+                m["notes"].append(f"{peer} failed on {len(errs)} sweep(s), first: {errs[0]}")
+    else:
+        m["notes"].append("peers not run (--no-peers)")
+    lin_short, _ = best_of(lambda: measure_drgephys([short], env), args.repeats)
+    lin_long, _ = best_of(lambda: measure_drgephys([long_], env), max(1, args.repeats - 1))
+    short_s = 6.0 if args.quick else 30.0
+    m["linearity"] = {"short": lin_short, "long": lin_long, "short_s": short_s,
+                      "long_s": short_s * LINEARITY_FACTOR,
+                      "long_samples": int(short_s * LINEARITY_FACTOR * LINEARITY_FS_HZ)}
+    print(f"linearity {lin_short['wall_s']:.2f} s -> {lin_long['wall_s']:.2f} s", flush=True)
+    md = render(m, args, facts)
+    print(md)
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(md)
+    (data_dir / "speed.json").write_text(json.dumps({"facts": facts, **m}, indent=1, default=str))
+    print(f"written {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
