@@ -1,9 +1,13 @@
 """Episode building from the thresholded wavelet power, and per-episode measures.
 
-Detection follows BOSC (power above threshold for >= ``min_cycles`` cycles at that frequency), taken as the
-union over frequencies; neighbouring detections at the same frequency are merged across short gaps. Each
-episode is then measured cycle by cycle, as bycycle does (Cole & Voytek 2019), to tell an oscillator from
-filtered noise (Dodson, Pastoll & Nolan 2011):
+Detection follows BOSC (power above threshold for >= ``min_cycles`` cycles at that frequency); runs at
+neighbouring frequencies that touch in time form one candidate (a connected region of the time-frequency
+plane), spanning the times of its runs within one grid step of its dominant frequency. Boundaries are then
+moved to the half-maximum of the episode's amplitude envelope, the convention of ``drgephys.sim``
+(a threshold crossing of power depends on the noise level, half-maximum does not). Accepted neighbours at
+the same frequency merge across short gaps and blanked spikes, and weaker BOSC-level pieces may extend them
+(hysteresis, as in dual-threshold burst detectors). Each episode is measured cycle by cycle, as bycycle
+does (Cole & Voytek 2019), to tell an oscillator from filtered noise (Dodson, Pastoll & Nolan 2011):
 
 - ``frequency_hz``: least-squares slope of the unwrapped phase of the 6-cycle wavelet output over the
   episode (sub-bin: the phase of any wavelet near the oscillation advances at the oscillation frequency).
@@ -43,9 +47,10 @@ def find_candidates(power, thr, freqs, valid, fs, params):
     """Candidate episodes ``(starts, ends_exclusive, f_index, mean_ratio)`` at the working rate.
 
     Per frequency, runs of ``power > thr`` (on valid samples) lasting ``min_cycles`` cycles; connected regions
-    of these runs in the time-frequency plane (8-connectivity) are the candidates, each spanning its region's
-    times and labelled with the frequency of highest mean power/threshold inside it (``mean_ratio``). Candidates may overlap
-    in time (e.g. an SSO and its harmonic); the caller keeps the stronger.
+    of these runs in the time-frequency plane (8-connectivity, found as connected components of a graph of
+    runs) are the candidates, each labelled with the frequency of highest mean power/threshold inside it
+    (``mean_ratio``). Candidates may overlap in time (e.g. an SSO and its harmonic); the caller keeps the
+    stronger.
     """
     n_f, n = power.shape
     empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
