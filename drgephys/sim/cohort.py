@@ -15,6 +15,7 @@ import pandas as pd
 from drgephys.sim.generator import simulate_trace
 from drgephys.sim.spec import TraceSpec
 from drgephys.sim.spiketrain import PATTERNS, as_generator
+from drgephys.sim.writers import _publish
 
 #: Firing-rate ranges (Hz) drawn per pattern: DRG ectopic firing 0.25–14 Hz (SCIENCE.md); bursting capped so
 #: that bursts of 2–10 spikes keep long silences between them.
@@ -243,7 +244,7 @@ def simulate_cohort(spec: CohortSpec | None = None, seed=None, out_dir=None, *, 
         ``truth_sso_frequency_hz`` / ``truth_sso_amplitude_mv`` / ``truth_episode_vm_mv`` (duration-weighted
         means over the cell's episodes; NaN without episodes) and ``sso_time_fraction``.
     """
-    from drgephys.sim.writers import write_abf, write_nwb  # noqa: PLC0415 (writers import optional deps lazily)
+    from drgephys.sim.writers import write_abf, write_nwb  # noqa: PLC0415
 
     spec = CohortSpec() if spec is None else spec
     if format not in ("abf", "nwb"):
@@ -287,7 +288,7 @@ def _atomic_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

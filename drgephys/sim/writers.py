@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import logging
 import os
 import struct
 import tempfile
@@ -45,12 +46,20 @@ def write_truth(path, truth: dict) -> Path:
     return out
 
 
+def _publish(tmp: str, path: Path) -> None:
+    """Give a temporary file ordinary permissions (rw-r--r-- under the umask) and move it into place."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+
+
 def _atomic_bytes(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -114,7 +123,7 @@ def write_abf(path, v, fs, *, truth: dict | None = None) -> Path:
             fh.seek(0)
             fh.write(header)
             fh.write(np.clip(counts, -32768, 32767).astype("<i2").tobytes())
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -174,10 +183,16 @@ def write_nwb(path, v, fs, *, truth: dict | None = None, session_start_time: _dt
     os.close(fd)
     os.unlink(tmp)  # NWBIO refuses to overwrite; give it a fresh name
     try:
-        with warnings.catch_warnings():  # pynwb/hdmf warnings about neo's own conventions (STACK-NOTES)
-            warnings.simplefilter("ignore")
-            NWBIO(tmp, mode="w").write_all_blocks([block])
-        os.replace(tmp, path)
+        quiet = logging.Filter("drgephys-quiet")  # neo logs a rename of the signal on the root logger
+        quiet.filter = lambda record: "signal name exists" not in record.getMessage()
+        logging.getLogger().addFilter(quiet)
+        try:
+            with warnings.catch_warnings():  # pynwb/hdmf warnings about neo's own conventions (STACK-NOTES)
+                warnings.simplefilter("ignore")
+                NWBIO(tmp, mode="w").write_all_blocks([block])
+        finally:
+            logging.getLogger().removeFilter(quiet)
+        _publish(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
