@@ -170,9 +170,17 @@ def analyze_trace(trace: Trace, params: AnalysisParams | None = None, *, file_la
            "channel": str(trace.metadata.get("channel_name") or trace.channel)}
     duration = v.size / fs
     spk = detect_spikes(v, fs, params=params.spikes)
-    epi = detect_oscillations(v, fs, spikes=spk, params=params.oscillations)
+    notes = [note] if note else []
+    try:
+        epi = detect_oscillations(v, fs, spikes=spk, params=params.oscillations)
+        summary = summarize_oscillations(epi, duration)
+    except ValueError as err:  # too short or too slowly sampled for the SSO band: spikes are still measured
+        epi = tables.empty(tables.OSCILLATIONS_COLUMNS)
+        summary = {"sso_detected": None, "sso_frequency_hz": np.nan, "sso_amplitude_mv": np.nan,
+                   "sso_time_fraction": np.nan}
+        notes.append(f"no SSO analysis: {err}")
     spk = classify_triggers(v, fs, spk, epi, params=params.trigger)
-    summary = summarize_oscillations(epi, duration)
+    note = "; ".join(notes)
     times = spk["peak_s"].to_numpy(dtype=float) if len(spk) else np.empty(0)
     pattern = classify_discharge(times, duration, sso_frequency_hz=summary.get("sso_frequency_hz"))
     row = dict(key, status="ok", message=note, duration_s=duration, fs_hz=fs,
@@ -204,7 +212,12 @@ def analyze_recording(rec: Recording, params: AnalysisParams | None = None, *,
     label = file_label if file_label is not None else (rec.file or "")
     rows, epis, spks = [], [], []
     for tr in rec:
-        row, epi, spk = analyze_trace(tr, params, file_label=label)
+        try:
+            row, epi, spk = analyze_trace(tr, params, file_label=label)
+        except ValueError as err:  # e.g. a sweep too short to measure anything
+            rows.append(status_row(label, sweep=tr.sweep, channel=tr.metadata.get("channel_name", tr.channel),
+                                   status="refused", message=f"sweep {tr.sweep}: {err}"))
+            continue
         rows.append(row)
         epis.append(epi)
         spks.append(spk)
