@@ -23,13 +23,17 @@ import pandas as pd
 from .._validation import check_fs, check_v
 from ._deriv import dvdt, robust_sd
 from ._ragged import Segments
-from .features import after_spike, smooth_peaks, spike_shape
+from .features import after_spike, foot_index, smooth_peaks, spike_shape
 from .params import SpikeParams
 
 COLUMNS = ["threshold_index", "peak_index", "trough_index", "end_index", "threshold_s", "peak_s",
            "threshold_mv", "peak_mv", "amplitude_mv", "half_width_ms", "ahp_mv", "max_dvdt_mv_per_ms",
            "evoked"]
 _INT_COLUMNS = COLUMNS[:4]
+#: The AP's foot (pre-spike baseline ends there) starts where the detection dV/dt last rose through
+#: this, searched at most FOOT_SEARCH_MS back from threshold (above SSO slopes: 2 mV at 100 Hz ≈ 0.6 mV/ms).
+FOOT_DVDT_MV_PER_MS = 1.0
+FOOT_SEARCH_MS = 10.0
 #: Largest robust SD of the feature dV/dt, as a fraction of `threshold_dvdt_mv_per_ms`.
 MAX_FEATURE_NOISE = 0.25
 
@@ -175,7 +179,9 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
     if not keep.any():
         return empty_spikes()
     shape = {k: a[keep] for k, a in shape.items()}
-    tail = after_spike(v, t, shape, params)
+    foot = foot_index(d_det, shape["threshold_index"], int(round(FOOT_SEARCH_MS * 1e-3 * fs)),
+                      FOOT_DVDT_MV_PER_MS)
+    tail = after_spike(v, t, shape, params, foot=foot)
 
     out = pd.DataFrame({
         "threshold_index": shape["threshold_index"].astype(np.int64),

@@ -132,26 +132,40 @@ def spike_shape(v, t, fs, d, d2, on, pk, params: SpikeParams, vs=None) -> dict:
             "half_width_ms": (t_down - t_up) * 1e3, "max_dvdt_mv_per_ms": d[up], "fall_index": jf}
 
 
-def after_spike(v, t, shape: dict, params: SpikeParams) -> dict:
+def foot_index(d_det: np.ndarray, thr_i: np.ndarray, max_back: int, level_mv_per_ms: float) -> np.ndarray:
+    """Start of each AP's foot: the last sample before threshold, at most `max_back` samples back,
+    where the smoothed dV/dt was at or below `level_mv_per_ms` (the search start if none)."""
+    n = d_det.size
+    lo = np.maximum(thr_i - max_back, 0)
+    seg = Segments(lo, thr_i + 1, n)
+    i = seg.last_true(seg.take(d_det) <= level_mv_per_ms)
+    return np.where(i >= 0, i, lo)
+
+
+def after_spike(v, t, shape: dict, params: SpikeParams, foot=None) -> dict:
     """AHP trough, AHP depth and `end_index` of accepted spikes (bounded by the next threshold).
 
-    `end_index` is the first sample, after the potential has dipped below the pre-spike baseline
-    (mean over `baseline_window_ms` before threshold, after the previous trough) minus a tolerance,
-    where it is back above that level; without such a dip, the first sample back at baseline from
-    above. It never passes the next spike's threshold − 1 nor threshold + `max_end_ms`.
+    The pre-spike baseline is the mean potential over `baseline_window_ms` before the AP's foot
+    (`foot`, default the threshold) and after the previous trough; its tolerance is
+    `recovery_tolerance_mv` + 2 SD of that window (noise, SSO and drift: "back within the baseline's own
+    fluctuation"). `end_index` is the first sample, after the potential has dipped below baseline −
+    tolerance, where it is back above it; without such a dip, the first sample back within tolerance
+    from above. It never passes the next spike's threshold − 1 nor threshold + `max_end_ms`.
     """
     n = v.size
     thr_i, pk, jf = shape["threshold_index"], shape["peak_index"], shape["fall_index"]
+    foot = thr_i if foot is None else np.minimum(foot, thr_i)
     nxt = np.append(thr_i[1:], n)
     ahp_stop = np.minimum(nxt, np.searchsorted(t, t[pk] + params.ahp_window_ms * 1e-3, side="right"))
     trough = Segments(pk, ahp_stop, n).argmin(v)
     prev_trough = np.concatenate(([0], trough[:-1]))
-    b0 = np.maximum(prev_trough, np.searchsorted(t, shape["threshold_s"] - params.baseline_window_ms * 1e-3))
-    b0 = np.minimum(b0, np.maximum(thr_i - 1, 0))
-    base_seg = Segments(b0, np.maximum(thr_i, b0 + 1), n)
-    baseline = np.add.reduceat(base_seg.take(v), base_seg.offsets) / base_seg.lengths
-    noise = robust_sd(np.diff(v)) / np.sqrt(2.0) if n > 2 else 0.0
-    tol = params.recovery_tolerance_mv + 2.0 * noise
+    b0 = np.maximum(prev_trough, np.searchsorted(t, t[foot] - params.baseline_window_ms * 1e-3))
+    b0 = np.minimum(b0, np.maximum(foot - 1, 0))
+    base_seg = Segments(b0, np.maximum(foot, b0 + 1), n)
+    flat_b = base_seg.take(v)
+    baseline = np.add.reduceat(flat_b, base_seg.offsets) / base_seg.lengths
+    spread = np.add.reduceat((flat_b - np.repeat(baseline, base_seg.lengths)) ** 2, base_seg.offsets)
+    tol = params.recovery_tolerance_mv + 2.0 * np.sqrt(spread / base_seg.lengths)
     cap = np.minimum(nxt, np.searchsorted(t, shape["threshold_s"] + params.max_end_ms * 1e-3, side="right"))
     cap = np.maximum(cap, jf + 1)
     low = baseline - tol

@@ -123,8 +123,8 @@ class TriggerParams:
     ride the depolarising phase).
 
     The SSO phase at each spike's threshold time comes from a least-squares quadrature fit
-    (cos, sin at the episode frequency, plus offset and slope) to the `fit_cycles` SSO cycles just
-    before the spike — the analytic-signal phase of a narrow band around the episode frequency, but
+    (cos, sin at the episode frequency, plus a quadratic trend for AHP recovery) to the `fit_cycles`
+    SSO cycles just before the spike's foot — the analytic-signal phase of a narrow band around the episode frequency, but
     computed from pre-spike samples only, so the AP itself (and any other spike, masked out) cannot
     leak into it the way it does through a zero-phase band-pass. 0 = SSO peak, ±π = trough.
 
@@ -141,9 +141,17 @@ class TriggerParams:
     fit_cycles : float
         Length of the pre-spike fit window in SSO cycles.
     blank_before_ms : float
-        Samples this close before a threshold (the AP's regenerative foot) are left out of the fit.
+        Samples this close before the AP's foot (or any other spike's threshold) are left out of the fit.
+    foot_dvdt_mv_per_ms : float
+        The foot (regenerative ramp into the AP) starts where dV/dt last rose through this before
+        threshold (1 mV/ms: above the slope of a 2 mV, 100 Hz SSO, 0.6 mV/ms; well below spike slopes).
+    max_foot_ms : float
+        Longest foot searched back from threshold.
     max_abs_phase_rad : float
         Maximum |phase| at threshold for an SSO-peak trigger.
+    min_fit_coverage : float
+        Minimum usable share of the fit window; below it the phase is NaN and the spike inherits the
+        decision of the previous spike in the same episode (burst continuation).
     min_fit_r2 : float
         Minimum share of pre-spike variance explained by the fit (no oscillation → ``"other"``).
     episode_margin_s : float
@@ -153,7 +161,10 @@ class TriggerParams:
     band_hz: tuple = (10.0, 200.0)
     fit_cycles: float = 2.0
     blank_before_ms: float = 0.5
+    foot_dvdt_mv_per_ms: float = 1.0
+    max_foot_ms: float = 10.0
     max_abs_phase_rad: float = math.pi / 2
+    min_fit_coverage: float = 0.25
     min_fit_r2: float = 0.2
     episode_margin_s: float = 0.05
 
@@ -164,8 +175,11 @@ class TriggerParams:
             raise TypeError(f"`band_hz` must be a pair (low, high) in Hz; got {self.band_hz!r}") from None
         if not 0 < lo < hi:
             raise ValueError(f"`band_hz` must satisfy 0 < low < high in Hz; got {self.band_hz!r}")
-        for name, unit in (("fit_cycles", "cycles"), ("blank_before_ms", "ms"), ("max_abs_phase_rad", "rad")):
+        for name, unit in (("fit_cycles", "cycles"), ("blank_before_ms", "ms"), ("max_abs_phase_rad", "rad"),
+                           ("foot_dvdt_mv_per_ms", "mV/ms"), ("max_foot_ms", "ms")):
             _positive(name, getattr(self, name), unit)
+        if not 0 < float(self.min_fit_coverage) <= 1:
+            raise ValueError(f"`min_fit_coverage` must be in (0, 1]; got {self.min_fit_coverage!r}")
         if not 0 <= float(self.min_fit_r2) < 1:
             raise ValueError(f"`min_fit_r2` must be in [0, 1); got {self.min_fit_r2!r}")
         if not float(self.episode_margin_s) >= 0:

@@ -1,15 +1,21 @@
 """Did a spike arise from an SSO peak? `classify_triggers` adds ``sso_phase_rad`` and ``trigger``.
 
 The phase comes from a weighted least-squares quadrature fit, solved for all spikes at once
-(normal equations assembled with ``np.add.reduceat`` and solved as a batch of 4 × 4 systems): for
-spike k with episode frequency f_k and threshold time t_k, on the `fit_cycles` cycles before
-``t_k − blank_before_ms``,
+(normal equations assembled with ``np.add.reduceat`` and solved as a batch of 5 × 5 systems): for
+spike k with episode frequency f_k and threshold time t_k, on the `fit_cycles` cycles that end
+`blank_before_ms` before the AP's foot,
 
-    v(t) ≈ a cos(2π f_k (t − t_k)) + b sin(2π f_k (t − t_k)) + c + d (t − t_k),
+    v(t) ≈ a cos(2π f_k (t − t_k)) + b sin(2π f_k (t − t_k)) + c + d τ + e τ²,   τ = f_k (t − t_k),
 
 so the SSO component extrapolated to threshold is A cos(2π f_k (t − t_k) + φ) with
-φ = atan2(−b, a): 0 when the SSO peaks at threshold, ±π at its trough. Samples inside any spike's
-[threshold − blank, end_index] span get zero weight.
+φ = atan2(−b, a): 0 when the SSO peaks at threshold, ±π at its trough. The quadratic trend absorbs
+the recovery from a previous spike's AHP; samples inside any spike's [foot − blank, end_index] span
+get zero weight. A spike whose window is less than `min_fit_coverage` usable (a burst: the previous
+spike's AHP fills it) has no measurable phase and takes the decision of the spike before it in the
+same episode (Amir et al. 2002: an SSO peak triggers the first spike of a burst, depolarising
+afterpotentials sustain the rest). The foot is where the (0.5-ms smoothed) dV/dt last rose through
+`foot_dvdt_mv_per_ms` before threshold (at most `max_foot_ms` back): the regenerative ramp into the
+AP would otherwise look like an SSO rising into its peak for every spike.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_fs, check_v
+from ._deriv import dvdt
 from ._ragged import Segments
+from .features import foot_index
 from .params import TriggerParams
 
 _SPIKE_COLS = ("threshold_index", "threshold_s", "end_index")
@@ -35,9 +43,10 @@ def _require(df, cols, name):
                          f"Pass the output of {'detect_spikes' if name == 'spikes' else 'detect_oscillations'}.")
 
 
-def _excluded(n, spikes, blank_n):
-    """Boolean mask of samples inside any spike's [threshold − blank, end] span (no loop)."""
-    start = np.clip(spikes["threshold_index"].to_numpy(np.int64) - blank_n, 0, n)
+def _excluded(n, spikes, blank_n, foot_index=None):
+    """Boolean mask of samples inside any spike's [foot (or threshold) − blank, end] span (no loop)."""
+    first = spikes["threshold_index"].to_numpy(np.int64) if foot_index is None else foot_index
+    start = np.clip(first - blank_n, 0, n)
     stop = np.clip(spikes["end_index"].to_numpy(np.int64) + 1, 0, n)
     edges = np.zeros(n + 1, dtype=np.int64)
     np.add.at(edges, start, 1)
@@ -60,7 +69,15 @@ def _batched_solve(G, r):
     return out
 
 
-def sso_phase(v, fs, threshold_s, frequency_hz, excluded, params: TriggerParams):
+def foot_times(v, fs, threshold_index, params: TriggerParams) -> np.ndarray:
+    """Start of each AP's foot (s): the last sample before threshold, within `max_foot_ms`, where the
+    0.5-ms smoothed dV/dt was at or below `foot_dvdt_mv_per_ms` (the search start if none)."""
+    d = dvdt(v, fs, None, 0.5)
+    thr = np.asarray(threshold_index, dtype=np.int64)
+    return foot_index(d, thr, int(round(params.max_foot_ms * 1e-3 * fs)), params.foot_dvdt_mv_per_ms) / fs
+
+
+def sso_phase(v, fs, threshold_s, frequency_hz, excluded, params: TriggerParams, foot_s=None):
     """Phase (rad, 0 = SSO peak) at each threshold time and the variance share explained by the SSO.
 
     Parameters
@@ -71,6 +88,9 @@ def sso_phase(v, fs, threshold_s, frequency_hz, excluded, params: TriggerParams)
         Sampling rate in Hz.
     threshold_s, frequency_hz : ndarray, shape (k,)
         Threshold times (s from the first sample) and SSO frequencies (Hz).
+    foot_s : ndarray, shape (k,), optional
+        Foot start times (`foot_times`); the fit window ends `blank_before_ms` before them
+        (before the thresholds when None).
     excluded : ndarray of bool, shape (n,)
         Samples to leave out of the fits (spikes and their AHPs).
 
@@ -78,10 +98,12 @@ def sso_phase(v, fs, threshold_s, frequency_hz, excluded, params: TriggerParams)
     -------
     phase_rad, r2 : ndarray, shape (k,)
         NaN where fewer than 8 usable samples precede the spike.
+    coverage : ndarray, shape (k,)
+        Usable share of the `fit_cycles` window (samples not excluded).
     """
     n = v.size
     k = threshold_s.size
-    end_s = threshold_s - params.blank_before_ms * 1e-3
+    end_s = (threshold_s if foot_s is None else np.minimum(foot_s, threshold_s)) - params.blank_before_ms * 1e-3
     i0 = np.clip(np.ceil((end_s - params.fit_cycles / frequency_hz) * fs), 0, n).astype(np.int64)
     i1 = np.clip(np.floor(end_s * fs) + 1, 0, n).astype(np.int64)
     valid = i1 - i0 >= _MIN_FIT_SAMPLES
@@ -90,7 +112,8 @@ def sso_phase(v, fs, threshold_s, frequency_hz, excluded, params: TriggerParams)
     w = (~excluded[seg.idx]).astype(float)
     tau = seg.idx / fs - threshold_s[sid]
     ph = 2 * np.pi * frequency_hz[sid] * tau
-    X = np.stack([np.cos(ph), np.sin(ph), np.ones_like(tau), tau * frequency_hz[sid]], axis=1)
+    cyc = tau * frequency_hz[sid]
+    X = np.stack([np.cos(ph), np.sin(ph), np.ones_like(tau), cyc, cyc * cyc], axis=1)
     y = v[seg.idx]
 
     def sums(a):
@@ -109,7 +132,8 @@ def sso_phase(v, fs, threshold_s, frequency_hz, excluded, params: TriggerParams)
     bad = ~valid | (n_used < _MIN_FIT_SAMPLES) | ~np.isfinite(phase)
     phase[bad] = np.nan
     r2[bad] = np.nan
-    return phase, r2
+    coverage = np.where(valid, n_used, 0.0) / np.maximum(params.fit_cycles / frequency_hz * fs, 1.0)
+    return phase, r2, coverage
 
 
 def classify_triggers(v, fs, spikes: pd.DataFrame, episodes: pd.DataFrame | None, *,
@@ -152,23 +176,34 @@ def classify_triggers(v, fs, spikes: pd.DataFrame, episodes: pd.DataFrame | None
 
     lo, hi = float(params.band_hz[0]), float(params.band_hz[1])
     thr_s = out["threshold_s"].to_numpy(float)
+    thr_i = out["threshold_index"].to_numpy(np.int64)
     start = episodes["start_s"].to_numpy(float) - params.episode_margin_s
     stop = episodes["end_s"].to_numpy(float) + params.episode_margin_s
     inside = (thr_s[:, None] >= start[None, :]) & (thr_s[:, None] <= stop[None, :])
     has = inside.any(axis=1)
     if not has.any():
         return out
-    f = episodes["frequency_hz"].to_numpy(float)[np.argmax(inside, axis=1)]
+    ep = np.argmax(inside, axis=1)
+    f = episodes["frequency_hz"].to_numpy(float)[ep]
     f = np.clip(np.where(np.isfinite(f) & (f > 0), f, np.sqrt(lo * hi)), lo, min(hi, fs / 4))
     blank_n = int(round(params.blank_before_ms * 1e-3 * fs))
-    excluded = _excluded(v.size, out, blank_n)
+    foot = foot_times(v, fs, thr_i, params)
+    excluded = _excluded(v.size, out, blank_n, np.round(foot * fs).astype(np.int64))
+    phase = np.full(len(out), np.nan)
+    r2 = np.full(len(out), np.nan)
+    cov = np.zeros(len(out))
     sel = np.flatnonzero(has)
-    phase, r2 = sso_phase(v, fs, thr_s[sel], f[sel], excluded, params)
-    osc = (r2 >= params.min_fit_r2) & (np.abs(phase) <= params.max_abs_phase_rad)
-    ph_all = out["sso_phase_rad"].to_numpy(copy=True)
-    ph_all[sel] = phase
-    out["sso_phase_rad"] = ph_all
-    trig = out["trigger"].to_numpy(copy=True)
-    trig[sel[osc]] = "oscillation"
-    out["trigger"] = trig
+    phase[sel], r2[sel], cov[sel] = sso_phase(v, fs, thr_s[sel], f[sel], excluded, params, foot_s=foot[sel])
+    measurable = has & np.isfinite(phase) & (cov >= params.min_fit_coverage)
+    phase[~measurable] = np.nan
+    decided = measurable & (r2 >= params.min_fit_r2) & (np.abs(phase) <= params.max_abs_phase_rad)
+    # burst continuation: an unmeasurable spike right after a spike of the same episode takes that
+    # spike's decision (forward fill of the last measurable or chain-breaking spike's index)
+    k = np.arange(len(out))
+    cont = np.zeros(len(out), dtype=bool)
+    cont[1:] = has[1:] & has[:-1] & (ep[1:] == ep[:-1])
+    src = np.maximum.accumulate(np.where(measurable | ~cont, k, -1))
+    osc = has & decided[src]
+    out["sso_phase_rad"] = phase
+    out["trigger"] = np.where(osc, "oscillation", "other").astype(object)
     return out
