@@ -46,7 +46,9 @@ def empty_episodes() -> pd.DataFrame:
 def find_candidates(power, thr, freqs, valid, fs, params):
     """Candidate episodes ``(starts, ends_exclusive, f_index, mean_ratio)`` at the working rate.
 
-    Per frequency, runs of ``power > thr`` (on valid samples) lasting ``min_cycles`` cycles; connected regions
+    Per frequency, runs of ``power > thr`` lasting ``min_cycles`` cycles, on valid samples at least one
+    wavelet standard deviation away from blanked spans (their cone of influence, Torrence & Compo 1998: the
+    straight-line fill and the AHP remnants at its ends distort the power there); connected regions
     of these runs in the time-frequency plane (8-connectivity, found as connected components of a graph of
     runs) are the candidates, each labelled with the frequency of highest mean power/threshold inside it
     (``mean_ratio``). Candidates may overlap in time (e.g. an SSO and its harmonic); the caller keeps the
@@ -57,7 +59,12 @@ def find_candidates(power, thr, freqs, valid, fs, params):
     w = n + 1                                          # one False separator column ends every row's runs
     above = np.zeros((n_f, w), bool)
     np.greater(power, thr.astype(power.dtype)[:, None], out=above[:, :n])
-    above[:, :n] &= valid[None, :]
+    if valid.all():
+        above[:, :n] &= valid[None, :]
+    else:   # cone of influence around blanked spans: one wavelet SD (cycles / (2 pi f)) on each side
+        dist = ndimage.distance_transform_edt(valid)
+        guard = params.wavelet_cycles / (2 * np.pi * freqs) * fs
+        above[:, :n] &= dist[None, :] > guard[:, None]
     d = np.diff(above.view(np.int8).ravel(), prepend=np.int8(0))
     del above
     starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
@@ -112,22 +119,25 @@ def drop_overlaps(s, e, power_db) -> np.ndarray:
 
 
 def merge_groups(s, e, freq, valid, fs, params) -> np.ndarray:
-    """Group labels for time-sorted accepted episodes ``[s, e)``: neighbours whose frequencies differ by
-    less than 10 % merge across gaps of up to ``max_gap_cycles`` cycles of the slower one, not counting
-    blanked samples, if the blanked part of the gap is at most ``max_blank_gap_s`` (plus the wavelet's
-    fade-out of ``wavelet_cycles / pi`` cycles around a blank)."""
+    """Group labels for time-sorted episodes ``[s, e)``.
+
+    Neighbours whose frequencies differ by less than the wavelet's relative bandwidth (``1 /
+    wavelet_cycles``, 17 %: not resolvable as two oscillations) merge across a gap when its blanked part is
+    at most ``max_blank_gap_s`` and its unblanked part at most ``max_gap_cycles`` cycles of the slower one,
+    plus, for each blanked span in the gap, the cone of influence on both its sides (``wavelet_cycles / pi``
+    cycles) where no detection can start (e.g. the short spans between the spikes of a burst).
+    """
     if s.size < 2:
         return np.zeros(s.size, np.int64)
     blank_cum = np.concatenate(([0], np.cumsum(~valid)))
+    blank_starts = np.concatenate(([0], np.cumsum(np.diff((~valid).view(np.int8), prepend=np.int8(0)) == 1)))
     gap = s[1:] - e[:-1]
     blanked = blank_cum[s[1:]] - blank_cum[e[:-1]]
+    n_blanks = np.maximum(blank_starts[s[1:]] - blank_starts[e[:-1]], (blanked > 0).astype(np.int64))
     period = fs / np.minimum(freq[1:], freq[:-1])
-    same_f = np.abs(np.log(freq[1:] / freq[:-1])) <= np.log(1.1)
-    # next to a blanked span the wavelet power fades over ~1 standard deviation (cycles / 2 pi periods) on
-    # each side, so a gap holding a blank may keep that much unblanked time more
-    fade = np.where(blanked > 0, params.wavelet_cycles / np.pi, 0.0)
-    ok_gap = (((gap - blanked) <= (params.max_gap_cycles + fade) * period)
-              & (blanked <= params.max_blank_gap_s * fs))
+    same_f = np.abs(np.log(freq[1:] / freq[:-1])) <= np.log1p(1.0 / params.wavelet_cycles)
+    allowed = (params.max_gap_cycles + n_blanks * params.wavelet_cycles / np.pi) * period
+    ok_gap = ((gap - blanked) <= allowed) & (blanked <= params.max_blank_gap_s * fs)
     return np.cumsum(np.concatenate(([True], ~(same_f & ok_gap)))) - 1
 
 
