@@ -19,7 +19,8 @@ MIN_SPIKE_INTERVAL_S = 0.005
 SPIKE_EXCLUSION_MV = 0.5
 
 
-def simulate_trace(spec: TraceSpec | None = None, *, seed=None, **overrides) -> SimulatedTrace:
+def simulate_trace(spec: TraceSpec | float | None = None, fs: float | None = None, *, seed=None,
+                   **overrides) -> SimulatedTrace:
     """Simulate one current-clamp trace of a DRG neuron with exact ground truth.
 
     The potential is ``resting + slow drift + SSO-related depolarization + SSO episodes + action
@@ -39,8 +40,11 @@ def simulate_trace(spec: TraceSpec | None = None, *, seed=None, **overrides) -> 
 
     Parameters
     ----------
-    spec : TraceSpec, optional
-        Generating parameters; default ``TraceSpec()``.
+    spec : TraceSpec or float, optional
+        Generating parameters (default ``TraceSpec()``), or the duration in s as in
+        ``simulate_trace(10, 20_000, pattern="tonic")``.
+    fs : float, optional
+        Sampling rate in Hz (same as the ``fs_hz`` field).
     seed : int, numpy.random.Generator or None
         Random seed; the same seed and parameters give an identical trace.
     **overrides
@@ -53,6 +57,10 @@ def simulate_trace(spec: TraceSpec | None = None, *, seed=None, **overrides) -> 
         ``resting_vm_mv``, ``hum_hz``, ``sso_cell``, ``pattern``, ``episodes``, ``spikes``, ``spec``) and
         ``.components`` (noise-free parts).
     """
+    if fs is not None:
+        overrides["fs_hz"] = fs
+    if isinstance(spec, (int, float, np.integer, np.floating)) and not isinstance(spec, bool):
+        overrides["duration_s"], spec = float(spec), None
     if spec is None:
         spec = TraceSpec(**overrides)
     elif not isinstance(spec, TraceSpec):
@@ -207,8 +215,9 @@ def _spike_onsets(spec, eps, ep_peaks, rng):
         onset = spike_train(spec.pattern, spec.duration_s, rate_hz=spec.rate_hz, seed=rng)
     onset = onset[(onset >= margin) & (onset <= spec.duration_s - margin)]
     trig = np.zeros(onset.size, dtype=bool)
+    eligible = rng.random(onset.size) < spec.oscillation_trigger_share
     for e, pk in zip(eps, ep_peaks):
-        m = (onset >= e["start_s"]) & (onset < e["end_s"])
+        m = (onset >= e["start_s"]) & (onset < e["end_s"]) & eligible
         if m.any() and pk.size:
             j = np.clip(np.searchsorted(pk, onset[m]), 1, pk.size - 1) if pk.size > 1 else np.zeros(m.sum(), int)
             if pk.size > 1:

@@ -117,6 +117,8 @@ def _cell(truth: dict, result) -> dict:
     a_true = np.array([te[i]["amplitude_mv"] for i in fi], float)
     f_det = osc["frequency_hz"].to_numpy(float)[best]
     a_det = osc["amplitude_mv"].to_numpy(float)[best]
+    vm_true = np.array([te[i].get("mean_vm_mv", np.nan) for i in fi], float)
+    vm_det = osc["mean_vm_mv"].to_numpy(float)[best] if "mean_vm_mv" in osc.columns else np.full(fi.size, np.nan)
     hum = truth.get("hum_hz")
     hum_false = 0
     if hum:
@@ -133,7 +135,7 @@ def _cell(truth: dict, result) -> dict:
     return {
         "n_true_episodes": len(te), "n_detected_episodes": int(d0.size), "n_found": int(found.sum()),
         "n_true_detections": int(det_true.sum()), "freq_err": f_det - f_true,
-        "amp_rel_err": (a_det - a_true) / a_true, "sso_true": bool(truth.get("sso_cell", bool(te))),
+        "amp_rel_err": (a_det - a_true) / a_true, "vm_err": vm_det - vm_true, "sso_true": bool(truth.get("sso_cell", bool(te))),
         "sso_pred": bool(d0.size > 0), "has_hum": bool(hum), "hum_false": hum_false,
         "n_true_spikes": int(tp.size), "n_detected_spikes": int(len(spk)), "n_matched_spikes": int(mt.size),
         "dt_s": dt, "fs": fs, "trig_true": trig_true, "trig_det": trig_det,
@@ -167,6 +169,8 @@ def _summarize(cells: list[dict]) -> dict:
     sr = _ratio(s("n_matched_spikes"), s("n_true_spikes"))
     fe = np.concatenate([c["freq_err"] for c in cells]) if cells else np.empty(0)
     ae = np.concatenate([c["amp_rel_err"] for c in cells]) if cells else np.empty(0)
+    ve = np.concatenate([c["vm_err"] for c in cells]) if cells else np.empty(0)
+    ve = ve[np.isfinite(ve)]
     dt = np.concatenate([np.abs(c["dt_s"]) for c in cells]) if cells else np.empty(0)
     dts = np.concatenate([np.abs(c["dt_s"]) * c["fs"] for c in cells]) if cells else np.empty(0)
     med = lambda x: float(np.median(x)) if x.size else float("nan")  # noqa: E731
@@ -176,6 +180,7 @@ def _summarize(cells: list[dict]) -> dict:
         "frequency_error_median_hz": med(np.abs(fe)),
         "frequency_error_p90_hz": float(np.percentile(np.abs(fe), 90)) if fe.size else float("nan"),
         "frequency_bias_hz": med(fe), "amplitude_rel_error_median": med(np.abs(ae)), "amplitude_rel_bias": med(ae),
+        "mean_vm_error_median_mv": med(np.abs(ve)),
         "sso_cell_balanced_accuracy": _bacc([c["sso_true"] for c in cells], [c["sso_pred"] for c in cells]),
         "n_cells_with_hum": int(sum(c["has_hum"] for c in cells)), "hum_false_episodes": s("hum_false"),
         "n_true_spikes": s("n_true_spikes"), "n_detected_spikes": s("n_detected_spikes"),
@@ -205,6 +210,7 @@ def score(truth, result) -> dict:
     dict
         Pooled metrics: ``episode_precision/recall/f1``, ``frequency_error_median_hz``,
         ``frequency_error_p90_hz``, ``frequency_bias_hz``, ``amplitude_rel_error_median``,
+        ``mean_vm_error_median_mv`` (when detections carry ``mean_vm_mv``),
         ``sso_cell_balanced_accuracy``, ``hum_false_episodes`` (over ``n_cells_with_hum``),
         ``spike_precision/recall/f1``, ``spike_timing_error_median_samples`` and ``..._ms``,
         ``trigger_balanced_accuracy``, ``pattern_balanced_accuracy`` and the counts behind them; NaN where a

@@ -72,6 +72,10 @@ class TraceSpec:
         ``"episodes"`` puts every spike inside SSO episodes (SSO-driven firing); ``"anywhere"`` spreads
         them over the trace. Spikes inside an episode are moved to the nearest SSO cycle peak (their onset,
         ``threshold_s``, is the peak; trigger ``"oscillation"``); the others are ``"other"``.
+    oscillation_trigger_share : float
+        Share of the spikes falling inside episodes that are launched from an SSO peak (default 1: all). The
+        others stay where the discharge pattern put them, at any SSO phase, with trigger ``"other"`` (e.g.
+        burst spikes sustained by depolarizing afterpotentials rather than SSO peaks; Amir et al. 2002).
     spike_threshold_mv, spike_peak_mv : float
         AP threshold (−45..−30 mV) and peak (+20..+50 mV); defaults −40 and +35 mV.
     spike_half_width_ms : float
@@ -106,6 +110,7 @@ class TraceSpec:
     pattern: str = "silent"
     rate_hz: float | None = None
     spike_location: str = "anywhere"
+    oscillation_trigger_share: float = 1.0
     spike_threshold_mv: float = -40.0
     spike_peak_mv: float = 35.0
     spike_half_width_ms: float = 1.0
@@ -157,6 +162,7 @@ def validate_spec(s: TraceSpec) -> None:
     check_pattern(s.pattern)
     if s.spike_location not in ("anywhere", "episodes"):
         raise ValueError(f"`spike_location` must be 'anywhere' or 'episodes'; got {s.spike_location!r}")
+    _range(s, "oscillation_trigger_share", 0, 1)
     _range(s, "spike_threshold_mv", -60, -20, "mV")
     _range(s, "spike_peak_mv", -10, 80, "mV")
     _range(s, "spike_half_width_ms", 0.3, 5, "ms")

@@ -4,6 +4,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.signal import find_peaks
 
 from drgephys.sim import TraceSpec, simulate_trace
@@ -214,3 +216,33 @@ def test_overlapping_episodes_rejected():
 def test_spec_type_checked():
     with pytest.raises(TypeError, match="`spec` must be a drgephys.sim.TraceSpec"):
         simulate_trace({"duration_s": 1})
+
+
+def test_call_forms_and_fs_alias():
+    a = simulate_trace(2, 10_000, pattern="tonic", seed=3)
+    b = simulate_trace(duration_s=2, fs=10_000, pattern="tonic", seed=3)
+    np.testing.assert_array_equal(a.v, b.v)
+    assert a.fs == 10_000 and a.v.size == 20_000
+
+
+def test_oscillation_trigger_share_leaves_other_spikes_in_episodes():
+    tr = simulate_trace(duration_s=30, fs_hz=10_000, sso=True, pattern="irregular", rate_hz=5,
+                        spike_location="episodes", oscillation_trigger_share=0.5, seed=15)
+    trig = np.array([s["trigger"] == "oscillation" for s in tr.truth["spikes"]])
+    assert trig.size > 40 and 0.3 < trig.mean() < 0.7  # binomial(n, 0.5), n > 40
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**31), pattern=st.sampled_from(["silent", "tonic", "bursting", "irregular"]),
+       fs=st.sampled_from([1_000, 7_000, 20_000]), sso=st.booleans(), loc=st.sampled_from(["anywhere", "episodes"]))
+def test_truth_invariants(seed, pattern, fs, sso, loc):
+    tr = simulate_trace(duration_s=4, fs_hz=fs, sso=sso, pattern=pattern, spike_location=loc, seed=seed)
+    eps, spk = tr.truth["episodes"], tr.truth["spikes"]
+    assert np.all(np.isfinite(tr.v)) and tr.truth["sso_cell"] == bool(eps)
+    for a, b in zip(eps[:-1], eps[1:]):
+        assert a["end_s"] < b["start_s"]
+    for e in eps:
+        assert 0 <= e["start_s"] < e["end_s"] <= 4 and 10 <= e["frequency_hz"] <= 200 and e["amplitude_mv"] > 0
+    peaks = np.array([s["peak_s"] for s in spk])
+    assert np.all(np.diff(peaks) >= 0.005 - 1e-9) and (pattern != "silent" or not spk)
+    assert all(0 < s["threshold_s"] < s["peak_s"] < 4 for s in spk)

@@ -33,6 +33,7 @@ def test_one_missed_episode_and_one_false():
     assert s["episode_f1"] == 0.5
     assert s["frequency_error_median_hz"] == pytest.approx(2.0)
     assert s["amplitude_rel_error_median"] == pytest.approx(0.1)
+    assert math.isnan(s["mean_vm_error_median_mv"])  # detections without mean_vm_mv
     assert s["hum_false_episodes"] == 1        # 50.5 Hz detection outside episodes, hum 50 Hz
     assert s["n_cells_with_hum"] == 1
     assert s["spike_recall"] == 0.5            # 3.002 is 2 ms away: not matched
@@ -43,6 +44,13 @@ def test_one_missed_episode_and_one_false():
     assert s["trigger_balanced_accuracy"] == 1.0
     assert s["pattern_balanced_accuracy"] == 1.0
     assert s["sso_cell_balanced_accuracy"] == 1.0
+
+
+def test_mean_vm_error_on_found_episodes():
+    osc = pd.DataFrame({"start_s": [1.0, 5.1], "end_s": [2.0, 6.0], "frequency_hz": [50.0, 60.0],
+                        "amplitude_mv": [2.0, 1.0], "mean_vm_mv": [-54.0, -54.5]})
+    s = score(_truth(), {"oscillations": osc, "spikes": pd.DataFrame({"peak_s": []})})
+    assert s["mean_vm_error_median_mv"] == pytest.approx(0.75)  # |1.0| and |0.5|
 
 
 def test_coverage_rule_is_half_of_the_episode():
