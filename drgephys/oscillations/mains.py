@@ -106,8 +106,8 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
     # amplitudes over mains_window_s (global when the trace is shorter), linearly interpolated between blocks
     w = int(round(params.mains_window_s / params.mains_block_s)) | 1
     if w < c.shape[0]:
-        loc = (ndimage.median_filter(c.real[:, hum], size=(w, 1), mode="nearest")
-               + 1j * ndimage.median_filter(c.imag[:, hum], size=(w, 1), mode="nearest"))
+        loc = (ndimage.median_filter(c.real[:, hum], size=(w, 1), mode="mirror")
+               + 1j * ndimage.median_filter(c.imag[:, hum], size=(w, 1), mode="mirror"))
     else:
         loc = np.broadcast_to(med[hum], (c.shape[0], int(hum.sum())))
     t = np.arange(r.size) / fs

@@ -271,3 +271,4 @@ def test_summary():
         summarize_oscillations([1, 2], 10.0)
     with pytest.raises(ValueError, match=r"missing \['amplitude_mv'\]"):
         summarize_oscillations(eps.drop(columns="amplitude_mv"), 10.0)
+

@@ -58,3 +58,11 @@ def test_explicit_sso_at_the_mains_frequency_is_kept():
     assert abs(det.iloc[0].frequency_hz - truth["frequency_hz"]) <= FREQ_MEDIAN_TOL_HZ
     summary = summarize_oscillations(det, tr.v.size / tr.fs)
     assert summary["sso_detected"] and np.isfinite(summary["sso_frequency_hz"])
+
+
+def test_hum_removed_up_to_the_trace_start_next_to_spikes():
+    """Spikes blank part of the first hum blocks; the running median of block amplitudes must not repeat that
+    edge block (regression: a 60-Hz 'episode' over the first 0.5 s of this cell without SSO)."""
+    tr = sim.simulate_trace(duration_s=20.0, fs_hz=10_000.0, sso=False, hum_hz=60, pattern="irregular", seed=16)
+    det = detect_oscillations(tr.v, tr.fs, spikes=spikes_mod.detect_spikes(tr.v, tr.fs))
+    assert len(det) == 0, det
