@@ -11,7 +11,8 @@ import numpy as np
 from .._validation import check_positive
 
 #: Inputs of the discharge-pattern model, in order (keys of `discharge_features`).
-MODEL_FEATURES = ("log10_rate_hz", "cv", "cv2", "lv", "log_isi_sd", "bimodality", "burst_fraction")
+MODEL_FEATURES = ("log10_rate_hz", "log10_median_isi_s", "isi_rate_log_ratio", "cv", "cv2", "lv", "log_isi_sd",
+                  "bimodality", "burst_fraction")
 
 #: Share of ISIs that fall within ±`LOCK_TOLERANCE` periods of a whole number of SSO periods by chance.
 LOCK_TOLERANCE = 0.2
@@ -69,7 +70,9 @@ def discharge_features(spike_times_s, duration_s, *, sso_frequency_hz=None) -> d
     Returns
     -------
     dict
-        ``n_spikes``, ``rate_hz``, ``log10_rate_hz``, ``mean_isi_s``, ``median_isi_s``, ``cv``, ``cv2``,
+        ``n_spikes``, ``rate_hz``, ``log10_rate_hz``, ``mean_isi_s``, ``median_isi_s``,
+        ``log10_median_isi_s``, ``isi_rate_log_ratio`` (log10 of median ISI × rate: ≈ 0 when firing is
+        spread over the sweep, ≪ 0 when it clusters in bursts or episodes), ``cv``, ``cv2``,
         ``lv`` (elephant.statistics; Shinomoto et al. 2003: LV ≈ 0 regular, ≈ 1 Poisson, > 1 bursty),
         ``log_isi_sd`` (SD of log10 ISI, decades), ``bimodality`` (Otsu between-group share of log-ISI
         variance: ≈ 0.64 for one mode, → 1 for two), ``burst_isi_threshold_s`` (the log-ISI valley,
@@ -100,6 +103,10 @@ def discharge_features(spike_times_s, duration_s, *, sso_frequency_hz=None) -> d
            "log10_rate_hz": math.log10(rate) if rate > 0 else np.nan,
            "mean_isi_s": float(isi.mean()) if isi.size else np.nan,
            "median_isi_s": float(np.median(isi)) if isi.size else np.nan}
+    out["log10_median_isi_s"] = math.log10(out["median_isi_s"]) if isi.size else np.nan
+    # ≈ 0 for firing spread over the sweep (regular or Poisson), ≪ 0 when spikes cluster (bursts, or
+    # firing confined to SSO episodes) so the typical ISI is much shorter than duration / n
+    out["isi_rate_log_ratio"] = math.log10(out["median_isi_s"] * rate) if isi.size else np.nan
     out["cv"], out["cv2"], out["lv"] = _elephant_stats(isi)
     log_isi = np.log10(isi) if isi.size else isi
     out["log_isi_sd"] = float(log_isi.std()) if isi.size >= 2 else np.nan

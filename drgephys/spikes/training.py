@@ -23,6 +23,30 @@ RATE_RANGES_HZ = {"tonic": (0.5, 20.0), "bursting": (0.3, 3.0), "irregular": (0.
 TONIC_CV_RANGE = (0.05, 0.2)
 #: Share of firing trains made SSO-driven (ISIs rounded to whole SSO periods of 20–100 Hz).
 SSO_DRIVEN_SHARE = 0.3
+#: Share of firing trains confined to SSO episodes (as `drgephys.sim` does for SSO cells: the pattern
+#: runs on the episodes' concatenated time), episodes 0.3–3 s covering 15–50 % of the sweep.
+EPISODE_CONFINED_SHARE = 0.4
+EPISODE_LENGTH_S = (0.3, 3.0)
+EPISODE_COVERAGE = (0.15, 0.5)
+
+
+def random_episodes(duration_s: float, rng) -> np.ndarray:
+    """Non-overlapping (start, end) intervals in s covering a random share of the sweep."""
+    cover = rng.uniform(*EPISODE_COVERAGE) * duration_s
+    lo, hi = np.log(EPISODE_LENGTH_S[0]), np.log(EPISODE_LENGTH_S[1])
+    lens = np.exp(rng.uniform(lo, hi, max(int(np.ceil(cover / np.sqrt(EPISODE_LENGTH_S[0] * EPISODE_LENGTH_S[1]))), 1)))
+    lens = lens[np.cumsum(lens) <= max(cover, lens[0])]
+    gaps = rng.dirichlet(np.ones(lens.size + 1)) * max(duration_s - lens.sum(), 0.0)
+    starts = np.cumsum(gaps[:-1]) + np.concatenate(([0.0], np.cumsum(lens)[:-1]))
+    return np.column_stack([starts, starts + lens])
+
+
+def confine(times_s, episodes) -> np.ndarray:
+    """Map times on the episodes' concatenated time axis onto the episodes themselves."""
+    lens = episodes[:, 1] - episodes[:, 0]
+    cum = np.concatenate(([0.0], np.cumsum(lens)))
+    j = np.clip(np.searchsorted(cum, times_s, side="right") - 1, 0, len(lens) - 1)
+    return episodes[j, 0] + times_s - cum[j]
 
 
 @dataclass(frozen=True)
@@ -71,7 +95,8 @@ def simulated_set(n_per_class: int, seed: int, *, duration_range_s=(20.0, 90.0),
     generator : callable, optional
         ``generator(pattern, duration_s, rate_hz=..., seed=..., **kw) -> spike times (s)`` (keywords
         ``cv`` for tonic and ``sso_period_s``); default `drgephys.sim.spike_train`. Rates are drawn from
-        `RATE_RANGES_HZ`, a share `SSO_DRIVEN_SHARE` of firing trains is SSO-driven.
+        `RATE_RANGES_HZ`, a share `SSO_DRIVEN_SHARE` of firing trains is SSO-driven and a share
+        `EPISODE_CONFINED_SHARE` fires only inside random SSO episodes.
 
     Returns
     -------
@@ -96,7 +121,12 @@ def simulated_set(n_per_class: int, seed: int, *, duration_range_s=(20.0, 90.0),
                     kw["cv"] = float(rng.uniform(*TONIC_CV_RANGE))
                 if rng.random() < SSO_DRIVEN_SHARE:
                     kw["sso_period_s"] = 1.0 / float(rng.uniform(20.0, 100.0))
-            times = generator(pattern, dur, seed=int(rng.integers(2**31)), **kw)
+            if pattern != "silent" and rng.random() < EPISODE_CONFINED_SHARE:
+                eps = random_episodes(dur, rng)
+                span = float((eps[:, 1] - eps[:, 0]).sum())
+                times = confine(np.asarray(generator(pattern, span, seed=int(rng.integers(2**31)), **kw)), eps)
+            else:
+                times = generator(pattern, dur, seed=int(rng.integers(2**31)), **kw)
             times = corrupt(np.asarray(times, dtype=float), dur, rng, noise)
             feats = discharge_features(times, dur)
             rows.append(feature_vector(feats))
