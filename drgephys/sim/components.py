@@ -1,4 +1,12 @@
-"""Vectorized building blocks of a simulated trace: noise, drift, hum, SSO episodes, AP template."""
+"""Vectorized building blocks of a simulated trace: noise, drift, hum, SSO episodes, AP template.
+
+AP template (deviation from the local baseline, times from the onset where the potential is at threshold):
+an exponential pre-potential (slope 10 mV/ms at the onset, half the 20 mV/ms threshold criterion), a spike
+kernel ``(1−e^{−t/τr})⁴·e^{−t/τf}`` and an AHP that starts at the kernel peak and recovers exponentially.
+:func:`kernel_half_width_ms` calibrates the kernel so that the *measured* half-width (between the 20 mV/ms
+threshold point and the peak) equals the requested one, and the amplitude is set so that the peak reaches
+the requested potential.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +38,7 @@ def slow_drift(n: int, fs: float, sd_mv: float, time_s: float, rng) -> np.ndarra
     dur = n / fs
     step = time_s / 4.0
     knots = np.arange(-2 * time_s, dur + 2 * time_s + step, step)
-    # AR(1) on the knots, then cubic-smooth interpolation (sum of shifted raised cosines)
+    # AR(1) on knots every time_s/4, linear interpolation, then a moving average over one knot step
     a = np.exp(-step / time_s)
     e = rng.standard_normal(knots.size) * np.sqrt(1 - a * a)
     y = lfilter([1.0], [1.0, -a], e, zi=[a * rng.standard_normal()])[0]

@@ -36,7 +36,8 @@ def simulate_trace(spec: TraceSpec | float | None = None, fs: float | None = Non
 
     Spikes: ``threshold_s`` is where the noise-free AP template's dV/dt first reaches 20 mV/ms, ``peak_s``
     its maximum; spikes launched from an SSO peak (their onset, at ``spike_threshold_mv``, is the peak of a
-    cycle) have ``trigger="oscillation"``, the rest ``"other"``.
+    cycle) have ``trigger="oscillation"``, the rest ``"other"``. The truth ``pattern`` is ``spec.pattern``, or
+    ``"silent"`` when the trace ended up without spikes.
 
     Parameters
     ----------
@@ -111,7 +112,8 @@ def simulate_trace(spec: TraceSpec | float | None = None, fs: float | None = Non
         tr["mean_vm_mv"] = float(v[sel].mean())
     truth = {
         "fs_hz": fs, "duration_s": n / fs, "resting_vm_mv": float(spec.resting_vm_mv),
-        "hum_hz": spec.hum_hz, "sso_cell": bool(ep_truth), "pattern": spec.pattern,
+        # a pattern that produced no spike (e.g. SSO-driven firing confined to short episodes) is silent
+        "hum_hz": spec.hum_hz, "sso_cell": bool(ep_truth), "pattern": spec.pattern if spike_truth else "silent",
         "episodes": ep_truth, "spikes": spike_truth, "spec": spec.to_dict(),
     }
     return SimulatedTrace(v=v, fs=fs, truth=truth,

@@ -246,3 +246,4 @@ def test_truth_invariants(seed, pattern, fs, sso, loc):
     peaks = np.array([s["peak_s"] for s in spk])
     assert np.all(np.diff(peaks) >= 0.005 - 1e-9) and (pattern != "silent" or not spk)
     assert all(0 < s["threshold_s"] < s["peak_s"] < 4 for s in spk)
+    assert tr.truth["pattern"] == (pattern if spk else "silent")
