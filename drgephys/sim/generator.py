@@ -76,7 +76,7 @@ def simulate_trace(spec: TraceSpec | float | None = None, fs: float | None = Non
     t = np.arange(n) / fs
 
     baseline = spec.resting_vm_mv + C.slow_drift(n, fs, spec.drift_mv, spec.drift_time_s, rngs[0])
-    eps = _episode_bounds(spec, rngs[1]) if spec.sso else []
+    eps = _episode_bounds(spec, rngs[1]) if spec.sso or spec.episodes else []
     sso = np.zeros(n)
     ep_truth, ep_peaks = [], []
     for e in eps:

@@ -37,7 +37,9 @@ class TraceSpec:
     sso : bool
         Whether the cell has SSO episodes (Liu et al. 2000: ~5 % of control neurons, more after axotomy).
     episodes : tuple of dict, optional
-        Explicit episodes ``{"start_s", "end_s"[, "frequency_hz", "amplitude_mv"]}``; overrides the random
+        Explicit episodes ``{"start_s", "end_s"[, "frequency_hz", "amplitude_mv"]}`` (they make the cell an SSO
+        cell whatever ``sso`` says; ``frequency_hz`` is then the frequency at the episode's mean potential and
+        ``amplitude_mv`` the nominal peak-to-peak); overrides the random
         placement (``sso_time_fraction``, ``episode_duration_s``). Boundaries are the half-maximum points of
         the envelope (see :func:`drgephys.sim.simulate_trace`).
     sso_frequency_hz : float
@@ -69,8 +71,9 @@ class TraceSpec:
     rate_hz : float, optional
         Mean firing rate (default per pattern, see ``spike_train``).
     spike_location : {"anywhere", "episodes"}
-        ``"episodes"`` puts every spike inside SSO episodes (SSO-driven firing); ``"anywhere"`` spreads
-        them over the trace. Spikes inside an episode are moved to the nearest SSO cycle peak (their onset,
+        ``"episodes"`` puts every spike inside SSO episodes (SSO-driven firing; the train of ``pattern`` runs
+        over the episodes laid end to end; spikes go anywhere when the trace has no episode); ``"anywhere"``
+        spreads them over the trace. Spikes inside an episode are moved to the nearest SSO cycle peak (their onset,
         ``threshold_s``, is the peak; trigger ``"oscillation"``); the others are ``"other"``.
     oscillation_trigger_share : float
         Share of the spikes falling inside episodes that are launched from an SSO peak (default 1: all). The

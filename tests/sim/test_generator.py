@@ -213,6 +213,11 @@ def test_overlapping_episodes_rejected():
         simulate_trace(duration_s=3, sso=True, episodes=eps, seed=0)
 
 
+def test_explicit_episodes_make_an_sso_cell():
+    tr = simulate_trace(duration_s=3, fs_hz=10_000, episodes=({"start_s": 1.0, "end_s": 2.0},), seed=16)
+    assert tr.truth["sso_cell"] and len(tr.truth["episodes"]) == 1
+
+
 def test_spec_type_checked():
     with pytest.raises(TypeError, match="`spec` must be a drgephys.sim.TraceSpec"):
         simulate_trace({"duration_s": 1})
