@@ -1,14 +1,18 @@
-"""Mains hum (50/60 Hz and harmonics): identify by phase stability, remove as one constant sinusoid.
+"""Mains hum (50/60 Hz and harmonics): identify by phase stability, remove as a phase-locked sinusoid.
 
 Hum is present through the whole recording with constant amplitude and phase; an SSO is episodic, waxes
-and wanes, and its phase drifts against the mains. So each candidate line is demodulated in short blocks
-(complex amplitude per block), its frequency refined from the block-to-block phase advance (the mains may
-be off nominal by ~0.1 Hz), and the hum taken as the coordinate-wise MEDIAN of the block amplitudes: blocks
-that hold an SSO at the same frequency add vectors of drifting phase that do not move the median, so the
+and wanes, and its phase drifts against the mains. So each candidate line (both 50 and 60 Hz families,
+harmonics up to 1.5 x the band top) is demodulated in short blocks (complex amplitude per block); its
+frequency is refined within +-1.5 x ``mains_tolerance_hz`` per harmonic order by maximising the coherent
+sum of the block amplitudes (an 8x zero-padded FFT over blocks with outlying blocks left out, then a
+parabola through the peak); and the hum is the coordinate-wise MEDIAN of the block amplitudes: blocks that
+hold an SSO at the same frequency add vectors of drifting phase that do not move the median, so the
 subtraction leaves the SSO in place. A line counts as hum when that median stands ``mains_z`` standard
-errors from zero and the block phases agree (mean resultant length). This is the robust, block-wise form
-of sinusoid subtraction for line noise (cf. Mitra & Pesaran 1999; Mewett, Reynolds & Nazeran 2004;
-Keshtkaran & Yang 2014 for adaptive trackers).
+errors from zero and the block phases agree (mean resultant length >= ``mains_min_phase_locking``). The
+subtracted amplitude is the running median of the block amplitudes over ``mains_window_s`` (real mains
+drift slowly in level and by hundredths of a Hz), linearly interpolated between block centres. This is the
+robust, block-wise form of sinusoid subtraction for line noise (cf. Mitra & Pesaran 1999; Mewett, Reynolds
+& Nazeran 2004; Keshtkaran & Yang 2014 for adaptive trackers).
 """
 
 from __future__ import annotations
