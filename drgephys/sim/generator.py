@@ -107,9 +107,9 @@ def simulate_trace(spec: TraceSpec | float | None = None, fs: float | None = Non
 
     keep = np.abs(spikes) <= SPIKE_EXCLUSION_MV
     for tr in ep_truth:
-        m = (t >= tr["start_s"]) & (t < tr["end_s"])
-        sel = m & keep if np.any(m & keep) else m
-        tr["mean_vm_mv"] = float(v[sel].mean())
+        j0, j1 = int(np.ceil(tr["start_s"] * fs)), int(np.ceil(tr["end_s"] * fs))
+        seg, ok = v[j0:j1], keep[j0:j1]
+        tr["mean_vm_mv"] = float(seg[ok].mean() if ok.any() else seg.mean())
     truth = {
         "fs_hz": fs, "duration_s": n / fs, "resting_vm_mv": float(spec.resting_vm_mv),
         # a pattern that produced no spike (e.g. SSO-driven firing confined to short episodes) is silent
