@@ -32,6 +32,8 @@ from .params import TriggerParams
 _SPIKE_COLS = ("threshold_index", "threshold_s", "end_index")
 _EPISODE_COLS = ("start_s", "end_s", "frequency_hz")
 _MIN_FIT_SAMPLES = 8
+SAMPLES_PER_CYCLE = 40      # fit points per SSO cycle (the window is strided down to about this)
+BLOCK_SAMPLES = 2_000_000   # flat-array size per block of spikes
 
 
 def _require(df, cols, name):
@@ -106,34 +108,54 @@ def sso_phase(v, fs, threshold_s, frequency_hz, excluded, params: TriggerParams,
     end_s = (threshold_s if foot_s is None else np.minimum(foot_s, threshold_s)) - params.blank_before_ms * 1e-3
     i0 = np.clip(np.ceil((end_s - params.fit_cycles / frequency_hz) * fs), 0, n).astype(np.int64)
     i1 = np.clip(np.floor(end_s * fs) + 1, 0, n).astype(np.int64)
-    valid = i1 - i0 >= _MIN_FIT_SAMPLES
-    seg = Segments(np.where(valid, i0, 0), np.where(valid, i1, 1), n)
-    sid = np.repeat(np.arange(k), seg.lengths)
-    w = (~excluded[seg.idx]).astype(float)
-    tau = seg.idx / fs - threshold_s[sid]
-    ph = 2 * np.pi * frequency_hz[sid] * tau
+    # ≥ SAMPLES_PER_CYCLE points per SSO cycle are plenty for a quadrature fit: stride through the rest
+    stride = np.maximum(np.floor(fs / (SAMPLES_PER_CYCLE * frequency_hz)), 1).astype(np.int64)
+    lens = np.maximum((i1 - i0 + stride - 1) // stride, 0)
+    valid = lens >= _MIN_FIT_SAMPLES
+    lens = np.where(valid, lens, 1)
+    phase, r2, n_used = np.full(k, np.nan), np.full(k, np.nan), np.zeros(k)
+    # blocks of spikes bound the memory of the flat arrays (a few iterations, not one per spike)
+    block = np.searchsorted(np.cumsum(lens), np.arange(1, int(lens.sum() // BLOCK_SAMPLES) + 2) * BLOCK_SAMPLES)
+    edges = np.unique(np.concatenate(([0], np.minimum(block, k), [k])))
+    for a, b in zip(edges[:-1], edges[1:]):
+        sl = slice(a, b)
+        phase[sl], r2[sl], n_used[sl] = _fit_block(v, fs, threshold_s[sl], frequency_hz[sl], i0[sl],
+                                                   stride[sl], lens[sl], excluded)
+    bad = ~valid | (n_used < _MIN_FIT_SAMPLES) | ~np.isfinite(phase)
+    phase[bad] = np.nan
+    r2[bad] = np.nan
+    coverage = np.where(valid, n_used * stride, 0.0) / np.maximum(params.fit_cycles / frequency_hz * fs, 1.0)
+    return phase, r2, np.minimum(coverage, 1.0)
+
+
+def _fit_block(v, fs, threshold_s, frequency_hz, i0, stride, lens, excluded):
+    """Quadrature + quadratic-trend fits of one block of spikes (flat arrays, ``reduceat`` sums)."""
+    n, k = v.size, threshold_s.size
+    offsets = np.concatenate(([0], np.cumsum(lens)[:-1]))
+    sid = np.repeat(np.arange(k), lens)
+    idx = np.minimum(i0[sid] + stride[sid] * (np.arange(int(lens.sum())) - offsets[sid]), n - 1)
+    w = (~excluded[idx]).astype(float)
+    tau = idx / fs - threshold_s[sid]
     cyc = tau * frequency_hz[sid]
-    X = np.stack([np.cos(ph), np.sin(ph), np.ones_like(tau), cyc, cyc * cyc], axis=1)
-    y = v[seg.idx]
+    X = np.stack([np.cos(2 * np.pi * cyc), np.sin(2 * np.pi * cyc), np.ones_like(cyc), cyc, cyc * cyc], axis=1)
+    y = v[idx]
 
     def sums(a):
-        return np.add.reduceat(a, seg.offsets, axis=0)
+        return np.add.reduceat(a, offsets, axis=0)
 
-    G = sums((w[:, None, None] * X[:, :, None] * X[:, None, :]))
+    p = X.shape[1]
+    G = np.empty((k, p, p))
+    for i in range(p):  # 15 products of regressor pairs, each reduced at once
+        for j in range(i, p):
+            G[:, i, j] = G[:, j, i] = sums(w * X[:, i] * X[:, j])
     r = sums(w[:, None] * X * y[:, None])
     beta = _batched_solve(G, r)
     res_full = sums(w * (y - np.einsum("ij,ij->i", X, beta[sid])) ** 2)
     beta_trend = _batched_solve(G[:, 2:, 2:], r[:, 2:])
     res_trend = sums(w * (y - np.einsum("ij,ij->i", X[:, 2:], beta_trend[sid])) ** 2)
-    n_used = sums(w)
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = np.where(res_trend > 0, 1.0 - res_full / res_trend, np.nan)
-    phase = np.arctan2(-beta[:, 1], beta[:, 0])
-    bad = ~valid | (n_used < _MIN_FIT_SAMPLES) | ~np.isfinite(phase)
-    phase[bad] = np.nan
-    r2[bad] = np.nan
-    coverage = np.where(valid, n_used, 0.0) / np.maximum(params.fit_cycles / frequency_hz * fs, 1.0)
-    return phase, r2, coverage
+    return np.arctan2(-beta[:, 1], beta[:, 0]), r2, sums(w)
 
 
 def classify_triggers(v, fs, spikes: pd.DataFrame, episodes: pd.DataFrame | None, *,
