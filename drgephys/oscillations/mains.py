@@ -8,7 +8,8 @@ sum of the block amplitudes (an 8x zero-padded FFT over blocks with outlying blo
 parabola through the peak); and the hum is the coordinate-wise MEDIAN of the block amplitudes: blocks that
 hold an SSO at the same frequency add vectors of drifting phase that do not move the median, so the
 subtraction leaves the SSO in place. A line counts as hum when that median stands ``mains_z`` standard
-errors from zero and the block phases agree (mean resultant length >= ``mains_min_phase_locking``). The
+errors from zero and the block phases agree (median cosine of each block's phase difference to the median
+vector >= ``mains_min_phase_locking``). The
 subtracted amplitude is the running median of the block amplitudes over ``mains_window_s`` (real mains
 drift slowly in level and by hundredths of a Hz), linearly interpolated between block centres. This is the
 robust, block-wise form of sinusoid subtraction for line noise (cf. Mitra & Pesaran 1999; Mewett, Reynolds
@@ -102,7 +103,9 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
     spread = np.median(np.abs(c - med), axis=0) / np.sqrt(2 * np.log(2))   # per-coordinate sigma (Rayleigh)
     se = 1.2533 * spread / np.sqrt(c.shape[0])                              # s.e. of a median
     z = np.abs(med) / np.maximum(se, 1e-12)
-    locking = np.abs(np.mean(c / np.maximum(np.abs(c), 1e-300), axis=0))
+    # phase agreement: median over blocks of cos(block phase - phase of the median vector); robust to a
+    # minority of blocks dominated by an SSO (a mean resultant length is not)
+    locking = np.median(np.cos(np.angle(c) - np.angle(med)[None, :]), axis=0)
     hum = (z >= params.mains_z) & (locking >= params.mains_min_phase_locking)
     if not hum.any():
         return r, []
@@ -110,8 +113,14 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
     # amplitudes over mains_window_s (global when the trace is shorter), linearly interpolated between blocks
     w = int(round(params.mains_window_s / params.mains_block_s)) | 1
     if w < c.shape[0]:
-        loc = (ndimage.median_filter(c.real[:, hum], size=(w, 1), mode="mirror")
-               + 1j * ndimage.median_filter(c.imag[:, hum], size=(w, 1), mode="mirror"))
+        ch = c[:, hum]
+        loc = (ndimage.median_filter(ch.real, size=(w, 1), mode="nearest")
+               + 1j * ndimage.median_filter(ch.imag, size=(w, 1), mode="nearest"))
+        # near the ends the window is kept inside the data (no padding: repeating or mirroring edge blocks
+        # would weight them, or an SSO near the edge, twice)
+        h = w // 2
+        loc[:h] = np.median(ch[:w].real, axis=0) + 1j * np.median(ch[:w].imag, axis=0)
+        loc[-h:] = np.median(ch[-w:].real, axis=0) + 1j * np.median(ch[-w:].imag, axis=0)
     else:
         loc = np.broadcast_to(med[hum], (c.shape[0], int(hum.sum())))
     t = np.arange(r.size) / fs

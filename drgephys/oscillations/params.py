@@ -48,16 +48,18 @@ class OscillationParams:
         it).
     mains_block_s : float, default 0.2
         Block length for the per-block complex amplitudes of a mains line (10 cycles at 50 Hz).
-    mains_window_s : float, default 5.0
+    mains_window_s : float, default 10.0
         Window of the running median of the per-block amplitudes, which follows slow drift of the mains
-        (an SSO at the mains frequency lasting under half of it leaves the median unchanged).
+        level and frequency (hundredths of a Hz over minutes). An SSO phase-locked to the mains at exactly its
+        frequency for more than half of it would be taken for hum; one whose phase drifts never is.
     mains_z : float, default 6.0
         A line is hum when the median of its per-block complex amplitudes lies ``mains_z`` standard errors
         from zero (chi-square(2) tail ``exp(-z^2/2)`` = 1.5e-8 at 6) and its per-block phases agree
         (mean resultant length >= ``mains_min_phase_locking``). An SSO at the same frequency has phases
         that drift against the mains and its blocks do not move the median.
     mains_min_phase_locking : float, default 0.5
-        Minimum mean resultant length of the per-block phases for a line to count as hum.
+        Minimum phase agreement of a hum line: median over blocks of the cosine of each block's phase
+        difference to the median vector (1 = all blocks in phase; 0.5 = half of them within +-60 degrees).
     n_freqs : int, default 24
         Log-spaced wavelet centre frequencies across the band (~5.5 per octave for 10-200 Hz, well inside
         the 39 % full-width of a 6-cycle wavelet).
@@ -116,7 +118,7 @@ class OscillationParams:
     mains_hz: tuple = (50.0, 60.0)
     mains_tolerance_hz: float = 0.1
     mains_block_s: float = 0.2
-    mains_window_s: float = 5.0
+    mains_window_s: float = 10.0
     mains_z: float = 6.0
     mains_min_phase_locking: float = 0.5
     n_freqs: int = 24
