@@ -1,0 +1,85 @@
+"""SSO frequency at a matched membrane potential: per-group (or common-slope) lines through episodes.
+
+All fits work on summed weighted-regression statistics ``Σw, Σwx, Σwy, Σwx², Σwxy`` (x = potential in mV,
+y = frequency in Hz), so bootstrap replicates (count-weighted sums of cells) and relabellings
+(sums of animals) are plain matrix products.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def line_at(sums: np.ndarray, vm_mv: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted least-squares line of each row of ``sums`` (shape (..., 5)).
+
+    Returns
+    -------
+    value_at_vm : ndarray
+        Fitted frequency (Hz) at ``vm_mv``; NaN when the potentials have no spread.
+    sxx_centered : ndarray
+        ``Σw(x − x̄)²`` (mV²), for pooled slopes.
+    sxy_centered : ndarray
+        ``Σw(x − x̄)(y − ȳ)``.
+    """
+    sw, sx, sy, sxx, sxy = np.moveaxis(np.asarray(sums, dtype=float), -1, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        xbar = sx / sw
+        ybar = sy / sw
+        cxx = sxx - sx * xbar
+        cxy = sxy - sx * ybar
+        spread = cxx > 1e-9 * np.maximum(sw, 1e-300)
+        slope = np.where(spread, cxy / np.where(spread, cxx, 1.0), np.nan)
+        return ybar + slope * (vm_mv - xbar), cxx, cxy
+
+
+def matched_difference(sums_g: np.ndarray, sums_r: np.ndarray, n_fit_g: np.ndarray, n_fit_r: np.ndarray,
+                       vm_mv: float, slope: str, min_cells: int) -> np.ndarray:
+    """Fitted frequency difference group − reference at ``vm_mv`` (Hz), NaN where a fit is not possible.
+
+    Parameters
+    ----------
+    sums_g, sums_r : ndarray, shape (..., 5)
+        Regression sums of the group and the reference (see module docstring).
+    n_fit_g, n_fit_r : ndarray, shape (...)
+        Number of distinct cells with episodes behind each sum; fewer than ``min_cells`` gives NaN.
+    slope : {"per_group", "common"}
+    """
+    fg, cxx_g, cxy_g = line_at(sums_g, vm_mv)
+    fr, cxx_r, cxy_r = line_at(sums_r, vm_mv)
+    if slope == "common":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            den = cxx_g + cxx_r
+            b = np.where(den > 0, (cxy_g + cxy_r) / np.where(den > 0, den, 1.0), np.nan)
+            xg, yg = sums_g[..., 1] / sums_g[..., 0], sums_g[..., 2] / sums_g[..., 0]
+            xr, yr = sums_r[..., 1] / sums_r[..., 0], sums_r[..., 2] / sums_r[..., 0]
+            d = (yg + b * (vm_mv - xg)) - (yr + b * (vm_mv - xr))
+    else:
+        d = fg - fr
+    ok = (np.asarray(n_fit_g) >= min_cells) & (np.asarray(n_fit_r) >= min_cells)
+    return np.where(ok, d, np.nan)
+
+
+def choose_vm(range_g: tuple[float, float], range_r: tuple[float, float], requested: float | None,
+              names: tuple[str, str]) -> tuple[float, str]:
+    """The matched potential (mV) and a warning ('' when none).
+
+    Default: the middle of the overlap of the two groups' episode-potential ranges. A requested potential
+    outside the overlap raises ``ValueError`` (no extrapolation); no overlap gives NaN and a warning.
+    """
+    lo, hi = max(range_g[0], range_r[0]), min(range_g[1], range_r[1])
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        who = [n for n, r in zip(names, (range_g, range_r)) if not np.isfinite(r[0])]
+        return np.nan, f"no SSO episodes in group(s) {who}: frequency cannot be compared at matched potential"
+    if lo > hi:
+        return np.nan, (f"episode potentials do not overlap (group '{names[0]}' {range_g[0]:.1f} to "
+                        f"{range_g[1]:.1f} mV, '{names[1]}' {range_r[0]:.1f} to {range_r[1]:.1f} mV): "
+                        "refusing to extrapolate the frequency–potential lines")
+    if requested is None:
+        return 0.5 * (lo + hi), ""
+    v = float(requested)
+    if not lo <= v <= hi:
+        raise ValueError(f"`matched_vm_mv` must lie where both groups have SSO episodes, {lo:.2f} to {hi:.2f} mV "
+                         f"('{names[0]}' vs '{names[1]}'); got {v:g} mV. Frequencies outside that range would "
+                         "be extrapolated: pick a potential inside it or leave `matched_vm_mv` unset")
+    return v, ""

@@ -1,0 +1,83 @@
+"""Parameters of the group comparison (:class:`CompareParams`)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+CI_METHODS = ("expanded", "percentile")
+SLOPE_MODELS = ("per_group", "common")
+
+
+@dataclass(frozen=True)
+class CompareParams:
+    """How :func:`drgephys.stats.compare_groups` estimates differences, intervals and p-values.
+
+    Parameters
+    ----------
+    n_boot : int
+        Hierarchical bootstrap replicates (default 2000). Animals are resampled with replacement within
+        each group, then cells within each resampled animal (Saravanan, Berman & Sober 2020, Neurons
+        Behav Data Anal Theory 3:1; Davison & Hinkley 1997, ch. 3.8).
+    n_perm : int
+        Animal-level permutations of the group labels (default 2000). When the number of distinct
+        relabellings is at most ``n_perm`` they are enumerated and the p-value is exact.
+    ci_level : float
+        Confidence level of the intervals (default 0.95).
+    seed : int
+        Seed of the random generator (``numpy.random.default_rng``); the same seed gives the same table.
+    matched_vm_mv : float or None
+        Membrane potential (mV) at which frequencies are compared. ``None`` (default): the middle of the
+        overlap of the groups' episode-potential ranges. Frequency depends on potential (≈3 Hz/mV,
+        Kovalsky et al. 2009) and axotomy lowers it at any given potential (Liu et al. 2000), so raw
+        and matched differences are both reported.
+    min_animals : int
+        Groups with fewer animals get a warning (default 2: with one animal, animal-to-animal variation
+        cannot be estimated and the interval is too narrow).
+    min_cells_fit : int
+        Fewest cells with episodes a group needs for a frequency–potential fit (default 3).
+    ci_method : {"expanded", "percentile"}
+        ``"expanded"`` (default): the bootstrap percentile interval widened for few clusters, i.e.
+        percentiles at ``Φ(±√(n/(n−1))·t_{n−1, 1−α/2})`` with ``n`` the smaller number of animals of the
+        two groups (Hesterberg 2015, Am Stat 69:371, "expanded percentile interval"). Plain percentile
+        intervals under-cover with 3–6 animals per group. ``"percentile"``: the plain percentile interval.
+    slope : {"per_group", "common"}
+        Frequency–potential model: a separate line per group (default) or parallel lines with one shared
+        slope (ANCOVA; more precise when the groups' potentials barely overlap, biased if slopes differ).
+    """
+
+    n_boot: int = 2000
+    n_perm: int = 2000
+    ci_level: float = 0.95
+    seed: int = 0
+    matched_vm_mv: float | None = None
+    min_animals: int = 2
+    min_cells_fit: int = 3
+    ci_method: str = "expanded"
+    slope: str = "per_group"
+
+    def __post_init__(self):
+        for name in ("n_boot", "n_perm", "min_animals", "min_cells_fit"):
+            x = getattr(self, name)
+            if isinstance(x, bool) or not isinstance(x, int) or x < 1:
+                raise ValueError(f"`{name}` must be a positive integer; got {x!r}")
+        if self.min_cells_fit < 2:
+            raise ValueError(f"`min_cells_fit` must be at least 2 cells (a line needs two points); "
+                             f"got {self.min_cells_fit!r}")
+        if isinstance(self.ci_level, bool) or not isinstance(self.ci_level, (int, float)) \
+                or not 0 < self.ci_level < 1:
+            raise ValueError(f"`ci_level` must be a number between 0 and 1 (e.g. 0.95); got {self.ci_level!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"`seed` must be a non-negative integer; got {self.seed!r}")
+        if self.matched_vm_mv is not None:
+            try:
+                ok = math.isfinite(float(self.matched_vm_mv))
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise ValueError(f"`matched_vm_mv` must be a finite potential in mV or None; "
+                                 f"got {self.matched_vm_mv!r}")
+        if self.ci_method not in CI_METHODS:
+            raise ValueError(f"`ci_method` must be one of {CI_METHODS}; got {self.ci_method!r}")
+        if self.slope not in SLOPE_MODELS:
+            raise ValueError(f"`slope` must be one of {SLOPE_MODELS}; got {self.slope!r}")
