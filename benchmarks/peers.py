@@ -29,7 +29,8 @@ Usage::
 
 ``files.json`` is a JSON list of paths. ``out.json`` gets the versions, the band, per-file/per-sweep
 episodes (times in seconds from the sweep's first sample) and spike peak times, per-peer wall time
-(seconds, summed over files; reading excluded) and the process's peak resident memory.
+(seconds, summed over files; reading and imports excluded), the import time and the process's peak
+resident memory.
 """
 
 from __future__ import annotations
@@ -246,6 +247,36 @@ def run_efel(v, fs, band=None):
 RUNNERS = {"bycycle": run_bycycle, "neurodsp": run_neurodsp, "efel": run_efel}
 
 
+PEER_MODULES = {"bycycle": ("bycycle", "neurodsp.filt"), "neurodsp": ("neurodsp.burst", "neurodsp.timefrequency"),
+                "efel": ("efel",)}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (MB): VmHWM from /proc (reset at exec, unlike getrusage's
+    maxrss, which Linux carries over from the parent that forked us); getrusage elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def preload(peers) -> float:
+    """Import neo and the peers' modules before any timing; return the time it took (s)."""
+    import importlib
+
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        importlib.import_module("neo.io")
+        for p in peers:
+            for m in PEER_MODULES[p]:
+                importlib.import_module(m)
+    return time.perf_counter() - t0
+
+
 def versions() -> dict:
     out = {"python": sys.version.split()[0]}
     for name in ("numpy", "scipy", "pandas", "neo", "bycycle", "neurodsp", "efel"):
@@ -262,6 +293,8 @@ def run_files(files, peers=PEERS, band=DEFAULT_BAND_HZ) -> dict:
     unknown = set(peers) - set(RUNNERS)
     if unknown:
         raise ValueError(f"`peers` must be among {list(RUNNERS)}; got {sorted(unknown)}")
+    import_s = preload(peers)
+    rss_after_import = peak_rss_mb()
     wall = {"read": 0.0, **{p: 0.0 for p in peers}}
     results = []
     for path in files:
@@ -291,7 +324,9 @@ def run_files(files, peers=PEERS, band=DEFAULT_BAND_HZ) -> dict:
         "peers": list(peers),
         "files": results,
         "wall_s": wall,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "import_s": import_s,
+        "rss_after_import_mb": rss_after_import,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

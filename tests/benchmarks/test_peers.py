@@ -174,3 +174,63 @@ def test_peers_end_to_end_on_a_tiny_abf(peer_python, tmp_path):
         assert best["frequency_hz"] == pytest.approx(SSO_HZ, abs=PEER_FREQ_TOL_HZ), peer
         assert best["amplitude_mv"] == pytest.approx(SSO_PP_MV, abs=PEER_AMP_TOL_MV), peer
     assert set(out["wall_s"]) == {"read", "bycycle", "neurodsp", "efel"}
+
+
+# ------------------------------------------------------------------ the peer-output parser of accuracy.py
+
+accuracy = _load("accuracy")
+
+
+def _peer_json():
+    return {
+        "peers": ["bycycle", "neurodsp", "efel"],
+        "files": [
+            {"path": "/x/a.abf", "error": None, "sweeps": [{
+                "sweep": 0,
+                "bycycle": {"episodes": [{"start_s": 1.0, "end_s": 2.0, "frequency_hz": 40.0,
+                                          "amplitude_mv": 2.0, "n_cycles": 40}]},
+                "neurodsp": {"episodes": []},
+                "efel": {"spikes_s": [0.5, 0.75]}}]},
+            {"path": "/x/b.abf", "error": "OSError: unreadable", "sweeps": []},
+            {"path": "/x/c.abf", "error": None, "sweeps": [{
+                "sweep": 0, "bycycle": {"error": "ValueError: boom"},
+                "neurodsp": {"episodes": [{"start_s": 0.0, "end_s": 0.5, "frequency_hz": 0.2,
+                                           "amplitude_mv": 1.0}]},
+                "efel": {"spikes_s": []}}]},
+        ],
+    }
+
+
+def test_peer_results_builds_score_ready_tables():
+    res = accuracy.peer_results(_peer_json())
+    assert set(res) == {"bycycle", "neurodsp", "efel"}
+    a = res["bycycle"]["/x/a.abf"]
+    assert list(a["oscillations"]["frequency_hz"]) == [40.0]
+    assert len(a["spikes"]) == 0 and a["error"] is None
+    assert list(res["efel"]["/x/a.abf"]["spikes"]["peak_s"]) == [0.5, 0.75]
+    empty = res["neurodsp"]["/x/a.abf"]["oscillations"]
+    assert len(empty) == 0 and set(accuracy.EPISODE_COLUMNS) <= set(empty.columns)
+    assert res["bycycle"]["/x/b.abf"]["error"] == "OSError: unreadable"
+    assert len(res["bycycle"]["/x/b.abf"]["oscillations"]) == 0
+    assert res["bycycle"]["/x/c.abf"]["error"] == "ValueError: boom"
+
+
+def test_peer_results_score_with_drgephys_sim():
+    sim = pytest.importorskip("drgephys.sim")
+    truth = {"fs_hz": 10000.0, "duration_s": 3.0, "hum_hz": None, "sso_cell": True, "pattern": "silent",
+             "episodes": [{"start_s": 1.0, "end_s": 2.0, "frequency_hz": 41.0, "amplitude_mv": 2.5,
+                           "mean_vm_mv": -55.0}],
+             "spikes": [{"peak_s": 0.5, "threshold_s": 0.4995, "trigger": "other"}]}
+    res = accuracy.peer_results(_peer_json())
+    s = sim.score(truth, res["bycycle"]["/x/a.abf"])
+    assert s["episode_recall"] == 1.0 and s["episode_precision"] == 1.0
+    assert s["frequency_error_median_hz"] == pytest.approx(1.0, abs=FREQ_TOL_HZ)
+    e = sim.score(truth, res["efel"]["/x/a.abf"])
+    assert e["spike_recall"] == 1.0 and e["spike_precision"] == pytest.approx(0.5)
+
+
+def test_edge_detections_counts_both_ends():
+    res = accuracy.peer_results(_peer_json())
+    n_edge, n_all, n_files = accuracy.edge_detections(res["neurodsp"], {"a.abf": 3.0, "b.abf": 3.0,
+                                                                        "c.abf": 3.0})
+    assert (n_edge, n_all, n_files) == (1, 1, 1)
