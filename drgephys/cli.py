@@ -90,10 +90,14 @@ def cmd_analyze(args) -> int:
 def cmd_simulate(args) -> int:
     from .sim import CohortSpec, simulate_cohort
 
-    spec = CohortSpec(n_animals_per_group=args.animals, n_cells_per_animal=args.cells,
-                      duration_s=args.duration)
-    table = simulate_cohort(spec, seed=args.seed, out_dir=args.out, format=args.format)
-    print(f"drgephys: simulated {len(table)} cells → {args.out}")
+    try:
+        spec = CohortSpec(animals_per_group=args.animals, cells_per_animal=args.cells, duration_s=args.duration)
+        table = simulate_cohort(spec, seed=args.seed, out_dir=args.out, format=args.format)
+    except (ValueError, TypeError) as err:
+        return _usage_error(str(err))
+    except ImportError as err:
+        return _usage_error(f"{err} (the ABF writer needs pyabf: pip install pyabf; NWB needs pynwb)")
+    print(f"drgephys: simulated {len(table)} cells ({table['group'].value_counts().to_dict()}) → {args.out}")
     return 0
 
 

@@ -55,3 +55,12 @@ def test_missing_subcommand_is_usage_error():
     with pytest.raises(SystemExit) as info:
         main([])
     assert info.value.code == 2
+
+
+def test_simulate_writes_a_cohort_that_analyze_reads(tmp_path):
+    out = tmp_path / "cohort"
+    assert main(["simulate", "--out", str(out), "--animals", "1", "--cells", "1", "--duration", "3"]) == 0
+    assert len(list(out.glob("*.abf"))) == 2 and (out / "groups.csv").is_file()
+    assert main(["analyze", str(out), "--out", str(tmp_path / "r"), "--groups", str(out / "groups.csv"),
+                 "--quiet"]) == 0
+    assert main(["simulate", "--out", str(tmp_path / "x"), "--animals", "0"]) == 2

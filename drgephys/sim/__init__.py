@@ -6,7 +6,9 @@ Public API
 - :func:`spike_train` (discharge patterns alone);
 - :class:`CohortSpec`, :class:`GroupEffects`, :func:`simulate_cohort_table`, :func:`simulate_cohort`;
 - :func:`write_abf`, :func:`write_nwb` (data file + ``<file>.truth.json``);
-- :func:`score`, :func:`score_cohort` (detector output against the truth).
+- :func:`score`, :func:`score_cohort` (detector output against the truth);
+- biophysical models: :func:`simulate_kovalsky` (Kovalsky, Amir & Devor 2009) and
+  :func:`simulate_rho_prescott` (Rho & Prescott 2012), vectorized over cells (:mod:`drgephys.sim.models`).
 """
 
 from drgephys.sim.cohort import CohortSpec, GroupEffects, simulate_cohort, simulate_cohort_table
@@ -15,8 +17,11 @@ from drgephys.sim.score import match_spikes, score, score_cohort
 from drgephys.sim.spec import SimulatedTrace, TraceSpec
 from drgephys.sim.spiketrain import PATTERNS, spike_train
 from drgephys.sim.writers import truth_path, write_abf, write_nwb, write_truth
+from drgephys.sim import models
+from drgephys.sim.models import KovalskyParams, RhoPrescottParams, simulate_kovalsky, simulate_rho_prescott
 
-__all__ = ["PATTERNS", "CohortSpec", "GroupEffects", "SimulatedTrace", "TraceSpec", "match_spikes", "score",
+__all__ = ["KovalskyParams", "RhoPrescottParams", "models", "simulate_kovalsky", "simulate_rho_prescott",
+           "PATTERNS", "CohortSpec", "GroupEffects", "SimulatedTrace", "TraceSpec", "match_spikes", "score",
            "score_cohort", "simulate_cohort",
            "simulate_cohort_table", "simulate_trace", "spike_train", "truth_path", "write_abf", "write_nwb",
            "write_truth"]
