@@ -172,7 +172,7 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
         return empty_spikes()
     on, pk = _merge(v, t, on, params)
     d_feat, span = _feature_derivative(v, fs, t_irr, params, d_det)
-    d2 = dvdt(d_feat, fs, t_irr, span) if params.threshold_method == "max_d2v" else None
+    d2 = dvdt(d_feat, fs, t_irr, span)
     vs = smooth_peaks(v, fs, t_irr is not None, params.peak_smoothing_ms)
     shape = spike_shape(v, t, fs, d_feat, d2, on, pk, params, vs=vs)
     keep = shape.pop("keep")

@@ -57,22 +57,27 @@ def refine_peak(t: np.ndarray, v: np.ndarray, pk: np.ndarray) -> np.ndarray:
 
 
 def _threshold(v, t, d, d2, up, lo, params: SpikeParams):
-    """Threshold index, time (s) and potential (mV) by the configured definition."""
+    """Threshold index, time (s) and potential (mV) by the configured definition.
+
+    A slope-level definition whose level is never undercut in the search window (the AP rises straight
+    out of a fast step or a previous spike's repolarisation) falls back to the ``max_d2v`` kink.
+    """
     n = v.size
     seg = Segments(lo, up + 1, n)
     flat_d = seg.take(d)
+    start = seg.last_true(flat_d <= 0)
+    start = np.where(start < 0, lo, start)
+    kink = Segments(start, up + 1, n).argmax(d2)
     if params.threshold_method == "max_d2v":
-        start = seg.last_true(flat_d <= 0)
-        start = np.where(start < 0, lo, start)
-        i = Segments(start, up + 1, n).argmax(d2)
-        return i, t[i], v[i]
+        return kink, t[kink], v[kink]
     level = (np.full(up.size, params.threshold_dvdt_mv_per_ms) if params.threshold_method == "dvdt"
              else params.threshold_fraction * d[up])
     i = seg.last_true(flat_d <= np.repeat(level, seg.lengths))
-    i = np.where(i < 0, lo, i)
+    found = i >= 0
+    i = np.where(found, i, lo)
     j = np.minimum(i + 1, up)
     ts, vs = _interp(t, v, i, j, _crossing_frac(d[i], d[j], level))
-    return i, ts, vs
+    return np.where(found, i, kink), np.where(found, ts, t[kink]), np.where(found, vs, v[kink])
 
 
 def spike_shape(v, t, fs, d, d2, on, pk, params: SpikeParams, vs=None) -> dict:
@@ -84,8 +89,8 @@ def spike_shape(v, t, fs, d, d2, on, pk, params: SpikeParams, vs=None) -> dict:
         Potential (mV), times (s from the first sample), dV/dt (mV/ms).
     fs : float
         Sampling rate in Hz (median rate of irregular traces).
-    d2 : ndarray or None
-        d²V/dt² (only for ``threshold_method="max_d2v"``).
+    d2 : ndarray
+        d²V/dt² (``"max_d2v"`` thresholds and the fallback of the slope-level definitions).
     on, pk : ndarray of int
         Candidate onsets and peak indices after merging.
     vs : ndarray, shape (n,), optional
