@@ -10,7 +10,7 @@ the command.
 
 Usage::
 
-    python benchmarks/accuracy.py [--quick] [--seed 2024] [--jobs 1] [--no-peers]
+    python benchmarks/accuracy.py [--quick] [--seed 2024] [--jobs 1] [--no-peers] [--format abf|nwb]
 
 The peer environment is ``$DRGEPHYS_PEERS_PYTHON`` or ``benchmarks/.venv-peers`` (created from
 ``benchmarks/requirements-peers.txt`` when neither exists).
@@ -232,14 +232,14 @@ def render(rows, tools, meta: dict) -> str:
     return "\n".join(lines)
 
 
-def describe_cohort(table: pd.DataFrame) -> str:
+def describe_cohort(table: pd.DataFrame, fmt: str = "abf") -> str:
     fs = ", ".join(f"{x / 1000:g} kHz: {n}" for x, n in table["fs_hz"].value_counts().sort_index().items())
     groups = ", ".join(f"{g} {n}" for g, n in table["group"].value_counts().sort_index().items())
     return (f"{len(table)} cells ({groups}) from {table['animal'].nunique()} animals, "
             f"{table['duration_s'].iloc[0]:g} s each ({table['duration_s'].sum() / 60:.1f} min), "
             f"sampling {fs}; hum on {int(table['hum_hz'].notna().sum())} cells; "
             f"{int(table['sso_cell'].sum())} SSO cells with {int(table['n_episodes'].sum())} episodes; "
-            f"{int(table['n_spikes'].sum())} spikes; ABF files")
+            f"{int(table['n_spikes'].sum())} spikes; {fmt.upper()} files")
 
 
 def main(argv=None) -> int:
@@ -248,13 +248,14 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="12 cells of 10 s (smoke run)")
     ap.add_argument("--jobs", type=int, default=1, help="drgephys worker processes")
     ap.add_argument("--no-peers", action="store_true", help="score drgephys alone")
+    ap.add_argument("--format", choices=("abf", "nwb"), default="abf", help="file format of the cohort")
     ap.add_argument("--data-dir", type=Path, default=None,
                     help="where the simulated files go (default benchmarks/_work/seed<seed>[-quick])")
     ap.add_argument("--results", type=Path, default=RESULTS, help="Markdown file to write")
     args = ap.parse_args(argv)
 
-    data_dir = (args.data_dir or C.work_dir(args.seed, args.quick)) / "cohort"
-    files, table = C.make_cohort(data_dir, args.seed, quick=args.quick)
+    data_dir = (args.data_dir or C.work_dir(args.seed, args.quick)) / f"cohort{'-nwb' if args.format == 'nwb' else ''}"
+    files, table = C.make_cohort(data_dir, args.seed, quick=args.quick, fmt=args.format)
     notes = []
     peer_out = None
     if not args.no_peers:
@@ -290,15 +291,16 @@ def main(argv=None) -> int:
                  "(SCIENCE.md: 957 'spikes' for 103 on a noisy pacemaker trace).")
     if "neurodsp" in results:
         e, a, nf = edge_detections(results["neurodsp"], dict(zip(table["file"], table["duration_s"].astype(float))))
-        notes.append(f"NeuroDSP: {e} of its {a} detections, in {nf} of {len(table)} cells, touch a trace edge: "
-                     "its FIR band-pass (`filter_signal`, zero-padded convolution) rings at the ends of a trace "
-                     "that sits at −50 to −65 mV, and the ringing passes the dual threshold — hence its low "
-                     "SSO-cell balanced accuracy. Subtracting the mean first removes these (checked on a test "
-                     "trace); its documentation does not ask for it, so we did not.")
+        if e:
+            notes.append(f"NeuroDSP: {e} of its {a} detections, in {nf} of {len(table)} cells, touch a trace edge: "
+                         "its FIR band-pass (`filter_signal`, zero-padded convolution) rings at the ends of a "
+                         "trace that sits at −50 to −65 mV, and the ringing passes the dual threshold — hence its "
+                         "low SSO-cell balanced accuracy. Subtracting the mean first removes these (checked on a "
+                         "test trace); its documentation does not ask for it, so we did not.")
     meta = {
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
         "machine": C.machine_info(), "command": C.command_line(), "commit": C.git_commit(), "seed": args.seed,
-        "cohort": describe_cohort(table),
+        "cohort": describe_cohort(table, args.format),
         "versions": ", ".join(f"{k} {v}" for k, v in C.main_versions().items()),
         "peer_versions": (", ".join(f"{k} {v}" for k, v in peer_out["versions"].items()) if peer_out
                           else "not run (--no-peers)"),
