@@ -5,12 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drgephys.spikes import TriggerParams, classify_triggers, detect_spikes
 
 from ._synth import make_trace
 
 PHASE_TOL_RAD = 0.35
+PHASE_INVARIANCE_TOL_RAD = 1e-6
 BALANCED_ACCURACY_MIN = 0.9
 THRESHOLD_BEFORE_PEAK_S = 0.77e-3  # 10 mV/ms point of the synthetic AP (rise SD 0.25 ms, 95 mV)
 
@@ -104,3 +107,17 @@ def test_errors():
         TriggerParams(band_hz=(100.0, 10.0))
     with pytest.raises(ValueError, match=r"`min_fit_r2` must be in \[0, 1\)"):
         TriggerParams(min_fit_r2=1.5)
+
+
+@settings(max_examples=10, deadline=None)
+@given(offset_mv=st.floats(-20.0, 20.0), gain=st.floats(0.5, 2.0))
+def test_phase_invariant_to_offset_and_gain(offset_mv, gain):
+    """The fit has its own offset and the rule no absolute level: shifting or scaling the potential
+    (with the same spike table) leaves phases and labels unchanged."""
+    v, fs, thr, label, epi = _scene(seed=3)
+    s = detect_spikes(v, fs)
+    a = classify_triggers(v, fs, s, epi)
+    b = classify_triggers(gain * (v - v.mean()) + v.mean() + offset_mv, fs, s, epi,
+                          params=TriggerParams(foot_dvdt_mv_per_ms=gain * TriggerParams().foot_dvdt_mv_per_ms))
+    np.testing.assert_allclose(a["sso_phase_rad"], b["sso_phase_rad"], atol=PHASE_INVARIANCE_TOL_RAD)
+    assert a["trigger"].tolist() == b["trigger"].tolist()
