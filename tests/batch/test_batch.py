@@ -17,6 +17,7 @@ from drgephys import tables
 from drgephys.batch import analyze_paths, find_files, merge_groups, write_tables
 
 
+
 def _hashes(folder: Path) -> dict:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -119,3 +120,33 @@ def test_dask_cluster_gives_the_same_tables(sim_folder):
         remote = analyze_paths(sim_folder, scheduler=cluster.scheduler_address)
     for name in ("recordings", "oscillations", "spikes"):
         pd.testing.assert_frame_equal(getattr(local, name), getattr(remote, name), check_dtype=False)
+
+
+def test_batch_over_real_recordings_has_a_row_per_sweep_and_a_reason_per_refusal(real_data, tmp_path):
+    """Issue acceptance: every sweep gets a row, every refused file a reason, and the exit code is 1."""
+    from drgephys.cli import main
+    from drgephys.io import load
+
+    out = tmp_path / "real"
+    assert main(["analyze", str(real_data), "--out", str(out), "--quiet"]) == 1
+    rec = pd.read_csv(out / "recordings.csv")
+    assert (rec["status"] != "error").all(), rec.loc[rec["status"] == "error", "message"].tolist()
+    refused_files = rec[rec["status"] == "refused"]
+    assert refused_files["message"].str.len().min() > 20
+    for label, rows in rec.groupby("file"):
+        if (rows["status"] == "ok").any():
+            r = load(real_data / label)
+            assert len(rows) == len(r) + len(r.skipped), label
+    expected_refused = {"17o05024_vc_steps.abf", "valid_v2_MIES-NWBv2-0655f7e4.nwb", "4_Ramp600pA_IC.axgx",
+                        "16d22006_kim_gapfree.abf", "opto_aps_bad_units.abf"}
+    whole_file_refusals = set(rec.loc[rec["sweep"].isna() & (rec["status"] == "refused"), "file"].map(
+        lambda s: s.rsplit("/", 1)[-1]))
+    assert expected_refused <= whole_file_refusals
+
+
+def test_parquet_tables_when_pyarrow_is_installed(sim_folder, tmp_path):
+    pytest.importorskip("pyarrow")
+    res = analyze_paths(sim_folder / "ctrl_a.abf")
+    paths = write_tables(res, tmp_path, format="parquet")
+    back = pd.read_parquet(paths["recordings"])
+    assert back["file"].tolist() == res.recordings["file"].tolist()
