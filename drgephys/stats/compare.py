@@ -36,7 +36,7 @@ def _check_column(df: pd.DataFrame, col, what: str) -> None:
 
 
 def _method(p: CompareParams, cluster, exact: bool, n_relab: int) -> str:
-    lvl = "animals→cells" if cluster is not None else "cells"
+    lvl = ("animals→cells" if p.resample_cells else "animals") if cluster is not None else "cells"
     ci = "expanded-percentile" if p.ci_method == "expanded" else "percentile"
     perm = f"exact, {n_relab}" if exact else str(n_relab)
     unit = "animal" if cluster is not None else "cell"
@@ -123,7 +123,7 @@ def compare_groups(recordings: pd.DataFrame, oscillations: pd.DataFrame | None, 
     rng = np.random.default_rng(p.seed)
     gidx = {g: np.flatnonzero(cells["group"].to_numpy() == g) for g in groups}
     codes = {g: pd.factorize(cells["ckey"].to_numpy()[gidx[g]], sort=True)[0] for g in groups}
-    counts = {g: bootstrap_counts(codes[g], p.n_boot, rng) for g in groups}
+    counts = {g: bootstrap_counts(codes[g], p.n_boot, rng, resample_cells=p.resample_cells) for g in groups}
     rows = []
     for g in [x for x in groups if x != reference]:
         rows.extend(_compare_pair(cells, ep, g, reference, gidx, codes, counts, p, cluster, rng,
@@ -163,7 +163,7 @@ def _compare_pair(cells, ep, g, ref, gidx, codes, counts, p, cluster, rng, oscil
     for metric in METRICS:
         if metric == MATCHED:
             _matched_row(row, cells, ep, g, ref, ig, ir, cg, cr, akey, both, lab, p, oscillations, recordings,
-                         n_anim)
+                         n_anim, cluster)
             continue
         y = cells[metric].to_numpy(dtype=float)
         valid = np.isfinite(y)
@@ -178,12 +178,23 @@ def _compare_pair(cells, ep, g, ref, gidx, codes, counts, p, cluster, rng, oscil
             s_a = np.bincount(akey, weights=yv[both], minlength=lab.shape[1])
             n_a = np.bincount(akey, weights=valid[both].astype(float), minlength=lab.shape[1])
             null = (lab @ s_a) / (lab @ n_a) - (~lab @ s_a) / (~lab @ n_a)
-        row(metric, mg - mr, mg, mr, boot, null, int(vg_), int(vr_), n_anim(ig, valid), n_anim(ir, valid),
-            extra=extra)
+        ag, ar = n_anim(ig, valid), n_anim(ir, valid)
+        row(metric, mg - mr, mg, mr, boot, null, int(vg_), int(vr_), ag, ar,
+            extra=extra or _few_animals(ag, ar, g, ref, p, cluster))
     return rows
 
 
-def _matched_row(row, cells, ep, g, ref, ig, ir, cg, cr, akey, both, lab, p, oscillations, recordings, n_anim):
+def _few_animals(ag: int, ar: int, g: str, ref: str, p: CompareParams, cluster) -> str:
+    """Row warning when the cells with a value come from fewer than ``min_animals`` animals of a group."""
+    few = [f"'{name}' {n}" for name, n in ((g, ag), (ref, ar)) if 0 < n < p.min_animals]
+    if not few or cluster is None:
+        return ""
+    return (f"values from fewer than {p.min_animals} animals ({', '.join(few)}): the interval cannot include "
+            "animal-to-animal variation")
+
+
+def _matched_row(row, cells, ep, g, ref, ig, ir, cg, cr, akey, both, lab, p, oscillations, recordings, n_anim,
+                 cluster):
     files = cells["file"].to_numpy(dtype=object)
     has = ep[:, 0] > 0
     rg = episode_vm_range(oscillations, recordings, files, np.isin(np.arange(len(files)), ig) & has)
@@ -208,6 +219,7 @@ def _matched_row(row, cells, ep, g, ref, ig, ir, cg, cr, akey, both, lab, p, osc
         a_fit = np.bincount(akey, weights=has[both].astype(float), minlength=lab.shape[1])
         null = matched_difference(lab @ a_sums, ~lab @ a_sums, lab @ a_fit, ~lab @ a_fit, vm, p.slope,
                                   p.min_cells_fit)
+    msg = msg or _few_animals(ag, ar, g, ref, p, cluster)
     failed = np.mean(~np.isfinite(boot)) if np.isfinite(est) else 0.0
     if failed > 0.05:
         msg = "; ".join(x for x in (msg, f"{failed:.0%} of bootstrap replicates had no usable fit") if x)

@@ -36,14 +36,21 @@ class CompareParams:
         cannot be estimated and the interval is too narrow).
     min_cells_fit : int
         Fewest cells with episodes a group needs for a frequency–potential fit (default 3).
-    ci_method : {"expanded", "percentile"}
-        ``"expanded"`` (default): the bootstrap percentile interval widened for few clusters, i.e.
-        percentiles at ``Φ(±√(n/(n−1))·t_{n−1, 1−α/2})`` with ``n`` the smaller number of animals of the
-        two groups (Hesterberg 2015, Am Stat 69:371, "expanded percentile interval"). Plain percentile
-        intervals under-cover with 3–6 animals per group. ``"percentile"``: the plain percentile interval.
+    ci_method : {"percentile", "expanded"}
+        ``"percentile"`` (default): the (1 ± level)/2 quantiles of the bootstrap differences.
+        ``"expanded"``: percentiles at ``Φ(±√(n/(n−1))·t_{n−1, 1−α/2})`` with ``n`` the smaller number
+        of animals of the two groups (Hesterberg 2015, Am Stat 69:371, "expanded percentile interval"),
+        meant for the one-stage bootstrap (``resample_cells=False``), which is too narrow with few
+        animals. Measured coverage of each combination: ``benchmarks/results/stats.md``.
     slope : {"per_group", "common"}
         Frequency–potential model: a separate line per group (default) or parallel lines with one shared
         slope (ANCOVA; more precise when the groups' potentials barely overlap, biased if slopes differ).
+    resample_cells : bool
+        True (default): resample cells within each resampled animal (two-stage; Saravanan et al. 2020).
+        It adds the within-animal variance a second time (Davison & Hinkley 1997 §3.8), so intervals are
+        somewhat conservative when cells vary more than animals (measured 95–99 % coverage at 95 %).
+        False: keep each resampled animal's cells (one-stage cluster bootstrap; too narrow with few
+        animals unless ``ci_method="expanded"``).
     """
 
     n_boot: int = 2000
@@ -53,8 +60,9 @@ class CompareParams:
     matched_vm_mv: float | None = None
     min_animals: int = 2
     min_cells_fit: int = 3
-    ci_method: str = "expanded"
+    ci_method: str = "percentile"
     slope: str = "per_group"
+    resample_cells: bool = True
 
     def __post_init__(self):
         for name in ("n_boot", "n_perm", "min_animals", "min_cells_fit"):
@@ -77,6 +85,8 @@ class CompareParams:
             if not ok:
                 raise ValueError(f"`matched_vm_mv` must be a finite potential in mV or None; "
                                  f"got {self.matched_vm_mv!r}")
+        if not isinstance(self.resample_cells, bool):
+            raise TypeError(f"`resample_cells` must be True or False; got {self.resample_cells!r}")
         if self.ci_method not in CI_METHODS:
             raise ValueError(f"`ci_method` must be one of {CI_METHODS}; got {self.ci_method!r}")
         if self.slope not in SLOPE_MODELS:

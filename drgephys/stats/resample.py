@@ -9,7 +9,8 @@ import numpy as np
 from scipy import stats as sps
 
 
-def bootstrap_counts(cluster_codes: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+def bootstrap_counts(cluster_codes: np.ndarray, n_boot: int, rng: np.random.Generator, *,
+                     resample_cells: bool = True) -> np.ndarray:
     """How often each cell is drawn in each hierarchical bootstrap replicate of one group.
 
     Each replicate draws the group's animals with replacement, then, for every drawn animal, as many
@@ -22,6 +23,8 @@ def bootstrap_counts(cluster_codes: np.ndarray, n_boot: int, rng: np.random.Gene
     n_boot : int
         Number of replicates.
     rng : numpy.random.Generator
+    resample_cells : bool
+        False keeps every drawn animal's cells as they are (one-stage cluster bootstrap).
 
     Returns
     -------
@@ -38,7 +41,8 @@ def bootstrap_counts(cluster_codes: np.ndarray, n_boot: int, rng: np.random.Gene
     m = int(size.max())
     sz = size[pick]
     u = rng.random((n_boot, n_animals, m))
-    idx = start[pick][..., None] + np.floor(u * sz[..., None]).astype(np.int64)
+    within = np.floor(u * sz[..., None]).astype(np.int64) if resample_cells else np.broadcast_to(np.arange(m), u.shape)
+    idx = start[pick][..., None] + np.minimum(within, np.maximum(sz[..., None] - 1, 0))
     mask = np.arange(m) < sz[..., None]
     cells = order[idx]
     flat = (np.arange(n_boot)[:, None, None] * n + cells)[mask]

@@ -11,6 +11,9 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+from numpy.polynomial.hermite_e import hermegauss
+from scipy.special import expit
+from scipy.stats import norm
 
 from ..tables import PATTERN_VALUES
 
@@ -26,7 +29,7 @@ class MeasurementNoise:
     frequency_sd_hz : float
         Error of an episode's frequency (default 2 Hz).
     amplitude_cv : float
-        Relative error of episode amplitude (default 0.15).
+        Relative error of episode amplitude (log-normal, mean-preserving; default 0.15).
     resting_vm_sd_mv : float
         Error of the resting potential (default 0.5 mV).
     mean_episodes : float
@@ -57,8 +60,8 @@ def tables_from_cohort(cohort: pd.DataFrame, *, seed=0, ref_vm_mv: float = -57.0
     f = (cohort["sso_frequency_at_ref_hz"].to_numpy(dtype=float)[cell]
          + cohort["sso_slope_hz_per_mv"].to_numpy(dtype=float)[cell] * (vm - ref_vm_mv)
          + rng.normal(0, noise.frequency_sd_hz, cell.size))
-    amp = cohort["sso_amplitude_mv"].to_numpy(dtype=float)[cell] * np.exp(rng.normal(0, noise.amplitude_cv,
-                                                                                    cell.size))
+    amp = cohort["sso_amplitude_mv"].to_numpy(dtype=float)[cell] * np.exp(
+        rng.normal(0, noise.amplitude_cv, cell.size) - noise.amplitude_cv ** 2 / 2)  # mean-preserving
     frac = np.where(sso, rng.uniform(0.1, 0.5, n), 0.0)
     ep_dur = frac[cell] * dur[cell] / n_ep[cell]
     start = np.concatenate([np.arange(k) * dur[i] / max(k, 1) for i, k in enumerate(n_ep)]) if cell.size else []
@@ -83,33 +86,57 @@ def tables_from_cohort(cohort: pd.DataFrame, *, seed=0, ref_vm_mv: float = -57.0
     return recs, osc
 
 
-def true_effects(spec, *, reference: str | None = None, n_animals: int = 4000, seed: int = 12345) -> dict:
+def _capped_normal_mean(mu: float, sd: float, cap: float) -> float:
+    """E[min(X, cap)] for X ~ N(mu, sd²)."""
+    if sd <= 0:
+        return min(mu, cap)
+    a = (cap - mu) / sd
+    return float(mu * norm.cdf(a) - sd * norm.pdf(a) + cap * norm.sf(a))
+
+
+def _logit_normal_mean(p: float, sd: float) -> float:
+    """E[expit(logit(p) + sd·Z)], Z standard normal (Gauss–Hermite quadrature, 60 nodes)."""
+    if p in (0.0, 1.0) or sd == 0:
+        return float(p)
+    z, w = hermegauss(60)
+    return float(np.sum(w * expit(np.log(p / (1 - p)) + sd * z)) / np.sum(w))
+
+
+def true_effects(spec, *, reference: str | None = None) -> dict:
     """Population differences (group − reference) that :func:`compare_groups` estimates from such tables.
 
-    Means over a very large simulated cohort (``n_animals`` per group) of the true per-cell values, and the
-    exact difference of the frequency–potential lines (equal slopes give the same value at any potential).
+    Computed exactly from the cohort spec (no simulation): SSO prevalence is the logit-normal mean over
+    animals; resting potentials are normal with the simulator's cap below threshold; the raw SSO frequency
+    is the cell line at the mean episode potential (frequency clipping to 10–200 Hz ignored); spike rate is
+    the log-uniform mean of each pattern's range; the SSO time fraction is 0.3 × prevalence (the uniform
+    0.1–0.5 of :func:`tables_from_cohort`); the matched difference is the difference of the lines'
+    intercepts at the reference potential (equal slopes give the same value at any potential).
 
     Returns
     -------
     dict
         ``{group: {metric: true difference}}``.
     """
-    from ..sim import simulate_cohort_table  # noqa: PLC0415
+    from ..sim.cohort import RATE_RANGE_HZ  # noqa: PLC0415
 
-    big = simulate_cohort_table(dataclasses.replace(spec, animals_per_group=n_animals), seed)
     names = [g.name for g in spec.groups]
     reference = reference or ("control" if "control" in names else sorted(names)[0])
-    by = {g.name: g for g in spec.groups}
+    cap = spec.spike_threshold_mv - 3.0 - spec.sso_depolarization_mv
     means = {}
-    for name, d in big.groupby("group"):
-        s = d["sso_cell"].to_numpy(dtype=bool)
-        m = {"sso_prevalence": s.mean(), "sso_time_fraction": 0.3 * s.mean(),
-             "sso_frequency_hz": d.loc[s, "sso_frequency_hz"].mean(),
-             "sso_amplitude_mv": by[name].sso_amplitude_mv,
-             "spike_rate_hz": np.nan_to_num(d["rate_hz"].to_numpy(dtype=float)).mean(),
-             "resting_vm_mv": d["resting_vm_mv"].mean(),
-             "sso_frequency_hz_at_matched_vm": by[name].sso_frequency_at_ref_hz}
+    for g in spec.groups:
+        prev = _logit_normal_mean(g.sso_prevalence, spec.animal_sd_logit_prevalence)
+        rest = _capped_normal_mean(g.resting_vm_mean_mv, float(np.hypot(spec.animal_sd_resting_vm_mv,
+                                                                         g.resting_vm_sd_mv)), cap)
+        probs = dict(g.pattern_probabilities)
+        rate = sum(q * (0.0 if p == "silent" else
+                        (RATE_RANGE_HZ[p][1] - RATE_RANGE_HZ[p][0]) / np.log(RATE_RANGE_HZ[p][1] / RATE_RANGE_HZ[p][0]))
+                   for p, q in probs.items())
+        m = {"sso_prevalence": prev, "sso_time_fraction": 0.3 * prev,
+             "sso_frequency_hz": g.sso_frequency_at_ref_hz + g.sso_slope_hz_per_mv
+             * (rest + spec.sso_depolarization_mv - spec.ref_vm_mv),
+             "sso_amplitude_mv": g.sso_amplitude_mv, "spike_rate_hz": rate, "resting_vm_mv": rest,
+             "sso_frequency_hz_at_matched_vm": g.sso_frequency_at_ref_hz}
         for p in PATTERN_VALUES:
-            m[f"pattern_share_{p}"] = float((d["pattern"] == p).mean())
-        means[name] = m
+            m[f"pattern_share_{p}"] = float(probs.get(p, 0.0))
+        means[g.name] = m
     return {g: {k: means[g][k] - means[reference][k] for k in means[g]} for g in names if g != reference}
