@@ -155,7 +155,8 @@ def after_spike(v, t, shape: dict, params: SpikeParams, foot=None) -> dict:
     `recovery_tolerance_mv` + 2 SD of that window (noise, SSO and drift: "back within the baseline's own
     fluctuation"). `end_index` is the first sample, after the potential has dipped below baseline −
     tolerance, where it is back above it; without such a dip, the first sample back within tolerance
-    from above. It never passes the next spike's threshold − 1 nor threshold + `max_end_ms`.
+    from above; never before the AHP minimum (trough). It never passes the next spike's threshold − 1
+    nor threshold + `max_end_ms`.
     """
     n = v.size
     thr_i, pk, jf = shape["threshold_index"], shape["peak_index"], shape["fall_index"]
@@ -183,5 +184,5 @@ def after_spike(v, t, shape: dict, params: SpikeParams, foot=None) -> dict:
     back_down = rec.first_true(flat_r <= np.repeat(baseline + tol, rec.lengths))
     end = np.where(dip >= 0, back_up, back_down)
     end = np.where(end < 0, cap - 1, end)
-    end = np.clip(end, jf, n - 1)
+    end = np.clip(np.maximum(end, trough), jf, n - 1)  # never before the AHP minimum
     return {"trough_index": trough, "ahp_mv": shape["threshold_mv"] - v[trough], "end_index": end}

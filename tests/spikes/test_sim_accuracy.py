@@ -72,3 +72,19 @@ def test_trigger_balanced_accuracy_full_pipeline(cohort):
     pytest.importorskip("drgephys.oscillations")
     s = _trigger_accuracy(cohort, "detected")
     assert s["trigger_balanced_accuracy"] >= TRIGGER_BALANCED_ACCURACY_MIN
+
+
+END_MIN_MS = 20.0          # the blanked span must contain the AHP (sim AHP: 5 mV, τ 40 ms) ...
+BLANKED_MAX_SHARE = 0.4    # ... without swallowing a tonically firing trace
+
+
+@pytest.mark.parametrize("rate_hz", [2.0, 5.0, 10.0, 20.0])
+def test_end_index_contains_ahp_but_not_whole_tonic_traces(rate_hz):
+    tr = sim.simulate_trace(duration_s=10.0, fs_hz=20_000, pattern="tonic", rate_hz=rate_hz, seed=1)
+    s = detect_spikes(tr.v, tr.fs)
+    span = s["end_index"] - s["threshold_index"] + 1
+    assert span.sum() / tr.v.size <= BLANKED_MAX_SHARE
+    # the AHP minimum lies inside the blanked span
+    assert (s["trough_index"] <= s["end_index"]).mean() >= 0.9
+    if rate_hz <= 5.0:  # ISIs ≥ 200 ms: the AHP recovers to a real baseline in between
+        assert np.median(span) / tr.fs * 1e3 >= END_MIN_MS
