@@ -14,7 +14,7 @@ import pandas as pd
 from ..errors import RecordingError
 from ..tables import PATTERN_VALUES
 from .cells import CELL_METRICS, cell_episode_stats, cell_table, episode_vm_range
-from .matched import choose_vm, matched_difference
+from .matched import choose_vm, group_values, matched_difference
 from .params import CompareParams
 from .resample import bootstrap_counts, interval, permutation_p, relabellings
 
@@ -30,8 +30,8 @@ METRICS = list(CELL_METRICS[:3]) + [MATCHED] + list(CELL_METRICS[3:]) + [f"patte
 
 def _check_column(df: pd.DataFrame, col, what: str) -> None:
     if col is not None and col not in df.columns:
-        raise ValueError(f"`recordings` has no column {col!r} (the `{what}` argument); pass --groups groups.csv "
-                         f"(with columns file, {col}, ...) to drgephys analyze, or choose one of "
+        raise ValueError(f"`recordings` has no column {col!r}; pass --groups groups.csv (with columns file, {col}, "
+                         f"...) to drgephys analyze, or set `{what}` to one of "
                          f"{[c for c in df.columns if c not in ('file', 'status', 'message')]}")
 
 
@@ -209,8 +209,8 @@ def _matched_row(row, cells, ep, g, ref, ig, ir, cg, cr, akey, both, lab, p, osc
         msg = (f"frequency–potential fit needs at least {p.min_cells_fit} cells with episodes per group; got "
                f"{ng} ('{g}') and {nr} ('{ref}')")
     est = float(matched_difference(ep[ig].sum(0), ep[ir].sum(0), ng, nr, vm, p.slope, p.min_cells_fit))
-    vg = float(matched_difference(ep[ig].sum(0), np.zeros(5), ng, ng, vm, "per_group", p.min_cells_fit))
-    vr = float(matched_difference(ep[ir].sum(0), np.zeros(5), nr, nr, vm, "per_group", p.min_cells_fit))
+    vg, vr = (float(v) if np.isfinite(est) else np.nan
+              for v in group_values(ep[ig].sum(0), ep[ir].sum(0), vm, p.slope))
     with np.errstate(invalid="ignore", divide="ignore"):
         boot = matched_difference(cg @ ep[ig], cr @ ep[ir], (cg[:, has[ig]] > 0).sum(1),
                                   (cr[:, has[ir]] > 0).sum(1), vm, p.slope, 2)

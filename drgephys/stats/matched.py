@@ -33,6 +33,22 @@ def line_at(sums: np.ndarray, vm_mv: float) -> tuple[np.ndarray, np.ndarray, np.
         return ybar + slope * (vm_mv - xbar), cxx, cxy
 
 
+def group_values(sums_g: np.ndarray, sums_r: np.ndarray, vm_mv: float, slope: str) -> tuple[np.ndarray, np.ndarray]:
+    """Fitted frequencies (Hz) of group and reference at ``vm_mv``: own lines, or parallel lines sharing
+    the pooled within-group slope (``slope="common"``)."""
+    fg, cxx_g, cxy_g = line_at(sums_g, vm_mv)
+    fr, cxx_r, cxy_r = line_at(sums_r, vm_mv)
+    if slope != "common":
+        return fg, fr
+    with np.errstate(invalid="ignore", divide="ignore"):
+        den = cxx_g + cxx_r
+        b = np.where(den > 0, (cxy_g + cxy_r) / np.where(den > 0, den, 1.0), np.nan)
+        out = []
+        for s in (sums_g, sums_r):
+            out.append(s[..., 2] / s[..., 0] + b * (vm_mv - s[..., 1] / s[..., 0]))
+    return out[0], out[1]
+
+
 def matched_difference(sums_g: np.ndarray, sums_r: np.ndarray, n_fit_g: np.ndarray, n_fit_r: np.ndarray,
                        vm_mv: float, slope: str, min_cells: int) -> np.ndarray:
     """Fitted frequency difference group − reference at ``vm_mv`` (Hz), NaN where a fit is not possible.
@@ -45,19 +61,9 @@ def matched_difference(sums_g: np.ndarray, sums_r: np.ndarray, n_fit_g: np.ndarr
         Number of distinct cells with episodes behind each sum; fewer than ``min_cells`` gives NaN.
     slope : {"per_group", "common"}
     """
-    fg, cxx_g, cxy_g = line_at(sums_g, vm_mv)
-    fr, cxx_r, cxy_r = line_at(sums_r, vm_mv)
-    if slope == "common":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            den = cxx_g + cxx_r
-            b = np.where(den > 0, (cxy_g + cxy_r) / np.where(den > 0, den, 1.0), np.nan)
-            xg, yg = sums_g[..., 1] / sums_g[..., 0], sums_g[..., 2] / sums_g[..., 0]
-            xr, yr = sums_r[..., 1] / sums_r[..., 0], sums_r[..., 2] / sums_r[..., 0]
-            d = (yg + b * (vm_mv - xg)) - (yr + b * (vm_mv - xr))
-    else:
-        d = fg - fr
+    fg, fr = group_values(sums_g, sums_r, vm_mv, slope)
     ok = (np.asarray(n_fit_g) >= min_cells) & (np.asarray(n_fit_r) >= min_cells)
-    return np.where(ok, d, np.nan)
+    return np.where(ok, fg - fr, np.nan)
 
 
 def choose_vm(range_g: tuple[float, float], range_r: tuple[float, float], requested: float | None,
