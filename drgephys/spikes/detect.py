@@ -202,4 +202,4 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
     return out.reset_index(drop=True)
 
 
-__all__ = ["detect_spikes", "empty_spikes", "COLUMNS", "Segments"]
+__all__ = ["detect_spikes", "empty_spikes", "COLUMNS"]

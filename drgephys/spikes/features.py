@@ -10,7 +10,7 @@ import numpy as np
 
 from scipy.signal import savgol_filter
 
-from ._deriv import robust_sd, window_samples
+from ._deriv import window_samples
 from ._ragged import Segments
 from .params import SpikeParams
 

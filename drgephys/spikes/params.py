@@ -124,9 +124,10 @@ class TriggerParams:
 
     The SSO phase at each spike's threshold time comes from a least-squares quadrature fit
     (cos, sin at the episode frequency, plus a quadratic trend for AHP recovery) to the `fit_cycles`
-    SSO cycles just before the spike's foot — the analytic-signal phase of a narrow band around the episode frequency, but
-    computed from pre-spike samples only, so the AP itself (and any other spike, masked out) cannot
-    leak into it the way it does through a zero-phase band-pass. 0 = SSO peak, ±π = trough.
+    SSO cycles just before the spike's foot — the analytic-signal phase of a narrow band around the
+    episode frequency, but computed from pre-spike samples only, so the AP itself (and any other
+    spike, masked out) cannot leak into it the way it does through a zero-phase band-pass.
+    0 = SSO peak, ±π = trough.
 
     A spike is ``"oscillation"``-triggered when its threshold lies inside an SSO episode (extended by
     `episode_margin_s`), the fit explains at least `min_fit_r2` of the pre-spike variance, and

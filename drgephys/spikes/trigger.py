@@ -25,7 +25,6 @@ import pandas as pd
 
 from .._validation import check_fs, check_v
 from ._deriv import dvdt
-from ._ragged import Segments
 from .features import foot_index
 from .params import TriggerParams
 
