@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -144,6 +145,17 @@ def best_of(fn, repeats: int) -> tuple[dict, list[float]]:
     return best, walls
 
 
+def best_peer_run(fn, key: str, repeats: int) -> dict:
+    """Run a peers.py measurement `repeats` times; keep the run fastest on ``wall_s[key]`` (peak memory:
+    the largest of all runs); ``walls`` lists every run's time."""
+    runs = [fn() for _ in range(max(1, repeats))]
+    walls = [r["wall_s"][key] for r in runs]
+    best = dict(runs[int(np.argmin(walls))])
+    best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    best["walls"] = walls
+    return best
+
+
 # ------------------------------------------------------------------ data
 
 def make_data(data_dir: Path, seed: int, quick: bool, log=print) -> tuple[list[Path], dict, tuple[Path, Path]]:
@@ -234,8 +246,12 @@ def render(m: dict, args, facts: dict) -> str:
         f"sampled at {', '.join(f'{x / 1000:g}' for x in facts['fs_hz'])} kHz, ABF files, seed {args.seed}",
         f"- drgephys environment: " + ", ".join(f"{k} {val}" for k, val in v.items()),
         f"- Peer environment: " + (", ".join(f"{k} {val}" for k, val in pv.items()) if pv else "not run"),
+        f"- Machine load (1/5/15-min load average on 2 cores) before: "
+        f"{', '.join(f'{x:.1f}' for x in m['load_before'])}; after: {', '.join(f'{x:.1f}' for x in m['load_after'])} "
+        "— other engineers' jobs share the cores, so single timings are noisy.",
         f"- Repeats: best of {args.repeats} for drgephys (all runs: "
-        f"{', '.join(f'{x:.2f}' for x in m['drgephys_walls'])} s); one run for each peer and the floor.",
+        f"{', '.join(f'{x:.2f}' for x in m['drgephys_walls'])} s), and of as many runs for each peer and the "
+        f"floor; linearity pair: best of {args.repeats + 2} (short) and {args.repeats} (long).",
         "- One process each, no parallel jobs; times exclude interpreter start and imports (drgephys: second "
         "pass over the files; its first pass is shown too), peer times exclude reading. Peak memory is the "
         "peak resident set size (VmHWM) of the measuring process, interpreter and libraries included.",
@@ -276,13 +292,16 @@ def diagnose(m: dict, facts: dict) -> list[str]:
                    "of every channel. The read-floor target cannot be met while loading alone costs that much.")
     lin = m["linearity"]
     ls, ll = lin["short"]["stages_s"], lin["long"]["stages_s"]
-    per = ", ".join(f"{k} {ll[k] / ls[k]:.0f}x" for k in ("load", "spikes", "oscillations", "triggers")
-                    if ls.get(k, 0) > 0)
-    out.append(f"Linearity by stage ({lin['long_s']:.0f} s vs {lin['short_s']:.0f} s, 10x the samples): {per}. "
-               "Every stage is superlinear on the long sweep; profiling shows full-length `np.median` / "
-               "`np.percentile` (`ndarray.partition`), `flatten` copies and `ndimage` filters on arrays that no "
-               "longer fit in cache dominating — robust statistics on a strided subsample or per block would "
-               "restore linear scaling and lower peak memory.")
+    ratios = {k: ll[k] / ls[k] for k in ("load", "spikes", "oscillations", "triggers") if ls.get(k, 0) > 0}
+    per = ", ".join(f"{k} {r:.1f}x" for k, r in ratios.items())
+    text = f"Linearity by stage ({lin['long_s']:.0f} s vs {lin['short_s']:.0f} s, 10x the samples): {per}."
+    over = [k for k, r in ratios.items() if r > TARGET_LINEARITY]
+    if over:
+        text += (f" Superlinear: {', '.join(over)}. Profiling the long sweep shows full-length `np.median` / "
+                 "`np.percentile` (`ndarray.partition`), `flatten` copies and `ndimage` filters on arrays that "
+                 "no longer fit in cache dominating; robust statistics on a strided subsample or per block "
+                 "would restore linear scaling and lower peak memory.")
+    out.append(text)
     if "efel" in m:
         out.append(f"eFEL's {m['efel']['wall_s']['efel']:.2f} s covers spike peak times only (its C++ core after "
                    "resampling to 0.1 ms); drgephys's time also covers SSO episodes, spike features, triggers, "
@@ -295,7 +314,8 @@ def main(argv=None) -> int:
     ap.add_argument("--_worker", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, default=C.DEFAULT_SEED)
     ap.add_argument("--quick", action="store_true", help="small cohort and short linearity pair (smoke run)")
-    ap.add_argument("--repeats", type=int, default=3, help="drgephys runs on the cohort (best is kept)")
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="runs of each measurement on the cohort (the fastest is kept)")
     ap.add_argument("--no-peers", action="store_true", help="skip the peer environment")
     ap.add_argument("--data-dir", type=Path, default=None,
                     help="where the simulated files go (default benchmarks/_work/<seed>[-quick])")
@@ -307,19 +327,20 @@ def main(argv=None) -> int:
     data_dir = args.data_dir or C.work_dir(args.seed, args.quick)
     files, facts, (short, long_) = make_data(data_dir, args.seed, args.quick)
     env = C.env_without_openblas_overrides()
-    m: dict = {"notes": []}
+    m: dict = {"notes": [], "load_before": os.getloadavg()}
     blas = C.blas_info(env)
     if blas:
         m["notes"].append(f"BLAS in the measured processes: {blas}")
     print(f"drgephys on {facts['n_cells']} files ({facts['total_s'] / 60:.1f} min) ...", flush=True)
     m["drgephys"], m["drgephys_walls"] = best_of(lambda: measure_drgephys(files, env), args.repeats)
     print(f"  {m['drgephys']['wall_s']:.2f} s", flush=True)
-    m["floor"] = C.run_peers(files, Path(sys.executable), peers=(), env=env)
+    m["floor"] = best_peer_run(lambda: C.run_peers(files, Path(sys.executable), peers=(), env=env), "read",
+                               args.repeats)
     print(f"read floor {m['floor']['wall_s']['read']:.2f} s", flush=True)
     if not args.no_peers:
         py = C.ensure_peers_python()
         for peer in ("efel", "bycycle", "neurodsp"):
-            m[peer] = C.run_peers(files, py, peers=(peer,), env=env)
+            m[peer] = best_peer_run(lambda: C.run_peers(files, py, peers=(peer,), env=env), peer, args.repeats)
             m["peer_versions"] = m[peer]["versions"]
             print(f"{peer} {m[peer]['wall_s'][peer]:.2f} s", flush=True)
             errs = [s[peer]["error"] for f in m[peer]["files"] for s in f["sweeps"] if "error" in s[peer]]
@@ -327,13 +348,14 @@ def main(argv=None) -> int:
                 m["notes"].append(f"{peer} failed on {len(errs)} sweep(s), first: {errs[0]}")
     else:
         m["notes"].append("peers not run (--no-peers)")
-    lin_short, _ = best_of(lambda: measure_drgephys([short], env), args.repeats)
-    lin_long, _ = best_of(lambda: measure_drgephys([long_], env), max(1, args.repeats - 1))
+    lin_short, _ = best_of(lambda: measure_drgephys([short], env), args.repeats + 2)
+    lin_long, _ = best_of(lambda: measure_drgephys([long_], env), args.repeats)
     short_s = 6.0 if args.quick else 30.0
     m["linearity"] = {"short": lin_short, "long": lin_long, "short_s": short_s,
                       "long_s": short_s * LINEARITY_FACTOR,
                       "long_samples": int(short_s * LINEARITY_FACTOR * LINEARITY_FS_HZ)}
     print(f"linearity {lin_short['wall_s']:.2f} s -> {lin_long['wall_s']:.2f} s", flush=True)
+    m["load_after"] = os.getloadavg()
     md = render(m, args, facts)
     print(md)
     args.results.parent.mkdir(parents=True, exist_ok=True)
