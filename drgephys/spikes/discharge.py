@@ -11,8 +11,11 @@ import numpy as np
 from .._validation import check_positive
 
 #: Inputs of the discharge-pattern model, in order (keys of `discharge_features`).
-MODEL_FEATURES = ("log10_rate_hz", "log10_median_isi_s", "isi_rate_log_ratio", "cv", "cv2", "lv", "log_isi_sd",
-                  "bimodality", "burst_fraction")
+MODEL_FEATURES = ("log10_rate_hz", "log10_median_isi_s", "isi_rate_log_ratio", "log10_cv", "log10_cv2",
+                  "log10_lv", "log_isi_sd", "bimodality", "burst_fraction")
+
+#: Floor of CV, CV2 and LV before their log10 (a perfectly regular train has 0).
+LOG_FLOOR = 1e-3
 
 #: Share of ISIs that fall within ±`LOCK_TOLERANCE` periods of a whole number of SSO periods by chance.
 LOCK_TOLERANCE = 0.2
@@ -74,6 +77,7 @@ def discharge_features(spike_times_s, duration_s, *, sso_frequency_hz=None) -> d
         ``log10_median_isi_s``, ``isi_rate_log_ratio`` (log10 of median ISI × rate: ≈ 0 when firing is
         spread over the sweep, ≪ 0 when it clusters in bursts or episodes), ``cv``, ``cv2``,
         ``lv`` (elephant.statistics; Shinomoto et al. 2003: LV ≈ 0 regular, ≈ 1 Poisson, > 1 bursty),
+        ``log10_cv``, ``log10_cv2``, ``log10_lv`` (floored at `LOG_FLOOR`),
         ``log_isi_sd`` (SD of log10 ISI, decades), ``bimodality`` (Otsu between-group share of log-ISI
         variance: ≈ 0.64 for one mode, → 1 for two), ``burst_isi_threshold_s`` (the log-ISI valley,
         NaN when the two ISI groups are < `MIN_MODE_SEPARATION_DEC` apart), ``burst_fraction`` (share
@@ -108,6 +112,8 @@ def discharge_features(spike_times_s, duration_s, *, sso_frequency_hz=None) -> d
     # firing confined to SSO episodes) so the typical ISI is much shorter than duration / n
     out["isi_rate_log_ratio"] = math.log10(out["median_isi_s"] * rate) if isi.size else np.nan
     out["cv"], out["cv2"], out["lv"] = _elephant_stats(isi)
+    for k in ("cv", "cv2", "lv"):  # regular ≈ −1.5…−1, Poisson ≈ 0, bursty > 0: linear in class evidence
+        out["log10_" + k] = math.log10(max(out[k], LOG_FLOOR)) if np.isfinite(out[k]) else np.nan
     log_isi = np.log10(isi) if isi.size else isi
     out["log_isi_sd"] = float(log_isi.std()) if isi.size >= 2 else np.nan
     cut, eta, mu_lo, mu_hi = _otsu_split(log_isi)
