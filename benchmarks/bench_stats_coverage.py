@@ -91,6 +91,19 @@ def _markdown(df: pd.DataFrame) -> str:
     return "\n".join([head, sep, *body])
 
 
+def speed(params) -> str:
+    """Median wall time of compare_groups on 100 cells (5 animals × 10 cells per group), 5 runs."""
+    spec = dataclasses.replace(STUDY, animals_per_group=5, cells_per_animal=10)
+    recs, osc = tables_from_cohort(simulate_cohort_table(spec, seed=0), seed=1)
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        compare_groups(recs, osc, params=params)
+        times.append(time.perf_counter() - t0)
+    return (f"Speed: compare_groups on 100 cells ({len(osc)} episodes), n_boot {params.n_boot}, n_perm "
+            f"{params.n_perm}: median {np.median(times) * 1e3:.0f} ms over 5 runs (min {min(times) * 1e3:.0f} ms).")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=200)
@@ -106,7 +119,8 @@ def main(argv=None) -> int:
     lines = [f"## Coverage study: {a.seeds} cohorts per scenario, CI method `{a.ci_method}`, slope `{a.slope}`, "
              f"{'animals only' if a.animals_only else 'animals→cells'}, "
              f"n_boot {a.n_boot}", "",
-             f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}", ""]
+             f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}", "",
+             speed(params), ""]
     for name, spec in SCENARIOS.items():
         t0 = time.perf_counter()
         res = run(spec, seeds, params)
