@@ -212,3 +212,18 @@ def test_param_errors():
         SpikeParams(threshold_fraction=5)
     with pytest.raises(ValueError, match=r"`min_peak_mv` must be a finite potential"):
         SpikeParams(min_peak_mv=float("nan"))
+
+
+@settings(max_examples=25, deadline=None)
+@given(fs=st.sampled_from([1_000, 4_000, 10_000, 20_000, 50_000]), noise_sd_mv=st.floats(0.0, 3.0),
+       offset_mv=st.floats(-80.0, -20.0), sso_hz=st.floats(10.0, 200.0), sso_pp_mv=st.floats(0.0, 5.0),
+       seed=st.integers(0, 2**16))
+def test_no_spikes_in_noise_and_ssos_at_any_level(fs, noise_sd_mv, offset_mv, sso_hz, sso_pp_mv, seed):
+    """Subthreshold activity — white noise up to 3 mV SD plus SSOs up to 5 mV p-p, at any potential
+    from −80 to −20 mV — never yields a spike."""
+    if sso_hz >= fs / 2:
+        sso_hz = fs / 5
+    rng = np.random.default_rng(seed)
+    t = np.arange(2 * fs) / fs
+    v = offset_mv + 0.5 * sso_pp_mv * np.sin(2 * np.pi * sso_hz * t) + rng.normal(0, noise_sd_mv, t.size)
+    assert len(detect_spikes(v, fs)) == 0
