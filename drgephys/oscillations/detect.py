@@ -95,11 +95,34 @@ def detect_oscillations(v, fs, *, spikes=None, params: OscillationParams = Oscil
     fs = check_fs(fs)
     v = check_v(v)
     lo, hi = effective_band(fs, params)
-    n = v.size
-    if n / fs < params.min_cycles / lo:
+    if v.size / fs < params.min_cycles / lo:
         raise ValueError(f"`v` must last at least {params.min_cycles:g} cycles of the band bottom ({lo:g} Hz), "
-                         f"i.e. {params.min_cycles / lo:g} s; got {n / fs:g} s ({n} samples at {fs:g} Hz)")
-    ss, se = pp.spike_spans(_spike_table(v, fs, spikes), n, fs, params.spike_pre_ms, params.spike_post_ms)
+                         f"i.e. {params.min_cycles / lo:g} s; got {v.size / fs:g} s ({v.size} samples at {fs:g} Hz)")
+    y, r, valid, fw, lines = _prepare(v, fs, _spike_table(v, fs, spikes), params, lo, hi)
+    freqs = wavelet_freqs(lo, hi, params.n_freqs)
+    power = morlet_power(r, fw, freqs, params.wavelet_cycles)
+    edge = int(math.ceil(2 * params.wavelet_cycles / (2 * math.pi * lo) * fw))
+    use = valid.copy()
+    if use.size > 4 * edge:                        # background away from the zero-padded trace ends
+        use[:edge] = use[use.size - edge:] = False
+    bg, _ = background(power, freqs, use, params.background_tolerance_db)
+    thr = bg * stats.chi2.ppf(params.power_percentile / 100, 2) / 2
+    cand = find_candidates(power, thr, freqs, valid, fw, params)
+    del power
+    out = _assemble(cand, r, y, valid, freqs, bg, thr, fw, params, lo, hi)
+    out.attrs.update(mains_lines=lines, band_hz=(lo, hi), working_fs_hz=fw)
+    return out
+
+
+def _prepare(v, fs, spikes, params, lo, hi):
+    """Steps 1-4: blank spikes, decimate, remove drift and artifacts, remove hum.
+
+    Returns ``(y, r, valid, fw, lines)``: the decimated trace with spikes and artifacts filled (mV, drift
+    kept), the drift- and hum-free trace (mV), the mask of usable samples, the working rate (Hz) and the
+    hum lines removed.
+    """
+    n = v.size
+    ss, se = pp.spike_spans(spikes, n, fs, params.spike_pre_ms, params.spike_post_ms)
     x = v.astype(np.float32)                      # working copy (the caller's array is never modified)
     pp.fill_spans(x, ss, se)
     q = pp.decimation_factor(fs, hi, params.working_fs_ratio)
@@ -119,48 +142,41 @@ def detect_oscillations(v, fs, *, spikes=None, params: OscillationParams = Oscil
     r = r.astype(np.float64)
     pp.fill_spans(r, bs, be)
     r, lines = remove_mains(r, fw, valid, hi, params)
-    freqs = wavelet_freqs(lo, hi, params.n_freqs)
-    power = morlet_power(r, fw, freqs, params.wavelet_cycles)
-    edge = int(math.ceil(2 * params.wavelet_cycles / (2 * math.pi * lo) * fw))
-    use = valid.copy()
-    if m > 4 * edge:
-        use[:edge] = use[m - edge:] = False
-    bg, _ = background(power, freqs, use, params.background_tolerance_db)
-    thr = bg * stats.chi2.ppf(params.power_percentile / 100, 2) / 2
-    cs, ce, fi, ratio = find_candidates(power, thr, freqs, valid, fw, params)
-    # cheap pre-selection: a candidate whose region power is more than 2 dB under the weak level cannot pass
-    # (the measured power at the refined frequency exceeds the grid's by at most ~0.7 dB)
-    weak_db = params.min_power_db - params.extend_margin_db
-    region_db = 10 * np.log10(np.maximum(ratio * thr[fi] / bg[fi], 1e-30))
-    strong = region_db >= params.min_power_db - 2.0
-    weak = (region_db >= weak_db - 2.0) & ~strong
-    del power
+    return y, r, valid, fw, lines
+
+
+def _acceptance(df, params, lo, hi):
+    """Masks of episodes passing the full rule and of those with BOSC-level evidence only (which may
+    extend an accepted neighbour, never stand alone)."""
+    common = ((df["n_cycles"] >= params.min_cycles) & (df["amplitude_mv"] <= params.max_amplitude_mv)
+              & (df["amplitude_mv"] > 0) & (df["frequency_hz"] >= lo) & (df["frequency_hz"] <= hi))
+    ok = (common & (df["power_db"] >= params.min_power_db) & (df["sinusoidality"] >= params.min_sinusoidality)
+          & (df["period_cv"].fillna(np.inf) <= params.max_period_cv)
+          & (df["amplitude_cv"].fillna(np.inf) <= params.max_amplitude_cv))
+    basic = common & (df["power_db"] >= params.min_power_db - params.extend_margin_db)
+    return ok.to_numpy(), basic.to_numpy()
+
+
+def _assemble(cand, r, y, valid, freqs, bg, thr, fw, params, lo, hi) -> pd.DataFrame:
+    """Step 6: measure candidates, accept, resolve overlaps, merge neighbours (with hysteresis)."""
+    cs, ce, fi, ratio = cand
     lf, lbg = np.log10(freqs), np.log10(bg)
 
     def bg_at(f):
         return float(10 ** np.interp(math.log10(f), lf, lbg))
 
-    def measure(starts, ends, f0s):
+    def measure(starts, ends, f0s):   # a loop over episodes; each step works on whole arrays
         rows = [measure_episode(r, y, valid, s, e, f0, bg_at, fw, params) for s, e, f0 in zip(starts, ends, f0s)]
         return pd.DataFrame(rows, columns=COLUMNS) if rows else empty_episodes()
 
-    def accept(df):
-        ok = ((df["n_cycles"] >= params.min_cycles) & (df["power_db"] >= params.min_power_db)
-              & (df["sinusoidality"] >= params.min_sinusoidality)
-              & (df["period_cv"].fillna(np.inf) <= params.max_period_cv)
-              & (df["amplitude_cv"].fillna(np.inf) <= params.max_amplitude_cv)
-              & (df["amplitude_mv"] <= params.max_amplitude_mv) & (df["amplitude_mv"] > 0)
-              & (df["frequency_hz"] >= lo) & (df["frequency_hz"] <= hi))
-        return df[ok.to_numpy()].reset_index(drop=True), ok.to_numpy()
-
-    def basic(df):   # BOSC-level evidence only: a weaker piece may extend an accepted neighbour
-        return ((df["n_cycles"] >= params.min_cycles) & (df["power_db"] >= weak_db)
-                & (df["amplitude_mv"] <= params.max_amplitude_mv) & (df["amplitude_mv"] > 0)
-                & (df["frequency_hz"] >= lo) & (df["frequency_hz"] <= hi)).to_numpy()
-
-    cand = measure(cs[strong], ce[strong], freqs[fi[strong]])
-    _, ok = accept(cand)
-    # weaker candidates are measured only when close enough (time, frequency) to an accepted one to merge
+    # cheap pre-selection on the region's power at its grid frequency (the measured power at the refined
+    # frequency exceeds it by at most ~0.7 dB): strong candidates may pass, weak ones may only extend
+    region_db = 10 * np.log10(np.maximum(ratio * thr[fi] / bg[fi], 1e-30))
+    strong = region_db >= params.min_power_db - 2.0
+    weak = (region_db >= params.min_power_db - params.extend_margin_db - 2.0) & ~strong
+    first_pass = measure(cs[strong], ce[strong], freqs[fi[strong]])
+    ok, _ = _acceptance(first_pass, params, lo, hi)
+    # weak candidates are measured only when close enough (time, frequency) to an accepted one to merge
     a_s, a_e, a_f = cs[strong][ok], ce[strong][ok], fi[strong][ok]
     w_idx = np.flatnonzero(weak)
     if a_s.size and w_idx.size:
@@ -172,17 +188,19 @@ def detect_oscillations(v, fs, *, spikes=None, params: OscillationParams = Oscil
         w_idx = w_idx[:0]
     extra = measure(cs[w_idx], ce[w_idx], freqs[fi[w_idx]])
     order = np.argsort(np.concatenate((cs[strong], cs[w_idx])), kind="stable")
-    cand = pd.concat([cand, extra], ignore_index=True).iloc[order].reset_index(drop=True) if len(extra) else cand
+    table = pd.concat([first_pass, extra], ignore_index=True) if len(extra) else first_pass
+    table = table.iloc[order].reset_index(drop=True)
     cs, ce = np.concatenate((cs[strong], cs[w_idx]))[order], np.concatenate((ce[strong], ce[w_idx]))[order]
     ok = np.concatenate((ok, np.zeros(w_idx.size, bool)))[order]
-    use = ok | basic(cand)
-    cand, cs, ce, ok = cand[use].reset_index(drop=True), cs[use], ce[use], ok[use]
-    if len(cand) > 1:   # overlapping candidates (harmonics, two ridges): the accepted, then stronger, wins
-        keep = drop_overlaps(cs, ce, cand["power_db"].to_numpy() + 1000.0 * ok)
-        cand, cs, ce, ok = cand[keep].reset_index(drop=True), cs[keep], ce[keep], ok[keep]
+    ok_full, basic = _acceptance(table, params, lo, hi)
+    use = ok | basic
+    table, cs, ce, ok = table[use].reset_index(drop=True), cs[use], ce[use], ok[use]
+    if len(table) > 1:   # overlapping candidates (harmonics, two ridges): the accepted, then stronger, wins
+        keep = drop_overlaps(cs, ce, table["power_db"].to_numpy() + 1000.0 * ok)
+        table, cs, ce, ok = table[keep].reset_index(drop=True), cs[keep], ce[keep], ok[keep]
     # hysteresis (cf. the dual-threshold burst detectors, e.g. NeuroDSP): neighbours at the same frequency
     # merge across short gaps; a group is kept when at least one member passed the full acceptance rule
-    grp = merge_groups(cs, ce, cand["frequency_hz"].to_numpy(), valid, fw, params)
+    grp = merge_groups(cs, ce, table["frequency_hz"].to_numpy(), valid, fw, params)
     n_grp = int(grp[-1]) + 1 if grp.size else 0
     size = np.bincount(grp, minlength=n_grp)
     has_ok = np.bincount(grp, weights=ok, minlength=n_grp) > 0
@@ -190,16 +208,15 @@ def detect_oscillations(v, fs, *, spikes=None, params: OscillationParams = Oscil
     last = np.concatenate((first[1:], [grp.size])) - 1
     multi = has_ok & (size > 1)
     dur = (ce - cs).astype(float)
-    f_w = (np.bincount(grp, weights=cand["frequency_hz"].to_numpy() * dur, minlength=n_grp)
+    f_w = (np.bincount(grp, weights=table["frequency_hz"].to_numpy() * dur, minlength=n_grp)
            / np.maximum(np.bincount(grp, weights=dur, minlength=n_grp), 1))
-    merged, merged_ok = accept(measure(cs[first[multi]], ce[last[multi]], f_w[multi]))
+    merged = measure(cs[first[multi]], ce[last[multi]], f_w[multi])
+    merged_ok, _ = _acceptance(merged, params, lo, hi)
     # members of multi-member groups whose merged measure failed stay as they were (accepted ones only)
     fallback = np.isin(grp, np.flatnonzero(multi)[~merged_ok]) & ok
     singles = (size[grp] == 1) & ok
-    out = pd.concat([cand[singles | fallback], merged], ignore_index=True)
-    out = out.sort_values("start_s", kind="stable").reset_index(drop=True) if len(out) else empty_episodes()
-    out.attrs.update(mains_lines=lines, band_hz=(lo, hi), working_fs_hz=fw)
-    return out
+    out = pd.concat([table[singles | fallback], merged[merged_ok]], ignore_index=True)
+    return out.sort_values("start_s", kind="stable").reset_index(drop=True) if len(out) else empty_episodes()
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
