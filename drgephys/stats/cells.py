@@ -45,6 +45,24 @@ def _wmean(values: np.ndarray, weights: np.ndarray, keys: np.ndarray, n: int) ->
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
+def _keyed(df: pd.DataFrame, keys) -> pd.DataFrame:
+    """Copy of ``df`` with the join keys as strings (``sweep`` as an integer first, so 0, 0.0 and "0" agree)."""
+    out = {}
+    for k in keys:
+        col = df[k]
+        if k == "sweep":
+            col = pd.to_numeric(col, errors="coerce").round().astype("Int64")
+        out[k] = col.astype("string")
+    return df.assign(**out)
+
+
+def _ok_episodes(oscillations: pd.DataFrame, recordings: pd.DataFrame) -> pd.DataFrame:
+    """Episodes of ok sweeps only (joined on file, sweep and channel where both tables have them)."""
+    ok = ok_sweeps(recordings)
+    keys = [k for k in ("file", "sweep", "channel") if k in oscillations.columns and k in ok.columns]
+    return _keyed(oscillations, keys).merge(_keyed(ok[keys], keys).drop_duplicates(), on=keys, how="inner")
+
+
 def ok_sweeps(recordings: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``recordings`` whose ``status`` is ``"ok"``."""
     _missing(recordings, _NEED_RECORDINGS, "recordings")
@@ -132,11 +150,7 @@ def cell_episode_stats(oscillations: pd.DataFrame, recordings: pd.DataFrame, fil
     if oscillations is None or len(oscillations) == 0:
         return stats
     _missing(oscillations, _NEED_OSCILLATIONS, "oscillations")
-    osc = oscillations
-    ok = ok_sweeps(recordings)
-    keys = [k for k in ("file", "sweep", "channel") if k in osc.columns and k in ok.columns]
-    okkeys = ok[keys].astype("string").drop_duplicates()
-    osc = osc.assign(**{k: osc[k].astype("string") for k in keys}).merge(okkeys, on=keys, how="inner")
+    osc = _ok_episodes(oscillations, recordings)
     x, y = _num(osc, "mean_vm_mv"), _num(osc, "frequency_hz")
     w = _num(osc, "end_s") - _num(osc, "start_s")
     w = np.where(np.isfinite(w) & (w > 0), w, 1.0)
@@ -157,10 +171,7 @@ def episode_vm_range(oscillations: pd.DataFrame, recordings: pd.DataFrame, files
     """(min, max) ``mean_vm_mv`` of the ok-sweep episodes of the cells ``files[mask]`` (NaN, NaN if none)."""
     if oscillations is None or len(oscillations) == 0:
         return (np.nan, np.nan)
-    ok = ok_sweeps(recordings)
-    keys = [k for k in ("file", "sweep", "channel") if k in oscillations.columns and k in ok.columns]
-    osc = oscillations.assign(**{k: oscillations[k].astype("string") for k in keys}).merge(
-        ok[keys].astype("string").drop_duplicates(), on=keys, how="inner")
+    osc = _ok_episodes(oscillations, recordings)
     sel = osc["file"].isin(set(files[mask])).to_numpy(dtype=bool)
     x = _num(osc, "mean_vm_mv")[sel]
     x = x[np.isfinite(x) & np.isfinite(_num(osc, "frequency_hz")[sel])]

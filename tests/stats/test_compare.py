@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drgephys.stats import COMPARISON_COLUMNS, METRICS, CompareParams, cell_table, compare_groups
 from drgephys.tables import PATTERN_VALUES
@@ -239,3 +241,24 @@ def test_common_slope_model_on_parallel_lines():
     mat = row(compare_groups(recs, osc, params=CompareParams(n_boot=400, n_perm=400, slope="common")),
               "sso_frequency_hz_at_matched_vm")
     assert mat.estimate == pytest.approx(-15.0, abs=FREQ_TOL_HZ)
+
+
+@settings(max_examples=15, deadline=None)
+@given(order_seed=st.integers(0, 2**16), sweep_as_float=st.booleans())
+def test_row_order_and_key_types_do_not_change_the_table(order_seed, sweep_as_float):
+    recs, osc = make_tables(line_cohort(), vm_spread_mv=0.5)
+    base = compare_groups(recs, osc, params=FAST)
+    perm = np.random.default_rng(order_seed).permutation(len(recs))
+    shuffled = recs.iloc[perm].reset_index(drop=True)
+    if sweep_as_float:
+        osc = osc.assign(sweep=osc.sweep.astype(float))
+    pd.testing.assert_frame_equal(compare_groups(shuffled, osc, params=FAST), base)
+
+
+def test_episodes_of_refused_sweeps_are_ignored():
+    recs, osc = make_tables(line_cohort(), vm_spread_mv=0.5)
+    bad = osc.iloc[[0]].assign(file=recs.file.iloc[0], sweep=1, frequency_hz=500.0)
+    recs2 = pd.concat([recs, recs.iloc[[0]].assign(sweep=1, status="error")], ignore_index=True)
+    a = row(compare_groups(recs, osc, params=FAST), "sso_frequency_hz_at_matched_vm")
+    b = row(compare_groups(recs2, pd.concat([osc, bad]), params=FAST), "sso_frequency_hz_at_matched_vm")
+    assert b.estimate == pytest.approx(a.estimate)
