@@ -152,7 +152,10 @@ def _compare_pair(cells, ep, g, ref, gidx, codes, counts, p, cluster, rng, oscil
     def row(metric, est, vg, vr, boot, null, nc_g, nc_r, an_g, an_r, vm=np.nan, extra=""):
         lo, hi = interval(boot, p.ci_level, p.ci_method, n_clu) if np.isfinite(est) else (np.nan, np.nan)
         pv = permutation_p(est, null, exact)
-        w = "; ".join(x for x in (warn, extra) if x)
+        failed = float(np.mean(~np.isfinite(boot))) if np.isfinite(est) and boot.size else 0.0
+        note = f"{failed:.0%} of bootstrap replicates had no value (interval conditional on the rest)" \
+            if failed > 0.05 else ""
+        w = "; ".join(x for x in (warn, extra, note) if x)
         rows.append(dict(metric=metric, group=g, reference=ref, n_cells=nc_g, n_animals=an_g, estimate=est,
                          ci_low=lo, ci_high=hi, p_value=pv, method=method, vm_mv=vm, value_group=vg,
                          value_reference=vr, n_cells_reference=nc_r, n_animals_reference=an_r, warning=w))
@@ -220,9 +223,6 @@ def _matched_row(row, cells, ep, g, ref, ig, ir, cg, cr, akey, both, lab, p, osc
         null = matched_difference(lab @ a_sums, ~lab @ a_sums, lab @ a_fit, ~lab @ a_fit, vm, p.slope,
                                   p.min_cells_fit)
     msg = msg or _few_animals(ag, ar, g, ref, p, cluster)
-    failed = np.mean(~np.isfinite(boot)) if np.isfinite(est) else 0.0
-    if failed > 0.05:
-        msg = "; ".join(x for x in (msg, f"{failed:.0%} of bootstrap replicates had no usable fit") if x)
     row(MATCHED, est, vg, vr, boot, null, ng, nr, ag, ar, vm=vm, extra=msg)
 
 
