@@ -65,10 +65,12 @@ def find_candidates(power, thr, freqs, valid, fs, params):
         dist = ndimage.distance_transform_edt(valid)
         guard = params.wavelet_cycles / (2 * np.pi * freqs) * fs
         above[:, :n] &= dist[None, :] > guard[:, None]
-    d = np.diff(above.view(np.int8).ravel(), prepend=np.int8(0))
-    del above
-    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
-    del d
+    flat = above.ravel()
+    starts = np.flatnonzero(flat[1:] > flat[:-1]) + 1          # rising edges (no int8 diff copy)
+    if flat[0]:
+        starts = np.concatenate(([0], starts))
+    ends = np.flatnonzero(flat[1:] < flat[:-1]) + 1            # falling edges; the separator ends each row
+    del above, flat
     rows, cs, ce = starts // w, starts % w, ends % w
     keep = (ce - cs) >= np.ceil(params.min_cycles * fs / freqs)[rows]
     rows, cs, ce = rows[keep], cs[keep], ce[keep]
