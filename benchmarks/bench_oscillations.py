@@ -179,8 +179,9 @@ LIMITATIONS = """## Known limitations (measured)
 - `amplitude_mv` (90th percentile of the noise-corrected 6-cycle wavelet envelope per cycle) reads 3-4 % low
   on simulator episodes (their random amplitude modulation is smoothed by the wavelet) and 4-5 % high in
   strong pink noise; a single low-frequency episode in heavy noise can be off by ~11 %.
-- Memory: one float32 copy of the sweep plus ~3.5 MB per minute of wavelet power at the working rate and
-  buffers; at 10 kHz that is 3.4x the sweep's float32 size (the 3x target holds from 20 kHz up).
+- Memory: one float32 copy of the sweep plus ~3.5 MB per minute of wavelet power at the working rate (fixed
+  by the band, not by the sampling rate) and buffers: the ratio to the sweep's float32 size is largest at low
+  sampling rates (see the table).
 """
 
 REAL_FILES = ["2020_03_02_0000.abf", "2020_07_29_0062.abf", "2019_05_02_DIC2_0011.abf", "171116sh_0019.abf",
