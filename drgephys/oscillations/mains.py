@@ -89,6 +89,10 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
     df = fs / (m_fft * block)
     off = sfft.fftfreq(m_fft, 1 / m_fft) * df
     lim = 1.5 * params.mains_tolerance_hz * harm
+    # a mild prior for the nominal frequency (Gaussian, SD 2 x tolerance: -12 % at the tolerance) breaks ties
+    # between the main lobe and the side lobes that appear when an SSO splits the hum-only blocks into
+    # distant groups
+    mag = mag * np.exp(-0.5 * (off[:, None] / (2 * params.mains_tolerance_hz * harm[None, :])) ** 2)
     mag = np.where(np.abs(off)[:, None] <= lim[None, :], mag, -1.0)
     k = np.argmax(mag, axis=0)
     lo_, hi_ = mag[(k - 1) % m_fft, np.arange(freqs.size)], mag[(k + 1) % m_fft, np.arange(freqs.size)]
