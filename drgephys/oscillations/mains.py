@@ -4,8 +4,8 @@ Hum is present through the whole recording with constant amplitude and phase; an
 and wanes, and its phase drifts against the mains. So each candidate line (both 50 and 60 Hz families,
 harmonics up to 1.5 x the band top) is demodulated in short blocks (complex amplitude per block); its
 frequency is refined within +-1.5 x ``mains_tolerance_hz`` per harmonic order by maximising the coherent
-sum of the block amplitudes (an 8x zero-padded FFT over blocks with outlying blocks left out, then a
-parabola through the peak); and the hum is the coordinate-wise MEDIAN of the block amplitudes: blocks that
+sum of the block amplitudes (an 8x zero-padded FFT over blocks with outlying blocks left out, a mild
+Gaussian prior for the nominal frequency against side lobes, then a parabola through the peak); and the hum is the coordinate-wise MEDIAN of the block amplitudes: blocks that
 hold an SSO at the same frequency add vectors of drifting phase that do not move the median, so the
 subtraction leaves the SSO in place. A line counts as hum when that median stands ``mains_z`` standard
 errors from zero and the block phases agree (median cosine of each block's phase difference to the median
