@@ -176,7 +176,7 @@ def analyze_chunked(path_or_trace, *, chunk_s: float = 60.0, margin_s: float = 5
     chunk_s : float
         Core length of each chunk, s (default 60 s: 3 M samples at 50 kHz).
     margin_s : float
-        Data analysed on each side of a core, s (default 5 s); at least `min_margin_s` (0.84 s with default
+        Data analysed on each side of a core, s (default 5 s); at least `min_margin_s` (0.69 s with default
         parameters). With ``sso="window"`` episodes up to ``margin_s - 0.55 s`` long are measured whole.
     params : AnalysisParams, optional
         All analysis parameters (as `drgephys.analyze`).
