@@ -53,7 +53,7 @@ NOTEBOOKS = {
         ("code", "import matplotlib\nmatplotlib.use('Agg')\nimport tempfile\nfrom pathlib import Path\n"
                  "from drgephys.sim import CohortSpec, simulate_cohort\n"
                  "out = Path(tempfile.mkdtemp())\n"
-                 "spec = CohortSpec(n_animals_per_group=3, n_cells_per_animal=3, duration_s=8.0)\n"
+                 "spec = CohortSpec(animals_per_group=3, cells_per_animal=3, duration_s=8.0)\n"
                  "truth = simulate_cohort(spec, seed=7, out_dir=out / 'data')\ntruth.head()"),
         ("code", "from drgephys.batch import analyze_paths, write_tables\n"
                  "res = analyze_paths(out / 'data', groups=out / 'data' / 'groups.csv', progress=True)\n"
