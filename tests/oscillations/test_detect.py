@@ -150,6 +150,8 @@ def test_current_step_edges_give_no_episode():
     for amp in (-100.0, -13.0, 13.0, 300.0):
         step = amp * (on * (1 - np.exp(-(t - 0.5) / tau)) - off * (1 - np.exp(-(t - 2.0) / tau)))
         assert len(detect_oscillations(v + step, FS, spikes=spikes)) == 0, amp
+    for amp in (-20.0, 3.0, 20.0):                 # instantaneous jumps (bridge or offset errors)
+        assert len(detect_oscillations(v + amp * (on.astype(float) - off), FS, spikes=spikes)) == 0, amp
 
 
 @pytest.mark.parametrize("fs", [1000.0, 2000.0, 5000.0, 10000.0, 25000.0, 50000.0])
