@@ -64,3 +64,15 @@ def test_simulate_writes_a_cohort_that_analyze_reads(tmp_path):
     assert main(["analyze", str(out), "--out", str(tmp_path / "r"), "--groups", str(out / "groups.csv"),
                  "--quiet"]) == 0
     assert main(["simulate", "--out", str(tmp_path / "x"), "--animals", "0"]) == 2
+
+
+def test_compare_writes_comparison_csv(sim_folder, tmp_path, capsys):  # noqa: F811
+    out = tmp_path / "res"
+    main(["analyze", str(sim_folder), "--out", str(out), "--groups", str(sim_folder / "groups.csv"), "--quiet"])
+    assert main(["compare", str(out), "--by", "group", "--reference", "control"]) == 0
+    table = pd.read_csv(out / "comparison.csv")
+    assert {"metric", "group", "reference", "n_cells", "n_animals", "estimate", "ci_low", "ci_high", "p_value",
+            "method"} <= set(table.columns)
+    assert set(table["reference"]) == {"control"} and "sso_prevalence" in set(table["metric"])
+    assert main(["compare", str(out), "--by", "genotype"]) == 2
+    assert "genotype" in capsys.readouterr().err
