@@ -72,7 +72,10 @@ def score(res: pd.DataFrame, truth: dict) -> pd.DataFrame:
         t = float(truth["injured"][metric])
         fin = d[np.isfinite(d["estimate"])]
         clean = fin[fin["warning"].fillna("") == ""]
-        cover = lambda x: ((x["ci_low"] <= t + 1e-12) & (t - 1e-12 <= x["ci_high"])).mean() if len(x) else np.nan  # noqa: E731
+
+        def cover(x, t=t):
+            return ((x["ci_low"] <= t + 1e-12) & (t - 1e-12 <= x["ci_high"])).mean() if len(x) else np.nan
+
         eff = abs(t) if abs(t) > 0.02 * max(1.0, fin["estimate"].abs().mean() if len(fin) else 1.0) else np.nan
         bias = fin["estimate"].mean() - t
         mae = (fin["estimate"] - t).abs().mean()

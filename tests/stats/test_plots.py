@@ -64,3 +64,12 @@ def test_prevalence_rejects_other_input(tables):
     with pytest.raises(ValueError, match="must have a row for metric 'nope'"):
         plot_prevalence(cmp, metric="nope")
     plt.close("all")
+
+
+def test_frequency_vs_vm_without_episodes_draws_no_lines():
+    recs, osc = make_tables([dict(c, sso=False) for c in line_cohort()])
+    ax = plot_frequency_vs_vm(osc, recs)
+    assert not ax.lines and ax.get_xlabel() == "episode mean potential (mV)"
+    ax = plot_frequency_vs_vm(None, recs)
+    assert not ax.lines
+    plt.close("all")
