@@ -198,23 +198,31 @@ QUICK_DESIGN = {"animals_per_group": 2, "cells_per_animal": 3, "duration_s": 10.
                 "control_sso_prevalence": 0.3, "injured_sso_prevalence": 0.6}
 
 
-def cohort_spec(quick: bool = False):
-    """The benchmark cohort as a `drgephys.sim.CohortSpec` (10/20/50 kHz, hum on ~30 % of cells)."""
+def cohort_spec(quick: bool = False, noise_scale: float = 1.0):
+    """The benchmark cohort as a `drgephys.sim.CohortSpec` (10/20/50 kHz, hum on ~30 % of cells).
+
+    `noise_scale` multiplies the simulator's default pink and white noise (same cells otherwise).
+    """
     import dataclasses
 
-    from drgephys.sim import CohortSpec
+    from drgephys.sim import CohortSpec, TraceSpec
 
     d = QUICK_DESIGN if quick else COHORT_DESIGN
     base = CohortSpec()
     prevalence = {"control": d["control_sso_prevalence"], "injured": d["injured_sso_prevalence"]}
     groups = tuple(dataclasses.replace(g, sso_prevalence=prevalence.get(g.name, g.sso_prevalence))
                    for g in base.groups)
+    trace = {}
+    if noise_scale != 1.0:
+        ts = TraceSpec()
+        trace = {"pink_noise_mv": ts.pink_noise_mv * noise_scale, "white_noise_mv": ts.white_noise_mv * noise_scale}
     return dataclasses.replace(base, groups=groups, animals_per_group=d["animals_per_group"],
                                cells_per_animal=d["cells_per_animal"], duration_s=d["duration_s"],
-                               fs_choices_hz=(10_000.0, 20_000.0, 50_000.0), hum_share=0.3)
+                               fs_choices_hz=(10_000.0, 20_000.0, 50_000.0), hum_share=0.3, trace=trace)
 
 
-def make_cohort(out_dir: Path, seed: int, *, quick: bool = False, fmt: str = "abf", log=print):
+def make_cohort(out_dir: Path, seed: int, *, quick: bool = False, fmt: str = "abf", noise_scale: float = 1.0,
+                log=print):
     """Write the benchmark cohort into `out_dir` (skipped when its ``cohort.json`` already matches).
 
     Returns
@@ -226,7 +234,7 @@ def make_cohort(out_dir: Path, seed: int, *, quick: bool = False, fmt: str = "ab
 
     from drgephys.sim import simulate_cohort, simulate_cohort_table
 
-    spec = cohort_spec(quick)
+    spec = cohort_spec(quick, noise_scale)
     out_dir = Path(out_dir)
     table = simulate_cohort_table(spec, seed, file_format=fmt)
     files = [out_dir / f for f in table["file"]]

@@ -11,6 +11,10 @@ the command.
 Usage::
 
     python benchmarks/accuracy.py [--quick] [--seed 2024] [--jobs 1] [--no-peers] [--format abf|nwb]
+                                  [--noisy-scale 3]
+
+Two cohorts are scored: the standard one and the same cells with the simulator's pink and white noise
+multiplied by ``--noisy-scale`` (a harder condition; 0 skips it).
 
 The peer environment is ``$DRGEPHYS_PEERS_PYTHON`` or ``benchmarks/.venv-peers`` (created from
 ``benchmarks/requirements-peers.txt`` when neither exists).
@@ -38,6 +42,8 @@ SSO_TOOLS = ("drgephys", "bycycle", "neurodsp")
 SPIKE_TOOLS = ("drgephys", "efel")
 
 EPISODE_COLUMNS = ["start_s", "end_s", "frequency_hz", "amplitude_mv"]
+#: Noise multiplier of the second cohort (same cells, pink and white noise scaled): a harder condition.
+NOISY_SCALE = 3.0
 
 
 def peer_results(peer_out: dict) -> dict:
@@ -189,20 +195,50 @@ def table_rows(summaries: dict, cells: dict, table: pd.DataFrame, walls: dict, t
     return rows
 
 
-def render(rows, tools, meta: dict) -> str:
-    header = ["metric"] + [TOOL_LABELS[t] for t in tools]
+def breakdown(cohort_dir: Path, table: pd.DataFrame, results: dict, tools) -> str:
+    """Episode F1 (SSO tools) and spike F1 (spike tools) by sampling rate, hum and group, as Markdown."""
+    from drgephys.sim import score
+
+    truths = {f: json.loads((cohort_dir / (f + ".truth.json")).read_text()) for f in table["file"]}
+    subsets = [(f"{fs / 1000:g} kHz", table["fs_hz"] == fs) for fs in sorted(table["fs_hz"].unique())]
+    subsets += [("with hum", table["hum_hz"].notna()), ("without hum", table["hum_hz"].isna())]
+    subsets += [(str(g), table["group"] == g) for g in sorted(table["group"].unique())]
+    cols = [(t, "episode_f1", "SSO F1") for t in tools if t in SSO_TOOLS]
+    cols += [(t, "spike_f1", "spike F1") for t in tools if t in SPIKE_TOOLS]
+    rows = []
+    for label, mask in subsets:
+        files = list(table.loc[mask.to_numpy(dtype=bool), "file"])
+        row = [f"{label} ({len(files)} cells)"]
+        for t, key, _ in cols:
+            by_name = {Path(k).name: v for k, v in results[t].items()}
+            row.append(float(score([truths[f] for f in files], [by_name[f] for f in files])[key]) if files
+                       else float("nan"))
+        rows.append(row)
+    header = ["cells"] + [f"{TOOL_LABELS[t]} {name}" for t, _, name in cols]
+    return C.markdown_table(header, rows)
+
+
+def render(conditions: list[dict], meta: dict) -> str:
+    """The results page: header, one section per cohort condition, how each tool was run, notes."""
     lines = [
-        "# Accuracy: drgephys vs the peers a lab would use (simulated cohort with exact truth)",
+        "# Accuracy: drgephys vs the peers a lab would use (simulated cohorts with exact truth)",
         "",
         f"- Date (UTC): {meta['date']}",
         f"- Machine: {meta['machine']}",
         f"- Command: `{meta['command']}` (repository commit {meta['commit']})",
-        f"- Seed: {meta['seed']}; cohort: {meta['cohort']}",
+        f"- Seed: {meta['seed']}",
         f"- drgephys environment: {meta['versions']}",
         f"- Peer environment: {meta['peer_versions']}",
         "",
-        C.markdown_table(header, rows),
-        "",
+    ]
+    for cond in conditions:
+        header = ["metric"] + [TOOL_LABELS[t] for t in cond["tools"]]
+        lines += [f"## {cond['title']}", "", f"Cohort: {cond['cohort']}.", "",
+                  C.markdown_table(header, cond["rows"]), "",
+                  "By subset (pooled F1; '—' where undefined):", "", cond["breakdown"], ""]
+        if cond["notes"]:
+            lines += [f"- {n}" for n in cond["notes"]] + [""]
+    lines += [
         "## How each tool was run",
         "",
         "- **drgephys**: `drgephys.batch.analyze_paths(files)` with default parameters.",
@@ -242,29 +278,18 @@ def describe_cohort(table: pd.DataFrame, fmt: str = "abf") -> str:
             f"{int(table['n_spikes'].sum())} spikes; {fmt.upper()} files")
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description="Accuracy of drgephys against bycycle, NeuroDSP and eFEL.")
-    ap.add_argument("--seed", type=int, default=C.DEFAULT_SEED)
-    ap.add_argument("--quick", action="store_true", help="12 cells of 10 s (smoke run)")
-    ap.add_argument("--jobs", type=int, default=1, help="drgephys worker processes")
-    ap.add_argument("--no-peers", action="store_true", help="score drgephys alone")
-    ap.add_argument("--format", choices=("abf", "nwb"), default="abf", help="file format of the cohort")
-    ap.add_argument("--data-dir", type=Path, default=None,
-                    help="where the simulated files go (default benchmarks/_work/seed<seed>[-quick])")
-    ap.add_argument("--results", type=Path, default=RESULTS, help="Markdown file to write")
-    args = ap.parse_args(argv)
-
-    data_dir = (args.data_dir or C.work_dir(args.seed, args.quick)) / f"cohort{'-nwb' if args.format == 'nwb' else ''}"
-    files, table = C.make_cohort(data_dir, args.seed, quick=args.quick, fmt=args.format)
-    notes = []
+def run_condition(data_dir: Path, args, *, noise_scale: float = 1.0) -> dict:
+    """Simulate (or reuse) one cohort, run every tool on it, score them; return a section of the page."""
+    files, table = C.make_cohort(data_dir, args.seed, quick=args.quick, fmt=args.format, noise_scale=noise_scale)
+    notes: list[str] = []
     peer_out = None
     if not args.no_peers:
         py = C.ensure_peers_python()
         print(f"peers ({py}) on {len(files)} files ...", flush=True)
         peer_out = C.run_peers(files, py)
     print(f"drgephys on {len(files)} files ...", flush=True)
-    results, wall, log = {}, {}, []
-    results["drgephys"], wall["drgephys"], log = drgephys_results(files, jobs=args.jobs)
+    results, wall = {}, {}
+    results["drgephys"], wall["drgephys"], _ = drgephys_results(files, jobs=args.jobs)
     bad = {k: v["error"] for k, v in results["drgephys"].items() if v["error"]}
     if bad:
         notes.append(f"drgephys did not analyse {len(bad)} file(s): " +
@@ -278,17 +303,11 @@ def main(argv=None) -> int:
             errs = [f"{Path(k).name}: {v['error']}" for k, v in per_file.items() if v["error"]]
             if errs:
                 notes.append(f"{TOOL_LABELS[p]} failed on {len(errs)} file(s), e.g. {errs[0]}")
-        notes.append(f"peer wall times exclude reading the files with neo ({peer_out['wall_s']['read']:.2f} s "
+        notes.append(f"Peer wall times exclude reading the files with neo ({peer_out['wall_s']['read']:.2f} s "
                      "for all files); drgephys's includes loading, spikes, SSO episodes, triggers, discharge "
-                     "patterns and tables. Single process each.")
+                     "patterns, tables and its first-call imports. Single process each.")
     summaries, cells = score_tools(data_dir, results)
     tools = [t for t in TOOLS if t in tools]
-    rows = table_rows(summaries, cells, table, wall, tools, results)
-    notes.append("Caveat: the cohort comes from drgephys's own simulator (`drgephys.sim`), against which "
-                 "drgephys's detectors were developed; its scores here are an upper bound of what to expect "
-                 "on real recordings. The simulated spikes are clean, well above eFEL's −20 mV threshold, so "
-                 "eFEL's perfect spike scores say nothing about its known over-counting on noisy recordings "
-                 "(SCIENCE.md: 957 'spikes' for 103 on a noisy pacemaker trace).")
     if "neurodsp" in results:
         e, a, nf = edge_detections(results["neurodsp"], dict(zip(table["file"], table["duration_s"].astype(float))))
         if e:
@@ -297,22 +316,57 @@ def main(argv=None) -> int:
                          "trace that sits at −50 to −65 mV, and the ringing passes the dual threshold — hence its "
                          "low SSO-cell balanced accuracy. Subtracting the mean first removes these (checked on a "
                          "test trace); its documentation does not ask for it, so we did not.")
+    return {
+        "tools": tools, "rows": table_rows(summaries, cells, table, wall, tools, results),
+        "breakdown": breakdown(data_dir, table, results, tools), "notes": notes,
+        "cohort": describe_cohort(table, args.format), "summaries": summaries,
+        "cells": {t: c.to_dict(orient="records") for t, c in cells.items()},
+        "peer_versions": peer_out["versions"] if peer_out else None,
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="Accuracy of drgephys against bycycle, NeuroDSP and eFEL.")
+    ap.add_argument("--seed", type=int, default=C.DEFAULT_SEED)
+    ap.add_argument("--quick", action="store_true", help="12 cells of 10 s (smoke run)")
+    ap.add_argument("--jobs", type=int, default=1, help="drgephys worker processes")
+    ap.add_argument("--no-peers", action="store_true", help="score drgephys alone")
+    ap.add_argument("--format", choices=("abf", "nwb"), default="abf", help="file format of the cohort")
+    ap.add_argument("--noisy-scale", type=float, default=NOISY_SCALE,
+                    help="noise multiplier of the second, noisier cohort (0 = skip it)")
+    ap.add_argument("--data-dir", type=Path, default=None,
+                    help="where the simulated files go (default benchmarks/_work/seed<seed>[-quick])")
+    ap.add_argument("--results", type=Path, default=RESULTS, help="Markdown file to write")
+    args = ap.parse_args(argv)
+
+    base = args.data_dir or C.work_dir(args.seed, args.quick)
+    suffix = "-nwb" if args.format == "nwb" else ""
+    conditions = [dict(run_condition(base / f"cohort{suffix}", args),
+                       title="Standard cohort (simulator's default noise)")]
+    if args.noisy_scale and args.noisy_scale > 0:
+        k = args.noisy_scale
+        conditions.append(dict(run_condition(base / f"cohort-noise{k:g}{suffix}", args, noise_scale=k),
+                               title=f"Noisier cohort (pink and white noise x{k:g}, same cells)"))
+    pv = next((c["peer_versions"] for c in conditions if c["peer_versions"]), None)
     meta = {
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
         "machine": C.machine_info(), "command": C.command_line(), "commit": C.git_commit(), "seed": args.seed,
-        "cohort": describe_cohort(table, args.format),
         "versions": ", ".join(f"{k} {v}" for k, v in C.main_versions().items()),
-        "peer_versions": (", ".join(f"{k} {v}" for k, v in peer_out["versions"].items()) if peer_out
-                          else "not run (--no-peers)"),
-        "notes": notes,
+        "peer_versions": ", ".join(f"{k} {v}" for k, v in pv.items()) if pv else "not run (--no-peers)",
+        "notes": [
+            "Caveat: the cohorts come from drgephys's own simulator (`drgephys.sim`), against which "
+            "drgephys's detectors were developed; its scores here are an upper bound of what to expect on real "
+            "recordings. The simulated spikes are clean, well above eFEL's −20 mV threshold, so eFEL's spike "
+            "scores here say nothing about its known over-counting on noisy recordings (SCIENCE.md: 957 "
+            "'spikes' for 103 on a noisy pacemaker trace).",
+        ],
     }
-    md = render(rows, tools, meta)
+    md = render(conditions, meta)
     print(md)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(md)
-    dump = {"meta": meta, "summaries": summaries,
-            "cells": {t: c.to_dict(orient="records") for t, c in cells.items()}}
-    (data_dir.parent / "accuracy.json").write_text(json.dumps(dump, indent=1, default=str))
+    (base / "accuracy.json").write_text(json.dumps({"meta": meta, "conditions": conditions}, indent=1,
+                                                   default=str))
     print(f"written {args.results}")
     return 0
 
