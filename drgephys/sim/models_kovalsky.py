@@ -2,62 +2,56 @@
 
 Kovalsky Y, Amir R, Devor M (2009) Simulation in sensory neurons reveals a key role
 for delayed Na+ current in subthreshold oscillations and ectopic discharge:
-implications for neuropathic pain. J Neurophysiol 102:1430-1442.
+implications for neuropathic pain.  J Neurophysiol 102:1430-1442.  Model code:
+ModelDB accession 140038 (NEURON: ``DRG_model_Kovalsky_etal.hoc`` with the mechanisms
+``shift_hh_6.mod``, ``inter.mod``, ``late2.mod`` and ``kdr7.mod``).  The equations
+below were re-implemented from those files (read, not copied).
 
 Equations (V in mV, t in ms, conductances in mS/cm2, currents in uA/cm2)::
 
-    C dV/dt = -I_Na,f - I_Na,i - I_Na,l - I_K - I_leak + I_inj + I_noise
+    C dV/dt = -I_Na,f - I_Na,i - I_Na,l - I_K - I_K,s - I_leak + I_inj + I_noise
 
-    I_Na,f = g_Na,f m^3 h (V - E_Na)      HH (1952) Na, NEURON ``hh`` rates at u = V - shift
-    I_K    = g_K n^4 (V - E_K)            HH delayed rectifier, rates at u = V - k_shift
-    I_Na,i = g_Na,i m_i h_i (V - E_Na)    "intermediate" Na, instantaneous activation
-    I_Na,l = g_Na,l m_i h_l (V - E_Na)    "late" Na
+    I_Na,f = g_Na,f m^3 h (V - E_Na)   HH (1952) Na, rates at u = V - 6 mV (shift_hh_6)
+    I_Na,i = g_Na,i m_i h_i (V - E_Na) "intermediate" Na, m_i instantaneous (inter)
+    I_Na,l = g_Na,l m_l h_l (V - E_Na) "late" Na, m_l instantaneous (late2)
+    I_K    = g_K n^4 (V - E_K)         HH delayed rectifier, unshifted (shift_hh_6)
+    I_K,s  = g_K,s s (V - E_K)         slow delayed rectifier (kdr7)
     I_leak = g_leak (V - E_leak)
 
-HH rates (NEURON ``hh.mod`` convention, rest near -65 mV), each multiplied by
-``phi = q10 ** ((T - 6.3) / 10)`` with q10 = 3 (Hodgkin & Huxley 1952)::
+HH rates (multiplied by ``phi = 3 ** ((T - 6.3) / 10)``, 4.50 at 20 degC)::
 
     alpha_m = 0.1 (u+40) / (1 - exp(-(u+40)/10))    beta_m = 4 exp(-(u+65)/18)
     alpha_h = 0.07 exp(-(u+65)/20)                  beta_h = 1 / (1 + exp(-(u+35)/10))
-    alpha_n = 0.01 (u+55) / (1 - exp(-(u+55)/10))   beta_n = 0.125 exp(-(u+65)/80)
+    alpha_n = 0.01 (V+55) / (1 - exp(-(V+55)/10))   beta_n = 0.125 exp(-(V+65)/80)
 
-Intermediate Na (Kovalsky 2009, as given in SCIENCE.md)::
+Intermediate Na (no temperature factor)::
 
-    alpha_mi = 0.1 (-(V+25)) / (exp(-(V+25)/10) - 1)    beta_mi = 4 exp(-(V+50)/18)
-    m_i = alpha_mi / (alpha_mi + beta_mi)                (instantaneous)
-    h_inf = 1 / (1 + exp((V+72.5)/8))                   tau_hi = 0.2218 exp(-0.06883 V) ms
+    m_i = alpha/(alpha+beta), alpha = 0.1 (V+25)/(1 - exp(-(V+25)/10)), beta = 4 exp(-(V+50)/18)
+    h_i,inf = 1 / (1 + exp((V+72.5)/8))             tau_h,i = 0.2218 exp(-0.06883 V) ms
 
-Late Na (Kovalsky 2009): tau_hl = 1 / (0.04 exp(V/25.5)) + 63.2 ms.
+Late Na (no temperature factor)::
 
-Re-implementation choices (the ModelDB 140038 NEURON files could not be read here;
-every choice below is ours and is stated, none is copied):
+    m_l = 1 / (1 + exp(-(V+51.8)/4.6))
+    h_l,inf = 0.9827 / (1 + exp((V+55.67)/6.552))   tau_h,l = 1/(0.04 exp(V/25.5)) + 63.2 ms
 
-* exponent of the intermediate-Na activation: 1 (with m^3 its window current is
-  < 0.01 uA/cm2 and cannot shape the subthreshold potential at all);
-* late Na uses the intermediate-Na activation ``m_i`` (``na_late_m_exponent = 1``)
-  and steady-state inactivation ``h_inf`` with its own slow ``tau_hl`` (SCIENCE.md
-  gives only ``tau_hl``);
-* no temperature factor on the intermediate/late Na time constants (given in ms);
-* fast Na shift ``fast_na_shift_mv = 0`` instead of the published +6 mV, and
-  K: HH delayed rectifier, 36 mS/cm2 (HH 1952 / NEURON ``hh`` default) with its
-  activation shifted by ``k_shift_mv = 45`` mV so that it stays closed below about
-  -40 mV (the unshifted HH K, 0.4-1 mS/cm2 at -60 mV, holds the cell near -68 mV at
-  the published currents and abolishes the SSOs).  Both are calibrations of ours.
-* noise: an Ornstein-Uhlenbeck injected current (not part of the published model).
+Slow K (kdr7, no temperature factor)::
 
-What the defaults give (linear stability analysis and simulation, this package):
-SSO onset (subcritical Hopf) at -57.6 mV, 48.8 Hz (published SSO 44.7 Hz at
--57.2 mV); from rest the cell stays quiet up to 0.018 nA and fires tonically from
-0.020 nA (0.024 nA: ISI 31.0 ms; 0.073 nA: 26.7 ms); the 0.012-nA state is a stable
-focus, so SSOs there need noise (published: sustained 2.3-mV SSO).  Depolarized
-(supercritical) Hopf at -40.1 mV, 0.98-1.0 nA, 110-115 Hz (published 109.8 Hz at
--36.6 mV).  No bursting regime was found (published: 0.024 nA bursting).
+    s_inf = 1 / (1 + exp(-(V+13.2)/12.5))           tau_s = -23 + 69.46 exp(-0.0142 V) ms
 
-:meth:`KovalskyParams.literal` keeps the published +6 mV fast-Na shift and gives the
-late Na no activation gate (an alternative reading of SCIENCE.md).  It matches the
-depolarized point (Hopf at -36.8 mV, 117 Hz, 1.7 nA) and puts 0.012 nA at -57.3 mV,
-but that state is strongly damped (47 Hz, decay 168/s), the lower Hopf moves to
--49.5 mV / 0.81 nA, and the cell does not spike below 1.7 nA.
+Published parameter values (the hoc file): 50 x 50 um, C 1 uF/cm2, 20 degC, E_Na +62,
+E_K -94 mV, g_Na,f 25, g_Na,i 27, g_Na,l 0.128, g_leak 1.42 mS/cm2 at -65.5 mV,
+v_init -56.8 mV.  The published cell has **no potassium conductance**: the HH K of
+``shift_hh_6`` defaults to 0 and is never set, and ``kdr7`` is inserted with
+``gbar = 0`` (its mod default is 2.6 mS/cm2).  Both K currents are kept here as options
+(``g_k_ms_cm2``, ``g_k_slow_ms_cm2``, published value 0).  Like NEURON, the rate
+functions are tabulated every 1 mV on [-100, 100] mV and linearly interpolated
+(``neuron_tables=True``).
+
+Published behaviour (hoc-file notes and SCIENCE.md) and what this module gives
+(deterministic, dt 0.025 ms; see ``tests/sim/test_models.py`` for the measurements):
+SSO from 0.012 nA (44.66 Hz, 2.3 mV at -57.21 mV), two bursts in 2.8 s at 0.019 nA,
+first intra-burst interval 29.6-31.2 ms, tonic firing from 0.063 nA (36 Hz), highest
+SSO potential -36.63 mV at 1.62 nA (109.77 Hz, 1.15 mV).
 """
 
 from __future__ import annotations
@@ -65,6 +59,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
 
 from drgephys._validation import check_positive
 
@@ -73,27 +69,43 @@ from .models_common import OUNoise, RateTable, as_cells, broadcast_cells, time_g
 #: Published injected currents (nA) setting the firing mode (Kovalsky et al. 2009).
 KOVALSKY_PUBLISHED_CURRENTS_NA = {"sso": 0.012, "bursting": 0.024, "tonic": 0.073}
 
+#: NEURON rate-table grid of the ModelDB 140038 mechanisms (FROM -100 TO 100 WITH 200).
+NEURON_TABLE_MV = np.linspace(-100.0, 100.0, 201)
+
+#: Floor (ms) on the kdr7 time constant, whose formula turns negative above +77 mV.
+K_SLOW_MIN_TAU_MS = 0.1
+
 
 @dataclass(frozen=True)
 class KovalskyParams:
-    """Parameters of the Kovalsky et al. (2009) DRG model.
-
-    Published values (Kovalsky, Amir & Devor 2009, J Neurophysiol 102:1430; see
-    ``/work/shared/docs/SCIENCE.md``): 50 x 50 um compartment, C 1 uF/cm2, 20 degC,
-    E_Na +62 mV, E_K -94 mV, fast Na 25 mS/cm2, leak 1.42 mS/cm2 at -65.5 mV,
-    intermediate Na 27 mS/cm2, late Na 0.128 mS/cm2.  ``g_k_ms_cm2`` is the
-    Hodgkin-Huxley (1952) value; ``fast_na_shift_mv``, ``k_shift_mv`` and
-    ``na_int_m_exponent`` are choices of this re-implementation (module docstring).
+    """Parameters of the Kovalsky et al. (2009) DRG model (ModelDB 140038 values).
 
     Attributes
     ----------
     diameter_um, length_um : float
         Cylinder size; the membrane area is the lateral surface pi*d*L
-        (7854 um2, so 1 nA = 12.73 uA/cm2, the published conversion).
+        (7854 um2, so 1 nA = 12.73 uA/cm2).
     c_uf_cm2 : float
-        Specific capacitance.
+        Specific capacitance (1 uF/cm2).
     temperature_c, q10_hh : float
-        Temperature and Q10 of the HH rates (factor ``q10**((T-6.3)/10)``).
+        Temperature (20 degC) and Q10 (3) of the fast HH rates.
+    e_na_mv, e_k_mv : float
+        Reversal potentials (+62, -94 mV).
+    g_na_fast_ms_cm2, fast_na_shift_mv : float
+        Fast HH Na conductance (25) and the rightward shift of its rates (+6 mV).
+    g_k_ms_cm2 : float
+        HH delayed rectifier of ``shift_hh_6`` (published: 0, never set in the hoc).
+    g_k_slow_ms_cm2 : float
+        Slow delayed rectifier ``kdr7`` (published: inserted with gbar 0; mod default 2.6).
+    g_leak_ms_cm2, e_leak_mv : float
+        Leak (1.42 mS/cm2 at -65.5 mV).
+    g_na_int_ms_cm2, g_na_late_ms_cm2 : float
+        Intermediate (27) and late (0.128) Na conductances.
+    v_init_mv : float
+        Default initial potential (-56.8 mV, as in the hoc file).
+    neuron_tables : bool
+        Tabulate the rates every 1 mV on [-100, 100] mV and interpolate linearly, as
+        NEURON does for these mechanisms; False evaluates the formulas exactly.
     """
 
     diameter_um: float = 50.0
@@ -104,25 +116,23 @@ class KovalskyParams:
     e_na_mv: float = 62.0
     e_k_mv: float = -94.0
     g_na_fast_ms_cm2: float = 25.0
-    fast_na_shift_mv: float = 0.0
-    g_k_ms_cm2: float = 36.0
-    k_shift_mv: float = 45.0
+    fast_na_shift_mv: float = 6.0
+    g_k_ms_cm2: float = 0.0
+    g_k_slow_ms_cm2: float = 0.0
     g_leak_ms_cm2: float = 1.42
     e_leak_mv: float = -65.5
     g_na_int_ms_cm2: float = 27.0
-    na_int_m_exponent: int = 1
     g_na_late_ms_cm2: float = 0.128
-    na_late_m_exponent: int = 1
-    v_init_mv: float = -58.0
+    v_init_mv: float = -56.8
+    neuron_tables: bool = True
 
     @classmethod
     def literal(cls, **overrides) -> "KovalskyParams":
-        """Published +6 mV fast-Na shift and a late Na without activation gate.
+        """The published ModelDB 140038 parameter set (identical to the defaults).
 
-        Reproduces the published depolarized SSO (about 110-117 Hz near -36.7 mV)
-        but not the SSO at -57 mV nor the firing modes (module docstring).
+        Kept for backward compatibility; ``overrides`` replace single fields.
         """
-        return cls(**{"fast_na_shift_mv": 6.0, "na_late_m_exponent": 0, **overrides})
+        return cls(**overrides)
 
     @property
     def area_cm2(self) -> float:
@@ -140,7 +150,8 @@ class KovalskyParams:
         return float(self.q10_hh ** ((self.temperature_c - 6.3) / 10.0))
 
 
-def _hh_rates(u):
+def hh_na_rates(u):
+    """HH (1952) Na rates ``(alpha_m, beta_m, alpha_h, beta_h)`` in 1/ms at 6.3 degC."""
     am = 0.1 * vtrap(u + 40.0, 10.0)
     bm = 4.0 * np.exp(-(u + 65.0) / 18.0)
     ah = 0.07 * np.exp(-(u + 65.0) / 20.0)
@@ -148,19 +159,19 @@ def _hh_rates(u):
     return am, bm, ah, bh
 
 
-def _hh_n(u):
-    return 0.01 * vtrap(u + 55.0, 10.0), 0.125 * np.exp(-(u + 65.0) / 80.0)
+def hh_k_rates(v):
+    """HH (1952) K rates ``(alpha_n, beta_n)`` in 1/ms at 6.3 degC."""
+    return 0.01 * vtrap(v + 55.0, 10.0), 0.125 * np.exp(-(v + 65.0) / 80.0)
 
 
 def na_int_m_inf(v):
-    """Instantaneous activation of the intermediate Na current (Kovalsky 2009)."""
+    """Instantaneous activation of the intermediate Na current."""
     a = 0.1 * vtrap(v + 25.0, 10.0)
-    b = 4.0 * np.exp(-(v + 50.0) / 18.0)
-    return a / (a + b)
+    return a / (a + 4.0 * np.exp(-(v + 50.0) / 18.0))
 
 
 def na_int_h_inf(v):
-    """Steady-state inactivation of the intermediate (and late) Na current."""
+    """Steady-state inactivation of the intermediate Na current."""
     return 1.0 / (1.0 + np.exp((v + 72.5) / 8.0))
 
 
@@ -169,41 +180,74 @@ def na_int_tau_h_ms(v):
     return 0.2218 * np.exp(-0.06883 * v)
 
 
+def na_late_m_inf(v):
+    """Instantaneous activation of the late Na current."""
+    return 1.0 / (1.0 + np.exp(-(v + 51.8) / 4.6))
+
+
+def na_late_h_inf(v):
+    """Steady-state inactivation of the late Na current."""
+    return 0.9827 / (1.0 + np.exp((v + 55.67) / 6.552))
+
+
 def na_late_tau_h_ms(v):
     """Inactivation time constant of the late Na current (ms)."""
     return 1.0 / (0.04 * np.exp(v / 25.5)) + 63.2
 
 
-def _table(p: KovalskyParams, dt: float) -> RateTable:
+def k_slow_s_inf(v):
+    """Steady-state activation of the slow delayed rectifier (kdr7)."""
+    return 1.0 / (1.0 + np.exp(-(v + 13.2) / 12.5))
+
+
+def k_slow_tau_ms(v):
+    """Activation time constant of the slow delayed rectifier (ms), floored."""
+    return np.maximum(-23.0 + 69.46 * np.exp(-0.0142 * v), K_SLOW_MIN_TAU_MS)
+
+
+def _steady_states(p: KovalskyParams) -> dict:
+    """Steady states and time constants (ms) of every gate as functions of V."""
     phi = p.phi
 
-    def gate(alpha_beta, shift, which):
-        def f(v):
-            r = alpha_beta(v - shift)
-            a, b = (r[0], r[1]) if which == 0 else (r[2], r[3])
-            s = a + b
-            return np.stack([a / s, np.exp(-phi * s * dt)])
-        return f
+    def inf_tau(alpha, beta):
+        return alpha / (alpha + beta), 1.0 / (phi * (alpha + beta))
 
-    m = gate(_hh_rates, p.fast_na_shift_mv, 0)
-    h = gate(_hh_rates, p.fast_na_shift_mv, 1)
-    n = gate(_hh_n, p.k_shift_mv, 0)
-    funcs = {
-        "m_inf": lambda v: m(v)[0], "m_dec": lambda v: m(v)[1],
-        "h_inf": lambda v: h(v)[0], "h_dec": lambda v: h(v)[1],
-        "n_inf": lambda v: n(v)[0], "n_dec": lambda v: n(v)[1],
-        "mi": lambda v: na_int_m_inf(v) ** p.na_int_m_exponent,
-        "ml": lambda v: na_int_m_inf(v) ** p.na_late_m_exponent,
-        "hi_inf": na_int_h_inf,
-        "hi_dec": lambda v: np.exp(-dt / na_int_tau_h_ms(v)),
-        "hl_dec": lambda v: np.exp(-dt / na_late_tau_h_ms(v)),
+    def fast(v):
+        am, bm, ah, bh = hh_na_rates(v - p.fast_na_shift_mv)
+        return inf_tau(am, bm) + inf_tau(ah, bh)
+
+    return {
+        "m": lambda v: fast(v)[0:2], "h": lambda v: fast(v)[2:4],
+        "n": lambda v: inf_tau(*hh_k_rates(v)),
+        "hi": lambda v: (na_int_h_inf(v), na_int_tau_h_ms(v)),
+        "hl": lambda v: (na_late_h_inf(v), na_late_tau_h_ms(v)),
+        "s": lambda v: (k_slow_s_inf(v), k_slow_tau_ms(v)),
+        "mi": na_int_m_inf, "ml": na_late_m_inf,
     }
+
+
+def _table(p: KovalskyParams, dt: float, gates) -> RateTable:
+    ss = _steady_states(p)
+    grid = NEURON_TABLE_MV
+
+    def tabulated(f):
+        if not p.neuron_tables:
+            return f
+        vals = np.asarray(f(grid), dtype=np.float64)
+        return lambda v: np.interp(v, grid, vals)
+
+    funcs = {"mi": tabulated(ss["mi"]), "ml": tabulated(ss["ml"])}
+    for gate in gates:
+        inf = tabulated(lambda v, g=gate: ss[g](v)[0])
+        tau = tabulated(lambda v, g=gate: ss[g](v)[1])
+        funcs[gate + "_inf"] = inf
+        funcs[gate + "_dec"] = lambda v, tau=tau: np.exp(-dt / tau(v))
     return RateTable(funcs)
 
 
 def simulate_kovalsky(i_inj_na, duration_s, *, fs=20000.0, dt_ms=0.025, noise_sd_na=0.0,
                       noise_tau_ms=5.0, seed=None, settle_s=0.0, v_init_mv=None,
-                      params: KovalskyParams = KovalskyParams()):
+                      step_onset_s=0.0, params: KovalskyParams = KovalskyParams()):
     """Simulate Kovalsky et al. (2009) DRG cells in current clamp, many at once.
 
     Parameters
@@ -218,16 +262,24 @@ def simulate_kovalsky(i_inj_na, duration_s, *, fs=20000.0, dt_ms=0.025, noise_sd
     dt_ms : float
         Largest internal step in ms (reduced so that it divides ``1000 / fs``).
     noise_sd_na : float or array_like, shape (n_cells,)
-        Stationary SD of the Ornstein-Uhlenbeck noise current in nA (0 = deterministic).
+        Stationary SD of the Ornstein-Uhlenbeck noise current in nA (0 = deterministic,
+        as in the published model).
     noise_tau_ms : float
         Correlation time of the noise current in ms.
     seed : None, int or sequence of int
         Noise seed(s); see :func:`drgephys.sim.models_common.cell_generators`.
     settle_s : float
-        Simulated time discarded before recording starts (s).
+        Simulated time discarded before recording starts (s); the current is on
+        throughout.
     v_init_mv : float or array_like, optional
         Initial potential (gates start at their steady state there);
         default ``params.v_init_mv``.
+    step_onset_s : float
+        Time from the start of the simulation (settling included) at which the
+        injected current steps on; before it the cell receives 0 nA.  The published
+        protocol is ``v_init_mv=-56.8`` with the step at 0.1 s.  Near the lower
+        (subcritical) Hopf the SSO coexists with a stable rest, so whether it starts
+        depends on this transient.
     params : KovalskyParams
 
     Returns
@@ -240,6 +292,13 @@ def simulate_kovalsky(i_inj_na, duration_s, *, fs=20000.0, dt_ms=0.025, noise_sd
     if not isinstance(params, KovalskyParams):
         raise TypeError(f"`params` must be a KovalskyParams; got {type(params).__name__}")
     n_samples, substeps, n_settle, dt = time_grid(duration_s, fs, dt_ms, settle_s)
+    try:
+        onset = float(step_onset_s)
+    except (TypeError, ValueError):
+        raise TypeError(f"`step_onset_s` must be a number >= 0 in s; got {step_onset_s!r}") from None
+    if not np.isfinite(onset) or onset < 0:
+        raise ValueError(f"`step_onset_s` must be a number >= 0 in s; got {step_onset_s!r}")
+    k_onset = int(round(onset * 1000.0 / dt))
     tau = check_positive(noise_tau_ms, "noise_tau_ms", "ms")
     cells = {"i_inj_na": as_cells(i_inj_na, "i_inj_na", "nA"),
              "noise_sd_na": as_cells(noise_sd_na, "noise_sd_na", "nA"),
@@ -249,37 +308,113 @@ def simulate_kovalsky(i_inj_na, duration_s, *, fs=20000.0, dt_ms=0.025, noise_sd
         raise ValueError(f"`noise_sd_na` must be >= 0 nA; got {noise_sd_na!r}")
     n, cells = broadcast_cells(cells)
     scale = params.ua_cm2_per_na
-    i_inj = cells["i_inj_na"] * scale
     noise = OUNoise(cells["noise_sd_na"] * scale, tau, dt, seed, n)
-    tab = _table(params, dt)
+    with_k = params.g_k_ms_cm2 > 0 or params.g_k_slow_ms_cm2 > 0
+    gates = ("m", "h", "hi", "hl", "n", "s") if with_k else ("m", "h", "hi", "hl")
+    tab = _table(params, dt, gates)
+    idx = {name: k for k, name in enumerate(tab.names)}
     cap = params.c_uf_cm2
-    gnaf, gk, gl = params.g_na_fast_ms_cm2, params.g_k_ms_cm2, params.g_leak_ms_cm2
-    gni, gnl = params.g_na_int_ms_cm2, params.g_na_late_ms_cm2
-    ena, ek, el = params.e_na_mv, params.e_k_mv, params.e_leak_mv
-    glel_i = gl * el + i_inj
+    gnaf, gni, gnl = params.g_na_fast_ms_cm2, params.g_na_int_ms_cm2, params.g_na_late_ms_cm2
+    gk, gks, gl = params.g_k_ms_cm2, params.g_k_slow_ms_cm2, params.g_leak_ms_cm2
+    ena, ek = params.e_na_mv, params.e_k_mv
+    glel_on = gl * params.e_leak_mv + cells["i_inj_na"] * scale
+    glel_i = np.full(n, gl * params.e_leak_mv) if k_onset > 0 else glel_on
 
     v = cells["v_init_mv"].copy()
     r = tab.lookup(v)
-    m, h, nk, hi, hl = r[0].copy(), r[2].copy(), r[4].copy(), r[8].copy(), r[8].copy()
+    state = {g: r[idx[g + "_inf"]].copy() for g in gates}
+    rows = [(g, idx[g + "_inf"], idx[g + "_dec"]) for g in gates]
+    i_mi, i_ml = idx["mi"], idx["ml"]
     out = np.empty((n, n_samples))
     total = n_settle + n_samples * substeps
     rec0 = n_settle + substeps - 1
     for k in range(total):
         # one population step: gates (exponential Euler) then V (exponential Euler)
-        m_inf, m_dec, h_inf, h_dec, n_inf, n_dec, mi, ml, hi_inf, hi_dec, hl_dec = tab.lookup(v)
-        m = m_inf + (m - m_inf) * m_dec
-        h = h_inf + (h - h_inf) * h_dec
-        nk = n_inf + (nk - n_inf) * n_dec
-        hi = hi_inf + (hi - hi_inf) * hi_dec
-        hl = hi_inf + (hl - hi_inf) * hl_dec
-        g_na = gnaf * m * m * m * h + gni * mi * hi + gnl * ml * hl
-        n2 = nk * nk
-        g_k = gk * n2 * n2
-        g = g_na + g_k + gl
-        v_inf = (g_na * ena + g_k * ek + glel_i + noise.step()) / g
+        if k == k_onset:
+            glel_i = glel_on
+        r = tab.lookup(v)
+        for g, i_inf, i_dec in rows:
+            state[g] = r[i_inf] + (state[g] - r[i_inf]) * r[i_dec]
+        m = state["m"]
+        g_na = (gnaf * m * m * m * state["h"] + gni * r[i_mi] * state["hi"]
+                + gnl * r[i_ml] * state["hl"])
+        if with_k:
+            n2 = state["n"] * state["n"]
+            g_k = gk * n2 * n2 + gks * state["s"]
+            g = g_na + g_k + gl
+            num = g_na * ena + g_k * ek + glel_i + noise.step()
+        else:
+            g = g_na + gl
+            num = g_na * ena + glel_i + noise.step()
+        v_inf = num / g
         v = v_inf + (v - v_inf) * np.exp(-g * (dt / cap))
         j = k - rec0
         if j >= 0 and j % substeps == 0:
             out[:, j // substeps] = v
     t_s = np.arange(n_samples) / float(fs)
     return t_s, out
+
+
+_ODE_GATES = ("m", "h", "hi", "hl", "n", "s")
+
+
+def _rhs(p: KovalskyParams, ss: dict, x: np.ndarray, i_ua_cm2: float) -> np.ndarray:
+    """Time derivatives (mV/ms and 1/ms) of ``x = (V, m, h, h_i, h_l, n, s)``."""
+    v, m, h, hi, hl, n, s = x
+    g_na = (p.g_na_fast_ms_cm2 * m ** 3 * h + p.g_na_int_ms_cm2 * ss["mi"](v) * hi
+            + p.g_na_late_ms_cm2 * ss["ml"](v) * hl)
+    g_k = p.g_k_ms_cm2 * n ** 4 + p.g_k_slow_ms_cm2 * s
+    dv = (i_ua_cm2 - g_na * (v - p.e_na_mv) - g_k * (v - p.e_k_mv)
+          - p.g_leak_ms_cm2 * (v - p.e_leak_mv)) / p.c_uf_cm2
+    rates = [(ss[g](v)[0] - y) / ss[g](v)[1] for g, y in zip(_ODE_GATES, x[1:])]
+    return np.array([dv, *rates])
+
+
+def kovalsky_fixed_points(i_inj_na: float, params: KovalskyParams = KovalskyParams(), *,
+                          v_min_mv: float = -100.0, v_max_mv: float = 40.0) -> pd.DataFrame:
+    """Resting states of the model at a constant current and their linear stability.
+
+    Uses the exact rate formulas (no tables).  Near a Hopf bifurcation the leading
+    eigenvalue pair gives the growth rate and the frequency of small oscillations.
+
+    Parameters
+    ----------
+    i_inj_na : float
+        Injected current in nA.
+    params : KovalskyParams
+    v_min_mv, v_max_mv : float
+        Potential range searched for fixed points (mV).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fixed point, columns ``v_mv``, ``growth_rate_per_s`` (real part of
+        the leading eigenvalue; > 0 unstable) and ``frequency_hz`` (its imaginary part
+        over 2 pi; 0 for a real eigenvalue).
+    """
+    if not isinstance(params, KovalskyParams):
+        raise TypeError(f"`params` must be a KovalskyParams; got {type(params).__name__}")
+    i_ua = float(as_cells(i_inj_na, "i_inj_na", "nA")[0]) * params.ua_cm2_per_na
+    ss = _steady_states(params)
+
+    def state(v):
+        return np.array([v, *(ss[g](v)[0] for g in _ODE_GATES)])
+
+    def dv(v):
+        return float(_rhs(params, ss, state(v), i_ua)[0])
+
+    grid = np.linspace(v_min_mv, v_max_mv, 1401)
+    f = _rhs(params, ss, state(grid), i_ua)[0]
+    rows = []
+    for k in np.flatnonzero(np.sign(f[:-1]) != np.sign(f[1:])):
+        x = state(brentq(dv, grid[k], grid[k + 1], xtol=1e-10))
+        jac = np.empty((x.size, x.size))
+        for j in range(x.size):
+            d = np.zeros(x.size)
+            d[j] = 1e-6
+            jac[:, j] = (_rhs(params, ss, x + d, i_ua) - _rhs(params, ss, x - d, i_ua)) / 2e-6
+        w = np.linalg.eigvals(jac)
+        lead = w[np.argmax(w.real)]
+        rows.append({"v_mv": float(x[0]), "growth_rate_per_s": float(lead.real) * 1e3,
+                     "frequency_hz": abs(float(lead.imag)) * 1e3 / (2 * np.pi)})
+    return pd.DataFrame(rows, columns=["v_mv", "growth_rate_per_s", "frequency_hz"])
