@@ -132,9 +132,12 @@ class TriggerParams:
     f ± 40 % + Hilbert phase.)
 
     A spike is ``"oscillation"``-triggered when its threshold lies inside an SSO episode (extended by
-    `episode_margin_s`), the fit explains at least `min_fit_r2` of the pre-spike variance, and
-    |phase| ≤ `max_abs_phase_rad` (π/2: the depolarising half-cycle up to a quarter-cycle past the
-    peak — the pre-spike cycle was rising into the spike). Otherwise ``"other"``.
+    `episode_margin_s`), at least `min_fit_coverage` of its pre-spike window is usable, the fit explains
+    at least `min_fit_r2` of the pre-spike variance, and |phase| ≤ `max_abs_phase_rad` (π/4: threshold
+    within an eighth of a cycle of the SSO peak — the cycle was rising into the spike). A spike whose
+    window is not measurable (phase NaN; inside a burst the previous spike's AHP fills it) takes the
+    decision of the spike before it in the same episode (Amir et al. 2002: an SSO peak triggers the
+    first spike of a burst). Otherwise ``"other"``.
 
     Attributes
     ----------
@@ -151,7 +154,11 @@ class TriggerParams:
     max_foot_ms : float
         Longest foot searched back from threshold.
     max_abs_phase_rad : float
-        Maximum |phase| at threshold for an SSO-peak trigger.
+        Maximum |phase| at threshold for an SSO-peak trigger. π/4: spikes launched from simulated SSO
+        peaks have |phase| < 0.7 rad in 95 % of cases; spikes at random phases pass π/4 one time in
+        four (π/2: one in two). Measured trigger balanced accuracy: simulated cohort (160 cells,
+        detected episodes) π/2 0.947, π/3 0.945, π/4 0.934; traces where half the in-episode spikes
+        sit at random SSO phases π/2 0.890, π/3 0.926, π/4 0.938 — π/4 has the best worst case.
     min_fit_coverage : float
         Minimum usable share of the fit window; below it the phase is NaN and the spike inherits the
         decision of the previous spike in the same episode (burst continuation).
@@ -170,7 +177,7 @@ class TriggerParams:
     blank_before_ms: float = 0.5
     foot_dvdt_mv_per_ms: float = 1.0
     max_foot_ms: float = 10.0
-    max_abs_phase_rad: float = math.pi / 2
+    max_abs_phase_rad: float = math.pi / 4
     min_fit_coverage: float = 0.25
     min_fit_r2: float = 0.2
     episode_margin_s: float = 0.15

@@ -27,7 +27,7 @@ def _scene(fs=20_000, f=50.0, seed=0, noise=0.3):
     rng = np.random.default_rng(seed)
     period = 1 / f
     a = 0.5
-    peaks = a + period * np.arange(10, 190, 9)[:12] + rng.uniform(-0.15, 0.05, 12) * period
+    peaks = a + period * np.arange(10, 190, 9)[:12] + rng.uniform(-0.1, 0.05, 12) * period  # within ±π/4 of the peak
     troughs = a + period * (np.arange(15, 190, 9)[:12] + 0.5)
     outside = np.array([0.1, 0.25, 4.7, 4.85])
     thr = np.concatenate([peaks, troughs, outside])
