@@ -158,3 +158,17 @@ def test_validation_errors(recording):
     with pytest.raises(drgephys.RecordingError, match="no such file"):
         analyze_chunked(path.with_name("missing.abf"))
     assert min_margin_s(AnalysisParams()) == pytest.approx(0.686, abs=0.001)
+
+
+@pytest.mark.parametrize("sso", ["decimated", "window"])
+def test_sweep_too_short_for_sso_keeps_spikes(sso):
+    from drgephys.spikes import detect_spikes
+
+    sim = simulate_trace(0.2, FS, seed=1, pattern="tonic", rate_hz=20.0)
+    res = analyze_chunked(drgephys.Trace(sim.v, sim.fs), chunk_s=0.05, margin_s=1.0, sso=sso)
+    row = res.recordings.iloc[0]
+    assert row["status"] == "ok" and "no SSO analysis" in row["message"]
+    assert pd.isna(row["sso_detected"]) and len(res.oscillations) == 0
+    expected = detect_spikes(sim.v, sim.fs)
+    assert row["spike_count"] == len(expected) > 0
+    np.testing.assert_allclose(res.spikes["peak_s"].to_numpy(), expected["peak_s"].to_numpy(), atol=1 / FS)

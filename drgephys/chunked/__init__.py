@@ -75,12 +75,15 @@ def _analyze_sweep(sw: Sweep, params: AnalysisParams, label: str, chunk_s: float
     fs, n = sw.fs, sw.n
     try:
         q, lo, hi = W.decimation(fs, params.oscillations)
-        sso_err = ""
+        osc = params.oscillations
+        sso_err = "" if n / fs >= osc.min_cycles / lo else (
+            f"the sweep must last at least {osc.min_cycles:g} cycles of the band bottom ({lo:g} Hz), i.e. "
+            f"{osc.min_cycles / lo:g} s; got {n / fs:g} s")
     except ValueError as err:   # too slowly sampled for the SSO band: spikes are still measured
         q, lo, hi, sso_err = 1, None, None, str(err)
     plan = W.plan_windows(n, fs, chunk_s, margin_s, q)
     hist = W.RestingHistogram()
-    win_spk, kept, ys, epis, notes = [], [], [], [], []
+    win_spk, kept, ys, epis, notes, n_fail = [], [], [], [], [], 0
     for ws, cs, ce, we in plan.tolist():   # one iteration per chunk; each step is whole-array work
         v = sw.read(ws, we)
         spk = detect_spikes(v, fs, params=params.spikes)
@@ -95,8 +98,10 @@ def _analyze_sweep(sw: Sweep, params: AnalysisParams, label: str, chunk_s: float
             epi = detect_oscillations(v, fs, spikes=spk, params=params.oscillations)
         except ValueError as err:
             epi = W.empty_episodes()
-            notes.append(f"no SSO analysis in samples [{ws}, {we}): {err}")
-            sso_err = sso_err or "window"
+            note = f"no SSO analysis in <n> of {len(plan)} windows: {err}"
+            n_fail += 1
+            if note not in notes:
+                notes.append(note)
         spk = classify_triggers(v, fs, spk, epi, params=params.trigger)
         kept.append(W.keep_core_spikes(spk, fs, ws, cs, ce))
         epis.append(W.window_episodes(epi, fs, ws, cs, ce, we, n))
@@ -120,7 +125,8 @@ def _analyze_sweep(sw: Sweep, params: AnalysisParams, label: str, chunk_s: float
         epi = epi.reset_index(drop=True)
     else:
         epi = W.dedupe_episodes(pd.concat(epis, ignore_index=True))
-        no_sso = len(notes) == len(plan)
+        no_sso = n_fail == len(plan)
+        notes = [m.replace("<n>", str(n_fail)) for m in notes]
     spk = pd.concat(kept, ignore_index=True)
     duration = n / fs
     summary = summarize_oscillations(epi, duration) if not no_sso else {
