@@ -72,6 +72,17 @@ def broadcast_cells(arrays: dict[str, np.ndarray]) -> tuple[int, dict[str, np.nd
     return n, {k: np.broadcast_to(a, (n,)).copy() for k, a in arrays.items()}
 
 
+def nonneg_seconds(value, name: str) -> float:
+    """Return ``value`` as a finite float >= 0 (a time in s) or raise in the house style."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be a number >= 0 in s; got {value!r}") from None
+    if not math.isfinite(out) or out < 0:
+        raise ValueError(f"`{name}` must be a number >= 0 in s; got {value!r}")
+    return out
+
+
 def time_grid(duration_s, fs, dt_ms, settle_s) -> tuple[int, int, int, float]:
     """Return ``(n_samples, substeps, n_settle_steps, dt_ms)`` for a simulation.
 
@@ -81,12 +92,7 @@ def time_grid(duration_s, fs, dt_ms, settle_s) -> tuple[int, int, int, float]:
     fs = check_fs(fs)
     duration_s = check_positive(duration_s, "duration_s", "s")
     dt_req = check_positive(dt_ms, "dt_ms", "ms")
-    try:
-        settle_s = float(settle_s)
-    except (TypeError, ValueError):
-        raise TypeError(f"`settle_s` must be a number >= 0 in s; got {settle_s!r}") from None
-    if not math.isfinite(settle_s) or settle_s < 0:
-        raise ValueError(f"`settle_s` must be a number >= 0 in s; got {settle_s!r}")
+    settle_s = nonneg_seconds(settle_s, "settle_s")
     n_samples = int(round(duration_s * fs))
     if n_samples < 1:
         raise ValueError(

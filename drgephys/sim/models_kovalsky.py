@@ -47,11 +47,22 @@ v_init -56.8 mV.  The published cell has **no potassium conductance**: the HH K 
 functions are tabulated every 1 mV on [-100, 100] mV and linearly interpolated
 (``neuron_tables=True``).
 
-Published behaviour (hoc-file notes and SCIENCE.md) and what this module gives
-(deterministic, dt 0.025 ms; see ``tests/sim/test_models.py`` for the measurements):
-SSO from 0.012 nA (44.66 Hz, 2.3 mV at -57.21 mV), two bursts in 2.8 s at 0.019 nA,
-first intra-burst interval 29.6-31.2 ms, tonic firing from 0.063 nA (36 Hz), highest
-SSO potential -36.63 mV at 1.62 nA (109.77 Hz, 1.15 mV).
+Published behaviour (notes in the hoc file; SCIENCE.md) vs this module (deterministic,
+published protocol: v_init -56.8 mV, step at 0.1 s; dt 0.025 ms, [dt 0.01 ms]):
+
+* rest at 0 nA: -57.42 vs -57.43 mV;
+* SSO at 0.012 nA: 44.66 Hz, 2.3 mV at -57.21 mV vs 44.4 [44.67] Hz, 2.21 [2.29] mV at
+  -57.22 [-57.21] mV, sustained without noise.  The SSO coexists with a stable rest
+  (subcritical Hopf at 0.0184 nA, :func:`drgephys.sim.models.kovalsky_fixed_points`), so its onset depends
+  on the transient: published 0.012 nA, here 0.009 nA with this protocol and 0.012 nA
+  when stepping from the exact rest;
+* bursting: two bursts at 0.019 nA (reproduced), first intra-burst interval 29.6-31.2
+  vs 31.1 [30.9] ms at 0.024 nA (bursts of 8 [9] spikes every 1 s);
+* tonic from 0.063 nA at 36 Hz vs tonic at 0.073 nA starting at 36.1 Hz (0.063 nA
+  still pauses once at dt 0.025 ms, tonic at dt 0.01 ms);
+* highest SSO potential -36.63 mV at 1.62 nA, 109.77 Hz, 1.15 mV vs a supercritical
+  Hopf at 1.6218 nA, -36.65 mV, 110.2 Hz (linear analysis) and a simulated 1.15-mV SSO
+  at 1.618 nA, -36.67 mV, 107.6-110 Hz.
 """
 
 from __future__ import annotations
@@ -59,12 +70,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-from scipy.optimize import brentq
 
 from drgephys._validation import check_positive
 
-from .models_common import OUNoise, RateTable, as_cells, broadcast_cells, time_grid, vtrap
+from .models_common import (OUNoise, RateTable, as_cells, broadcast_cells, nonneg_seconds,
+                            time_grid, vtrap)
 
 #: Published injected currents (nA) setting the firing mode (Kovalsky et al. 2009).
 KOVALSKY_PUBLISHED_CURRENTS_NA = {"sso": 0.012, "bursting": 0.024, "tonic": 0.073}
@@ -292,13 +302,7 @@ def simulate_kovalsky(i_inj_na, duration_s, *, fs=20000.0, dt_ms=0.025, noise_sd
     if not isinstance(params, KovalskyParams):
         raise TypeError(f"`params` must be a KovalskyParams; got {type(params).__name__}")
     n_samples, substeps, n_settle, dt = time_grid(duration_s, fs, dt_ms, settle_s)
-    try:
-        onset = float(step_onset_s)
-    except (TypeError, ValueError):
-        raise TypeError(f"`step_onset_s` must be a number >= 0 in s; got {step_onset_s!r}") from None
-    if not np.isfinite(onset) or onset < 0:
-        raise ValueError(f"`step_onset_s` must be a number >= 0 in s; got {step_onset_s!r}")
-    k_onset = int(round(onset * 1000.0 / dt))
+    k_onset = int(round(nonneg_seconds(step_onset_s, "step_onset_s") * 1000.0 / dt))
     tau = check_positive(noise_tau_ms, "noise_tau_ms", "ms")
     cells = {"i_inj_na": as_cells(i_inj_na, "i_inj_na", "nA"),
              "noise_sd_na": as_cells(noise_sd_na, "noise_sd_na", "nA"),
@@ -354,67 +358,3 @@ def simulate_kovalsky(i_inj_na, duration_s, *, fs=20000.0, dt_ms=0.025, noise_sd
     t_s = np.arange(n_samples) / float(fs)
     return t_s, out
 
-
-_ODE_GATES = ("m", "h", "hi", "hl", "n", "s")
-
-
-def _rhs(p: KovalskyParams, ss: dict, x: np.ndarray, i_ua_cm2: float) -> np.ndarray:
-    """Time derivatives (mV/ms and 1/ms) of ``x = (V, m, h, h_i, h_l, n, s)``."""
-    v, m, h, hi, hl, n, s = x
-    g_na = (p.g_na_fast_ms_cm2 * m ** 3 * h + p.g_na_int_ms_cm2 * ss["mi"](v) * hi
-            + p.g_na_late_ms_cm2 * ss["ml"](v) * hl)
-    g_k = p.g_k_ms_cm2 * n ** 4 + p.g_k_slow_ms_cm2 * s
-    dv = (i_ua_cm2 - g_na * (v - p.e_na_mv) - g_k * (v - p.e_k_mv)
-          - p.g_leak_ms_cm2 * (v - p.e_leak_mv)) / p.c_uf_cm2
-    rates = [(ss[g](v)[0] - y) / ss[g](v)[1] for g, y in zip(_ODE_GATES, x[1:])]
-    return np.array([dv, *rates])
-
-
-def kovalsky_fixed_points(i_inj_na: float, params: KovalskyParams = KovalskyParams(), *,
-                          v_min_mv: float = -100.0, v_max_mv: float = 40.0) -> pd.DataFrame:
-    """Resting states of the model at a constant current and their linear stability.
-
-    Uses the exact rate formulas (no tables).  Near a Hopf bifurcation the leading
-    eigenvalue pair gives the growth rate and the frequency of small oscillations.
-
-    Parameters
-    ----------
-    i_inj_na : float
-        Injected current in nA.
-    params : KovalskyParams
-    v_min_mv, v_max_mv : float
-        Potential range searched for fixed points (mV).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per fixed point, columns ``v_mv``, ``growth_rate_per_s`` (real part of
-        the leading eigenvalue; > 0 unstable) and ``frequency_hz`` (its imaginary part
-        over 2 pi; 0 for a real eigenvalue).
-    """
-    if not isinstance(params, KovalskyParams):
-        raise TypeError(f"`params` must be a KovalskyParams; got {type(params).__name__}")
-    i_ua = float(as_cells(i_inj_na, "i_inj_na", "nA")[0]) * params.ua_cm2_per_na
-    ss = _steady_states(params)
-
-    def state(v):
-        return np.array([v, *(ss[g](v)[0] for g in _ODE_GATES)])
-
-    def dv(v):
-        return float(_rhs(params, ss, state(v), i_ua)[0])
-
-    grid = np.linspace(v_min_mv, v_max_mv, 1401)
-    f = _rhs(params, ss, state(grid), i_ua)[0]
-    rows = []
-    for k in np.flatnonzero(np.sign(f[:-1]) != np.sign(f[1:])):
-        x = state(brentq(dv, grid[k], grid[k + 1], xtol=1e-10))
-        jac = np.empty((x.size, x.size))
-        for j in range(x.size):
-            d = np.zeros(x.size)
-            d[j] = 1e-6
-            jac[:, j] = (_rhs(params, ss, x + d, i_ua) - _rhs(params, ss, x - d, i_ua)) / 2e-6
-        w = np.linalg.eigvals(jac)
-        lead = w[np.argmax(w.real)]
-        rows.append({"v_mv": float(x[0]), "growth_rate_per_s": float(lead.real) * 1e3,
-                     "frequency_hz": abs(float(lead.imag)) * 1e3 / (2 * np.pi)})
-    return pd.DataFrame(rows, columns=["v_mv", "growth_rate_per_s", "frequency_hz"])
