@@ -62,7 +62,7 @@ published protocol: v_init -56.8 mV, step at 0.1 s; dt 0.025 ms, [dt 0.01 ms]):
   still pauses once at dt 0.025 ms, tonic at dt 0.01 ms);
 * highest SSO potential -36.63 mV at 1.62 nA, 109.77 Hz, 1.15 mV vs a supercritical
   Hopf at 1.6218 nA, -36.65 mV, 110.2 Hz (linear analysis) and a simulated 1.15-mV SSO
-  at 1.618 nA, -36.67 mV, 107.6-110 Hz.
+  at 1.618 nA, -36.67 mV, 109 Hz.
 """
 
 from __future__ import annotations

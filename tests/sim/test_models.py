@@ -41,6 +41,7 @@ DEPOL_PP_TOL_MV = 0.7
 DEPOL_VM_TOL_MV = 1.0
 DEPOL_CURRENT_TOL_NA = 0.01
 HOPF_VM_TOL_MV = 0.2
+FINE_FREQ_TOL_HZ, FINE_PP_TOL_MV, FINE_VM_TOL_MV = 0.2, 0.1, 0.05   # at the published dt
 ISI_TOL_MS = 1.0
 INTERBURST_MIN_MS = 300.0             # a pause this long separates bursts
 TONIC_MAX_CV = 0.1
@@ -133,6 +134,18 @@ def test_kovalsky_sso_at_published_current_without_noise(kov):
     assert np.ptp(x[: x.size // 2]) == pytest.approx(np.ptp(x[x.size // 2:]), rel=0.02)
 
 
+def test_kovalsky_sso_at_published_time_step_matches_published_numbers():
+    """At NEURON's published dt (0.01 ms), 0.5-1.0 s after the step: 44.67 Hz, 2.28 mV,
+    midpoint -57.215 mV.  Published: 44.66 Hz, 2.3 mV, -57.21 mV."""
+    fs = 5000.0
+    _, v = models.simulate_kovalsky(PUB_SSO_ONSET_NA, 1.1, fs=fs, dt_ms=0.01,
+                                    step_onset_s=KOV_ONSET_S)
+    x = v[0, int(0.6 * fs):]
+    assert abs(_cycle_frequency(x, fs) - 44.66) <= FINE_FREQ_TOL_HZ
+    assert abs(np.ptp(x) - PUB_SSO_PP_MV) <= FINE_PP_TOL_MV
+    assert abs(0.5 * (x.max() + x.min()) - (-57.21)) <= FINE_VM_TOL_MV
+
+
 def test_kovalsky_lower_hopf_lies_above_the_sso_onset():
     """Linear analysis: the 0.012-nA rest is a stable focus at ~45.7 Hz (the SSO is a
     coexisting limit cycle: subcritical Hopf at 0.0184 nA)."""
@@ -161,9 +174,11 @@ def test_kovalsky_depolarized_sso_near_110_hz(kov):
     """Just below the depolarized Hopf the simulated SSO is small and fast.
 
     Measured (2-3 s after the step, dt 0.025 ms): 1.614 / 1.616 / 1.618 nA give
-    1.41 / 1.26 / 1.15 mV peak-to-peak at -36.73 / -36.70 / -36.67 mV and 110.0 / 109.6 /
-    107.6 Hz; 1.620 nA is still growing at 3 s (linear growth rate 1.6/s).  Published:
-    1.15 mV, 109.77 Hz at -36.63 mV (1.62 nA).
+    1.41 / 1.26 / 1.15 mV peak-to-peak at -36.73 / -36.70 / -36.67 mV, spectral peak
+    110 / 109.5 / 109 Hz (at 1.618 nA the cycle amplitude is modulated by 0.5 mV, so the
+    spectral peak, not the zero-crossing rate, is the frequency); 1.620 nA is still
+    growing at 3 s (linear growth rate 1.6/s).  Published: 1.15 mV, 109.77 Hz at
+    -36.63 mV (1.62 nA).
     """
     pp = {i: np.ptp(_window(kov[i])) for i in KOV_DEPOL_NA}
     best = min(pp, key=lambda i: abs(pp[i] - PUB_DEPOL_PP_MV))
@@ -171,7 +186,8 @@ def test_kovalsky_depolarized_sso_near_110_hz(kov):
     assert x.max() < SPIKE_HEIGHT_MV
     assert abs(best - PUB_DEPOL_CURRENT_NA) <= DEPOL_CURRENT_TOL_NA
     assert abs(pp[best] - PUB_DEPOL_PP_MV) <= DEPOL_PP_TOL_MV
-    assert abs(_cycle_frequency(x, FS) - PUB_DEPOL_HZ) <= DEPOL_FREQ_TOL_HZ
+    f_pk, _, _ = _peak_frequency(x, FS, lo_hz=50.0, hi_hz=200.0, nperseg=x.size)  # 1-Hz bins
+    assert abs(f_pk - PUB_DEPOL_HZ) <= DEPOL_FREQ_TOL_HZ
     assert abs(x.mean() - PUB_DEPOL_VM_MV) <= DEPOL_VM_TOL_MV
 
 
