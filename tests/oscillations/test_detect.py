@@ -276,3 +276,13 @@ def test_summary():
     with pytest.raises(ValueError, match=r"missing \['amplitude_mv'\]"):
         summarize_oscillations(eps.drop(columns="amplitude_mv"), 10.0)
 
+
+
+def test_input_untouched_and_output_sorted_and_disjoint():
+    eps = [(0.5, 1.2, 25.0, 2.0), (1.6, 2.4, 90.0, 1.5), (3.0, 3.6, 40.0, 2.0)]
+    v, spikes = make_trace(4.0, FS, episodes=eps, spike_times_s=[2.0], seed=21)
+    before = v.copy()
+    det = detect_oscillations(v, FS, spikes=spikes)
+    assert np.array_equal(v, before)
+    assert len(det) == 3
+    assert np.all(np.diff(det["start_s"]) > 0) and np.all(det["start_s"].to_numpy()[1:] >= det["end_s"].to_numpy()[:-1])
