@@ -136,6 +136,14 @@ class KovalskyParams:
     v_init_mv: float = -56.8
     neuron_tables: bool = True
 
+    def __post_init__(self):
+        for name, unit in (("diameter_um", "um"), ("length_um", "um"), ("c_uf_cm2", "uF/cm2"),
+                           ("q10_hh", "")):
+            check_positive(getattr(self, name), name, unit)
+        for name, value in vars(self).items():
+            if name.startswith("g_") and not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"`{name}` must be a finite conductance >= 0 mS/cm2; got {value!r}")
+
     @classmethod
     def literal(cls, **overrides) -> "KovalskyParams":
         """The published ModelDB 140038 parameter set (identical to the defaults).
