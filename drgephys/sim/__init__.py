@@ -18,9 +18,10 @@ from drgephys.sim.spec import SimulatedTrace, TraceSpec
 from drgephys.sim.spiketrain import PATTERNS, spike_train
 from drgephys.sim.writers import truth_path, write_abf, write_nwb, write_truth
 from drgephys.sim import models
-from drgephys.sim.models import KovalskyParams, RhoPrescottParams, simulate_kovalsky, simulate_rho_prescott
+from drgephys.sim.models import (KovalskyParams, RhoPrescottParams, kovalsky_fixed_points, simulate_kovalsky,
+                                  simulate_rho_prescott)
 
-__all__ = ["KovalskyParams", "RhoPrescottParams", "models", "simulate_kovalsky", "simulate_rho_prescott",
+__all__ = ["KovalskyParams", "RhoPrescottParams", "kovalsky_fixed_points", "models", "simulate_kovalsky", "simulate_rho_prescott",
            "PATTERNS", "CohortSpec", "GroupEffects", "SimulatedTrace", "TraceSpec", "match_spikes", "score",
            "score_cohort", "simulate_cohort",
            "simulate_cohort_table", "simulate_trace", "spike_train", "truth_path", "write_abf", "write_nwb",
