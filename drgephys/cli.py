@@ -106,8 +106,9 @@ def cmd_compare(args) -> int:
 
     try:
         table = compare_results_dir(args.results_dir, by=args.by, reference=args.reference,
-                                    cluster=args.cluster, out=args.out)
-    except (ValueError, FileNotFoundError) as err:
+                                    cluster=None if args.no_cluster else args.cluster, out=args.out,
+                                    matched_vm_mv=args.matched_vm, seed=args.seed)
+    except (ValueError, FileNotFoundError) as err:  # RecordingError is a ValueError
         return _usage_error(str(err))
     if not args.quiet:
         import pandas as pd
@@ -163,7 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("results_dir", metavar="RESULTS_DIR")
     c.add_argument("--by", default="group")
     c.add_argument("--reference", default=None)
-    c.add_argument("--cluster", default="animal")
+    c.add_argument("--cluster", default="animal", help="column of the unit resampled first (default animal)")
+    c.add_argument("--no-cluster", action="store_true", help="treat cells as independent (no animal column)")
+    c.add_argument("--matched-vm", type=float, default=None,
+                   help="membrane potential (mV) for the matched frequency (default: middle of the overlap)")
+    c.add_argument("--seed", type=int, default=None, help="bootstrap/permutation seed")
     c.add_argument("--out", default=None, help="default RESULTS_DIR/comparison.csv")
     c.add_argument("--quiet", action="store_true")
     c.set_defaults(func=cmd_compare)
