@@ -172,3 +172,13 @@ def test_sweep_too_short_for_sso_keeps_spikes(sso):
     expected = detect_spikes(sim.v, sim.fs)
     assert row["spike_count"] == len(expected) > 0
     np.testing.assert_allclose(res.spikes["peak_s"].to_numpy(), expected["peak_s"].to_numpy(), atol=1 / FS)
+
+
+def test_auto_mode_switches_to_windows_for_long_sweeps():
+    from drgephys.chunked import MAX_DECIMATED_S, resolve_sso_mode
+
+    assert resolve_sso_mode("auto", 120.0) == "decimated"
+    assert resolve_sso_mode("auto", MAX_DECIMATED_S + 1.0) == "window"
+    assert resolve_sso_mode("window", 10.0) == "window"
+    with pytest.raises(ValueError, match="`sso` must be one of"):
+        resolve_sso_mode("everything", 10.0)

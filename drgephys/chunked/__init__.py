@@ -12,21 +12,21 @@ Rules (what equals the in-memory analysis, and why):
   ``max(detection_dvdt_mv_per_ms, noise_factor × robust SD of dV/dt)``, which is estimated per window. For
   ordinary noise the cutoff sits at its 10 mV/ms floor and windows and sweep agree exactly; over an hour a
   per-window estimate also follows slow changes in noise.
-- **SSO episodes**, ``sso="decimated"`` (default): pass 1 builds the SSO detector's working trace of the
-  whole sweep — spikes blanked at full rate and decimated by the detector's factor ``q`` window by window
-  (window starts are multiples of ``q``, so the samples are those of the in-memory analysis) — and
-  `drgephys.oscillations.detect_oscillations` runs once on that decimated copy. Drift removal, mains
-  lines and the aperiodic background are therefore the whole-sweep estimates and there is no chunk edge
-  for episodes. Memory for this copy grows with the recording at the working rate (~617 Hz for 50 kHz
-  data: 24 wavelet rows x 4 B x 617 Hz ≈ 0.21 GB per hour of wavelet power), 1/81 of the raw rate.
-  Pass 2 re-reads each window to classify the SSO trigger of its spikes (`classify_triggers`) with the
-  sweep's episodes.
-- ``sso="window"`` (memory strictly bounded by the window): episodes are detected per window and kept
-  when their start lies in the core (± `windows.EPISODE_KEEP_TOL_S`); an episode seen by two windows is
-  kept from the one where it lies farthest from the window edges. Aperiodic background and mains are
-  then per-window estimates: on a simulated 60 s trace in 7 s chunks, frequencies differed by up to 0.25 Hz
-  and one pair of neighbouring episodes merged differently. Episodes longer than ``margin_s - 0.55 s``
-  are cut at the window end.
+- **SSO episodes**, ``sso="decimated"`` (what ``"auto"`` uses up to `MAX_DECIMATED_S`): pass 1 builds
+  the SSO detector's working trace of the whole sweep — spikes blanked at full rate and decimated by the
+  detector's factor ``q`` window by window (window starts are multiples of ``q``, so the samples are
+  those of the in-memory analysis) — and steps 3-6 of `drgephys.oscillations.detect_oscillations` run
+  once on it (`drgephys.chunked.working`). Drift, mains lines and the aperiodic background are the
+  whole-sweep estimates and episodes have no chunk edge. Memory for this pass grows with the sweep at the
+  ~600 Hz working rate (peak RSS 1.3-1.4 GB for one hour at 10 or 50 kHz, 0.37 GB for 10 min), hence
+  the `MAX_DECIMATED_S` limit of ``"auto"``. Pass 2 re-reads each window to classify the SSO trigger of
+  its spikes (`classify_triggers`) with the sweep's episodes.
+- ``sso="window"`` (what ``"auto"`` uses for longer sweeps; memory bounded by the window): episodes are
+  detected per window and kept when their start lies in the core (± `windows.EPISODE_KEEP_TOL_S`); an
+  episode seen by two windows is kept from the one where it lies farthest from the window edges. The
+  aperiodic background and mains are then per-window estimates: on a simulated 60 s trace in 7 s chunks,
+  frequencies differed from the in-memory ones by up to 0.25 Hz and one pair of neighbouring episodes
+  merged differently. Episodes longer than ``margin_s - 0.55 s`` are cut at the window end.
 - **Per-sweep summaries** over the whole sweep: resting Vm from a streaming histogram (1 µV bins: the
   median of core samples outside spike spans, exact to 0.5 µV), spike count and rate, discharge pattern
   from all spike times, SSO summary by `drgephys.oscillations.summarize_oscillations` over all episodes.
@@ -50,9 +50,30 @@ from ..io import Recording, Trace
 from . import windows as W
 from .sources import Sweep, lazy_sweeps, memory_sweep
 
-__all__ = ["analyze_chunked", "min_margin_s", "plan_windows", "SSO_MODES"]
+__all__ = ["analyze_chunked", "min_margin_s", "plan_windows", "resolve_sso_mode", "SSO_MODES", "MAX_DECIMATED_S"]
 
-SSO_MODES = ("decimated", "window")
+SSO_MODES = ("auto", "decimated", "window")
+#: ``sso="auto"`` uses the whole-sweep decimated pass up to this sweep duration (s) and per-window SSO detection
+#: beyond it: the decimated pass holds ~1.1 GB per hour of sweep (wavelet power and candidate maps at the
+#: ~600 Hz working rate, whatever the sampling rate), and on hour-long simulated sweeps the whole-sweep
+#: detector chained neighbouring episodes (longest 19 s for 3 s true episodes; 736 of 970 true episodes
+#: matched vs 952 per window; benchmarks/results/long_recording.md).
+MAX_DECIMATED_S = 600.0
+
+
+def resolve_sso_mode(sso: str, duration_s: float) -> str:
+    """The SSO mode used for a sweep of ``duration_s`` seconds (``"auto"`` resolved by `MAX_DECIMATED_S`).
+
+    Raises
+    ------
+    ValueError
+        When `sso` is not one of `SSO_MODES`.
+    """
+    if sso not in SSO_MODES:
+        raise ValueError(f"`sso` must be one of {SSO_MODES}; got {sso!r}")
+    if sso == "auto":
+        return "decimated" if duration_s <= MAX_DECIMATED_S else "window"
+    return sso
 min_margin_s = W.min_margin_s
 plan_windows = W.plan_windows
 
@@ -73,6 +94,7 @@ def _analyze_sweep(sw: Sweep, params: AnalysisParams, label: str, chunk_s: float
     from ..spikes import classify_discharge, classify_triggers, detect_spikes
 
     fs, n = sw.fs, sw.n
+    sso = resolve_sso_mode(sso, n / fs)
     try:
         q, lo, hi = W.decimation(fs, params.oscillations)
         osc = params.oscillations
@@ -172,7 +194,7 @@ def _sources(path_or_trace, params, chunk_s, file_label):
 
 def analyze_chunked(path_or_trace, *, chunk_s: float = 60.0, margin_s: float = 5.0,
                     params: AnalysisParams | None = None, channel=None, units: str | None = None,
-                    sso: str = "decimated", file_label: str | None = None) -> AnalysisResult:
+                    sso: str = "auto", file_label: str | None = None) -> AnalysisResult:
     """Analyse a long recording in chunks, with raw samples in memory bounded by the chunk size.
 
     Parameters
@@ -188,9 +210,10 @@ def analyze_chunked(path_or_trace, *, chunk_s: float = 60.0, margin_s: float = 5
         All analysis parameters (as `drgephys.analyze`).
     channel, units : optional
         Override the membrane-potential channel / units (replace ``params.channel`` / ``params.units``).
-    sso : {"decimated", "window"}
-        SSO detection on the whole sweep's decimated copy (default; equals the in-memory analysis) or per
-        window (strictly bounded memory; background and mains per window). See the module docstring.
+    sso : {"auto", "decimated", "window"}
+        SSO detection on the whole sweep's decimated copy (equals the in-memory analysis) or per window
+        (strictly bounded memory; background and mains per window). ``"auto"`` (default): decimated for
+        sweeps up to `MAX_DECIMATED_S` (10 min), per window beyond. See the module docstring.
     file_label : str, optional
         Value of the ``file`` column (default: the path).
 
@@ -225,8 +248,7 @@ def analyze_chunked(path_or_trace, *, chunk_s: float = 60.0, margin_s: float = 5
     if margin_s < need:
         raise ValueError(f"`margin_s` must be at least {need:.3g} s (wavelet support + drift window + spike span "
                          f"for these parameters); got {margin_s:g}. Use a larger margin.")
-    if sso not in SSO_MODES:
-        raise ValueError(f"`sso` must be one of {SSO_MODES}; got {sso!r}")
+    resolve_sso_mode(sso, 0.0)
     if channel is not None or units is not None:
         params = dataclasses.replace(params, channel=params.channel if channel is None else channel,
                                      units=params.units if units is None else units)
