@@ -6,11 +6,14 @@ OscillationParams
     Frozen dataclass of detector settings (literature-backed defaults).
 detect_oscillations(v, fs, *, spikes=None, params=OscillationParams()) -> DataFrame
     One row per SSO episode.
+explain_oscillations(v, fs, ...) -> dict
+    The same run with every intermediate step kept (for teaching and QC).
 summarize_oscillations(episodes, duration_s) -> dict
     ``sso_detected``, ``sso_frequency_hz``, ``sso_amplitude_mv``, ``sso_time_fraction``.
 """
 
-from .detect import detect_oscillations, effective_band, summarize_oscillations
+from .detect import detect_oscillations, effective_band, explain_oscillations, summarize_oscillations
 from .params import OscillationParams
 
-__all__ = ["OscillationParams", "detect_oscillations", "summarize_oscillations", "effective_band"]
+__all__ = ["OscillationParams", "detect_oscillations", "explain_oscillations", "summarize_oscillations",
+           "effective_band"]

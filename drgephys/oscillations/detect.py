@@ -16,7 +16,7 @@ from .mains import remove_mains
 from .params import OscillationParams
 from .tfr import background, morlet_power, wavelet_freqs
 
-__all__ = ["detect_oscillations", "summarize_oscillations", "effective_band"]
+__all__ = ["detect_oscillations", "explain_oscillations", "summarize_oscillations", "effective_band"]
 
 
 def effective_band(fs: float, params: OscillationParams) -> tuple[float, float]:
@@ -90,6 +90,39 @@ def detect_oscillations(v, fs, *, spikes=None, params: OscillationParams = Oscil
         On a non-1-D or non-finite ``v``, a bad ``fs``, a malformed ``spikes`` table or a recording too slow
         for the band.
     """
+    return _run(v, fs, spikes, params, keep=False)
+
+
+def explain_oscillations(v, fs, *, spikes=None, params: OscillationParams = OscillationParams()) -> dict:
+    """Run `detect_oscillations` and keep every intermediate step, for teaching and QC.
+
+    Parameters
+    ----------
+    v, fs, spikes, params
+        As for :func:`detect_oscillations`.
+
+    Returns
+    -------
+    dict
+        ``episodes`` (the DataFrame `detect_oscillations` returns) and the steps: ``working_fs_hz``;
+        ``filled_mv`` (decimated trace with spikes and artifacts bridged, drift kept; shape (m,));
+        ``residual_mv`` (drift- and hum-free trace the wavelets see; shape (m,)); ``valid`` (bool mask of
+        usable samples); ``mains_lines`` (hum lines removed); ``freqs_hz`` (wavelet frequencies, shape
+        (k,)); ``power`` (Morlet power, mV², shape (k, m)); ``background`` (aperiodic 1/f fit, shape (k,));
+        ``threshold`` (BOSC power threshold, shape (k,)); ``band_hz``.
+
+    Examples
+    --------
+    >>> from drgephys.sim import simulate_trace
+    >>> sim = simulate_trace(duration_s=4.0, fs_hz=10000.0, sso=True, seed=2)
+    >>> steps = explain_oscillations(sim.v, sim.fs)
+    >>> steps["power"].shape[0] == steps["freqs_hz"].size
+    True
+    """
+    return _run(v, fs, spikes, params, keep=True)
+
+
+def _run(v, fs, spikes, params, keep: bool):
     if not isinstance(params, OscillationParams):
         raise TypeError(f"`params` must be an OscillationParams; got {type(params).__name__}")
     fs = check_fs(fs)
@@ -108,10 +141,15 @@ def detect_oscillations(v, fs, *, spikes=None, params: OscillationParams = Oscil
     bg, _ = background(power, freqs, use, params.background_tolerance_db)
     thr = bg * stats.chi2.ppf(params.power_percentile / 100, 2) / 2
     cand = find_candidates(power, thr, freqs, valid, fw, params)
-    del power
+    if not keep:
+        del power
     out = _assemble(cand, r, y, valid, freqs, bg, thr, fw, params, lo, hi)
     out.attrs.update(mains_lines=lines, band_hz=(lo, hi), working_fs_hz=fw)
-    return out
+    if not keep:
+        return out
+    return {"episodes": out, "working_fs_hz": fw, "filled_mv": y, "residual_mv": r, "valid": valid,
+            "mains_lines": lines, "freqs_hz": freqs, "power": power, "background": bg, "threshold": thr,
+            "band_hz": (lo, hi)}
 
 
 def _prepare(v, fs, spikes, params, lo, hi):
