@@ -18,6 +18,8 @@ import numpy as np
 from ..errors import RecordingError
 from .trace import Recording, Trace
 
+#: Samples used for the plausibility statistics of a channel (strided subsample of longer traces).
+ASSESS_SAMPLES = 50_000
 #: Plausible resting range of a membrane potential in mV (wide: model cells and depolarised cells pass).
 VM_LEVEL_RANGE_MV = (-150.0, 60.0)
 #: A trace whose central 99 % spans less than this (mV) is constant.
@@ -55,6 +57,8 @@ class Candidate:
     ok: bool = False
     score: float = 0.0
     reason: str = ""
+    raw: np.ndarray | None = None      # loaded values (as declared), cached after the first read
+    loaded: object = None              # the loaded neo signal
 
 
 def _units_kind(units) -> tuple[str, float]:
@@ -99,6 +103,8 @@ def segment_candidates(seg, units_override=None) -> list[Candidate]:
 
 def _load_column(cand: Candidate) -> tuple[np.ndarray, object]:
     """Load one column's magnitude (as declared) and return it with the signal object (loaded)."""
+    if cand.raw is not None:
+        return cand.raw, cand.loaded
     sig = cand.signal
     if hasattr(sig, "load"):  # lazy proxy
         sig = sig.load(channel_indexes=[cand.column])
@@ -108,7 +114,8 @@ def _load_column(cand: Candidate) -> tuple[np.ndarray, object]:
     mag = np.asarray(sig.magnitude, dtype=np.float64)
     if mag.ndim == 2:
         mag = mag[:, col]
-    return mag.reshape(-1), sig
+    cand.raw, cand.loaded = mag.reshape(-1), sig
+    return cand.raw, sig
 
 
 def _to_mv(raw: np.ndarray, units) -> np.ndarray:
@@ -123,8 +130,8 @@ def _assess_voltage(v_mv: np.ndarray) -> str:
     finite = np.isfinite(v_mv)
     if not finite.any():
         return "every sample is NaN or infinite"
-    x = v_mv[finite]
-    lo, med, hi = np.percentile(x, [0.5, 50, 99.5])
+    x = _sample(v_mv[finite] if not finite.all() else v_mv)
+    p_lo, lo, med, hi, p_hi = np.percentile(x, [1, 0.5, 50, 99.5, 99])
     if hi - lo < MIN_SPREAD_MV:
         return f"the trace is constant ({med:.3g} mV throughout)"
     vals, counts = np.unique(x, return_counts=True)
@@ -140,16 +147,26 @@ def _assess_voltage(v_mv: np.ndarray) -> str:
     if not (VM_LEVEL_RANGE_MV[0] <= med <= VM_LEVEL_RANGE_MV[1]):
         return (f"its median level {med:.4g} mV is outside the plausible membrane-potential range "
                 f"{VM_LEVEL_RANGE_MV[0]:g}..{VM_LEVEL_RANGE_MV[1]:g} mV")
-    spread = np.percentile(x, 99) - np.percentile(x, 1)
+    spread = p_hi - p_lo
     if abs(med) < NO_CELL_LEVEL_MV and spread < NO_CELL_SPREAD_MV:
         return (f"it sits flat near 0 mV (median {med:.3g} mV, 1–99 % spread {spread:.3g} mV), as an "
                 "amplifier output with no cell does; a membrane potential rests well below 0 mV")
     return ""
 
 
+def _sample(x: np.ndarray) -> np.ndarray:
+    """At most `ASSESS_SAMPLES` evenly strided samples plus the extremes: the plausibility statistics
+    (percentiles, distinct values, clipping share) are stable on such a subsample and cost no more for an
+    hour-long sweep than for a short one."""
+    if x.size <= ASSESS_SAMPLES:
+        return x
+    step = int(np.ceil(x.size / ASSESS_SAMPLES))
+    return x[::step]
+
+
 def _looks_like_mislabelled_vm(raw: np.ndarray) -> bool:
     """Spike-shaped upward excursions on a stable baseline (a membrane potential labelled as current)."""
-    x = raw[np.isfinite(raw)]
+    x = _sample(raw[np.isfinite(raw)])
     if x.size < 100:
         return False
     med = np.median(x)
@@ -161,7 +178,7 @@ def _looks_like_mislabelled_vm(raw: np.ndarray) -> bool:
 
 def _is_command_like(raw: np.ndarray) -> bool:
     """Constant or piecewise-constant data (a stimulus/command waveform, not a recorded signal)."""
-    x = raw[np.isfinite(raw)]
+    x = _sample(raw[np.isfinite(raw)])
     if x.size == 0 or np.ptp(x) == 0:
         return True
     vals, counts = np.unique(x, return_counts=True)
@@ -186,11 +203,12 @@ def assess_candidates(cands: list[Candidate]) -> None:
             c.reason = f"channel name '{c.name}' marks a command/stimulus output"
             continue
         raw, _ = _load_column(c)
-        why = _assess_voltage(_to_mv(raw, c.units))
+        v_mv = _to_mv(raw, c.units)
+        why = _assess_voltage(v_mv)
         if why:
             c.reason = why
             continue
-        med = float(np.nanmedian(_to_mv(raw, c.units)))
+        med = float(np.nanmedian(_sample(v_mv)))
         c.ok = True
         c.score = (4.0 if c.nwb_type in _VM_NWB else 0.0) + (2.0 if _VM_NAME.search(c.name) else 0.0) \
             + (1.0 if -100.0 <= med <= -20.0 else 0.0) - 0.01 * c.index
@@ -339,7 +357,8 @@ def recording_from_segments(segments, *, channel=None, file=None, reader="", uni
     traces, skipped = [], []
     sweep = 0
     for seg in segments:
-        seg_cands = segment_candidates(seg, units)
+        # the first segment's candidates were read while choosing the channel: reuse them
+        seg_cands = cands if seg is first else segment_candidates(seg, units)
         for idx in chosen:
             if idx >= len(seg_cands):
                 skipped.append({"sweep": sweep, "channel": idx, "message": f"sweep {sweep} has no channel {idx}"})
