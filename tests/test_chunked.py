@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -182,3 +184,31 @@ def test_auto_mode_switches_to_windows_for_long_sweeps():
     assert resolve_sso_mode("window", 10.0) == "window"
     with pytest.raises(ValueError, match="`sso` must be one of"):
         resolve_sso_mode("everything", 10.0)
+
+
+REAL_ABFS = Path(__file__).resolve().parents[1] / ".." / "shared" / "real_data" / "swharden__pyABF" / "data" / "abfs"
+
+
+@pytest.mark.parametrize("name", ["2020_03_02_0000.abf", "171116sh_0019.abf"])
+def test_real_multi_sweep_recordings_equal_in_memory(name):
+    """Real pyABF sample recordings (16 sweeps with one flat sweep refused; 22 sweeps with 366 spikes)."""
+    path = REAL_ABFS / name
+    if not path.exists():
+        pytest.skip(f"real recordings not available at {REAL_ABFS} (the shared data folder beside the repository)")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # the recordings' band-top clipping warning
+        full = drgephys.analyze(path)
+        res = analyze_chunked(path, chunk_s=2.0, margin_s=1.0)
+    a, b = full.recordings, res.recordings
+    assert b["status"].tolist() == a["status"].tolist()
+    assert b["channel"].tolist() == a["channel"].tolist()
+    ok = (a["status"] == "ok").to_numpy()
+    np.testing.assert_allclose(b["resting_vm_mv"].to_numpy(float)[ok], a["resting_vm_mv"].to_numpy(float)[ok],
+                               atol=RESTING_TOL_MV)
+    assert b["firing_pattern"].astype(str).tolist() == a["firing_pattern"].astype(str).tolist()
+    assert len(res.spikes) == len(full.spikes)
+    if len(full.spikes):
+        np.testing.assert_allclose(res.spikes["peak_s"].to_numpy(float), full.spikes["peak_s"].to_numpy(float),
+                                   atol=PEAK_TOL_SAMPLES / b["fs_hz"].max())

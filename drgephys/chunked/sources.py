@@ -1,8 +1,9 @@
 """Sweeps readable by sample range: lazily through neo proxies, or from an in-memory `Trace`.
 
 The membrane-potential channel is chosen exactly as `drgephys.load` chooses it (units, names, NWB types,
-plausibility; `drgephys.io.channels`), but the plausibility check reads only the first ``excerpt_s`` seconds
-of the first sweep, so choosing the channel does not load the recording.
+plausibility; `drgephys.io.channels`), but the plausibility checks read only the first ``excerpt_s`` seconds
+of the first sweep (channel choice) and of each sweep (sweeps that are not a membrane potential are
+refused), so choosing the channel does not load the recording.
 """
 
 from __future__ import annotations
@@ -159,6 +160,13 @@ def lazy_sweeps(path, channel, units, excerpt_s: float):
                             f"{c.units}, not a voltage; pass units='mV' if it is a mislabelled potential"})
             continue
         proxy = c.signal
+        # per-sweep plausibility as drgephys.load checks it, on the sweep's first `excerpt_s`
+        raw = _Excerpt(proxy, excerpt_s).load(channel_indexes=[c.column])
+        why = ch._assess_voltage(np.asarray(raw.magnitude, dtype=np.float64).reshape(-1) * factor)
+        if why:
+            skipped.append({"sweep": k, "channel": idx, "message": f"{p} sweep {k} channel {c.index} '{c.name}' "
+                            f"[{c.units}]: {why}"})
+            continue
         sweeps.append(Sweep(proxy.shape[0], float(proxy.sampling_rate.rescale(pq.Hz).magnitude),
                             float(proxy.t_start.rescale(pq.s).magnitude), k, str(c.name or c.index),
                             _proxy_reader(proxy, c.column, factor)))
