@@ -212,3 +212,29 @@ def test_real_multi_sweep_recordings_equal_in_memory(name):
     if len(full.spikes):
         np.testing.assert_allclose(res.spikes["peak_s"].to_numpy(float), full.spikes["peak_s"].to_numpy(float),
                                    atol=PEAK_TOL_SAMPLES / b["fs_hz"].max())
+
+
+def test_file_is_read_in_windows_only(recording, monkeypatch):
+    """Every read of the lazy path covers at most core + 2 margins (+ decimation alignment), never the sweep."""
+    import drgephys.chunked as chunked_mod
+
+    reads = []
+    real = chunked_mod.lazy_sweeps
+
+    def logged(*args, **kwargs):
+        sweeps, skipped, io = real(*args, **kwargs)
+        for sw in sweeps:
+            inner = sw._reader
+            sw._reader = lambda a, b, inner=inner: (reads.append((a, b)), inner(a, b))[1]
+        return sweeps, skipped, io
+
+    monkeypatch.setattr(chunked_mod, "lazy_sweeps", logged)
+    margin_s = 1.0
+    res = analyze_chunked(recording[0], chunk_s=CHUNK_S, margin_s=margin_s)
+    assert res.recordings["status"].iloc[0] == "ok" and reads
+    longest = max(b - a for a, b in reads)
+    from drgephys.chunked.windows import decimation
+
+    q = decimation(FS, AnalysisParams().oscillations)[0]   # window starts are aligned to it
+    assert longest <= (CHUNK_S + 2 * margin_s) * FS + q
+    assert longest < DURATION_S * FS / 4
