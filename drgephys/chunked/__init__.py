@@ -24,9 +24,10 @@ Rules (what equals the in-memory analysis, and why):
 - ``sso="window"`` (what ``"auto"`` uses for longer sweeps; memory bounded by the window): episodes are
   detected per window and kept when their start lies in the core (± `windows.EPISODE_KEEP_TOL_S`); an
   episode seen by two windows is kept from the one where it lies farthest from the window edges. The
-  aperiodic background and mains are then per-window estimates: on a simulated 60 s trace in 7 s chunks,
-  frequencies differed from the in-memory ones by up to 0.25 Hz and one pair of neighbouring episodes
-  merged differently. Episodes longer than ``margin_s - 0.55 s`` are cut at the window end.
+  aperiodic background and mains are then per-window estimates: on four simulated 60-90 s traces in 7 s
+  chunks, episode frequencies differed from the in-memory ones by up to 0.55 Hz, amplitudes by up to
+  1.3 %, a few spikes changed SSO-trigger label and once a pair of neighbouring episodes merged
+  differently (spikes were identical). Episodes longer than ``margin_s - 0.55 s`` are cut at the window end.
 - **Per-sweep summaries** over the whole sweep: resting Vm from a streaming histogram (1 µV bins: the
   median of core samples outside spike spans, exact to 0.5 µV), spike count and rate, discharge pattern
   from all spike times, SSO summary by `drgephys.oscillations.summarize_oscillations` over all episodes.
