@@ -44,6 +44,9 @@ class AnalysisParams:
         Membrane-potential channel override (None = chosen by units and plausibility).
     units : str or None
         Units override for files that mislabel the membrane potential.
+    chunk_s : float or None
+        Analyse files in chunks of this many seconds through neo's lazy loading
+        (`drgephys.chunked.analyze_chunked`), for recordings too long to hold in memory; None = in memory.
     """
 
     spikes: Any = _default("drgephys.spikes.SpikeParams")
@@ -51,6 +54,7 @@ class AnalysisParams:
     trigger: Any = _default("drgephys.spikes.TriggerParams")
     channel: Any = None
     units: str | None = None
+    chunk_s: float | None = None
 
     def to_dict(self) -> dict:
         """Plain-JSON form (nested dicts; tuples become lists)."""
@@ -175,7 +179,7 @@ def analyze_trace(trace: Trace, params: AnalysisParams | None = None, *, file_la
         epi = detect_oscillations(v, fs, spikes=spk, params=params.oscillations)
         summary = summarize_oscillations(epi, duration)
     except ValueError as err:  # too short or too slowly sampled for the SSO band: spikes are still measured
-        epi = tables.empty(tables.OSCILLATIONS_COLUMNS)
+        epi = tables.empty(tables.OSCILLATIONS_COLUMNS).drop(columns=tables.KEY_COLUMNS)
         summary = {"sso_detected": None, "sso_frequency_hz": np.nan, "sso_amplitude_mv": np.nan,
                    "sso_time_fraction": np.nan}
         notes.append(f"no SSO analysis: {err}")
@@ -284,6 +288,11 @@ def analyze(path_or_trace, *, params: AnalysisParams | None = None, file_label: 
     if isinstance(path_or_trace, Recording):
         return analyze_recording(path_or_trace, params, file_label=file_label)
     if isinstance(path_or_trace, (str, os.PathLike)):
+        if params.chunk_s is not None:
+            from .chunked import analyze_chunked
+
+            return analyze_chunked(path_or_trace, chunk_s=params.chunk_s, params=params, channel=params.channel,
+                                   units=params.units, file_label=file_label)
         rec = load(path_or_trace, channel=params.channel, units=params.units)
         return analyze_recording(rec, params, file_label=file_label)
     try:

@@ -70,8 +70,14 @@ def analyze_job(job: Job, params: AnalysisParams) -> tuple[AnalysisResult, str]:
     Returns the result and a log entry (with the traceback for errors).
     """
     try:
-        rec = load(job.path, channel=params.channel, units=params.units)
-        res = analyze_recording(rec, params, file_label=job.label)
+        if params.chunk_s is not None:
+            from .chunked import analyze_chunked
+
+            res = analyze_chunked(job.path, chunk_s=params.chunk_s, params=params, channel=params.channel,
+                                  units=params.units, file_label=job.label)
+        else:
+            rec = load(job.path, channel=params.channel, units=params.units)
+            res = analyze_recording(rec, params, file_label=job.label)
         n_ok = int((res.recordings["status"] == "ok").sum())
         return res, f"ok: {job.label}: {n_ok} sweeps, {len(res.oscillations)} episodes, {len(res.spikes)} spikes"
     except RecordingError as err:

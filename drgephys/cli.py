@@ -53,6 +53,10 @@ def cmd_analyze(args) -> int:
         params = dataclasses.replace(params, channel=_channel(args.channel))
     if args.units is not None:
         params = dataclasses.replace(params, units=args.units)
+    if args.chunk_s is not None:
+        if not args.chunk_s > 0:
+            return _usage_error(f"--chunk-s must be a positive number of seconds; got {args.chunk_s:g}")
+        params = dataclasses.replace(params, chunk_s=args.chunk_s)
     for p in args.paths:
         if not Path(p).exists():
             return _usage_error(f"`{p}` does not exist; pass recording files or folders")
@@ -145,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--config", help="TOML file with [spikes], [oscillations], [trigger] parameters")
     a.add_argument("--channel", help="force the membrane-potential channel (index or name)")
     a.add_argument("--units", help="override the channel's declared units (e.g. mV)")
+    a.add_argument("--chunk-s", type=float, default=None,
+                   help="analyse in chunks of this many seconds via neo lazy loading (long recordings)")
     a.add_argument("--scheduler", help="address of a Dask distributed scheduler to run the files on")
     a.add_argument("--format", choices=["csv", "parquet"], default="csv", help="table format")
     a.add_argument("--no-resume", action="store_true", help="ignore per-file results cached in --out")

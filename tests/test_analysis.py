@@ -99,3 +99,22 @@ def test_irregular_trace_is_resampled_with_a_note():
     t[1::2] += 0.3 / sim.fs  # jittered sampling
     res = analyze(drgephys.Trace(sim.v, sim.fs, times=t))
     assert "resampled" in res.recordings["message"].iloc[0]
+
+
+def test_short_sweep_gets_spikes_without_sso_analysis():
+    rng = np.random.default_rng(0)
+    res = analyze(drgephys.Trace(-60 + rng.normal(0, 0.3, 2000), 10000.0))
+    row = res.recordings.iloc[0]
+    assert row["status"] == "ok" and "no SSO analysis" in row["message"]
+    assert np.isnan(row["sso_frequency_hz"]) and row["spike_count"] == 0
+
+
+def test_chunked_analysis_through_analyze_matches_in_memory(tmp_path):
+    from drgephys.sim import write_abf
+
+    sim = simulate_trace(duration_s=20.0, fs_hz=10000.0, sso=True, pattern="irregular", rate_hz=3.0, seed=31)
+    path = write_abf(tmp_path / "c.abf", sim.v, sim.fs)
+    whole = analyze(path)
+    chunked = analyze(path, chunk_s=6.0)
+    np.testing.assert_allclose(chunked.spikes["peak_s"], whole.spikes["peak_s"], atol=1e-9)
+    assert len(chunked.oscillations) == len(whole.oscillations)
