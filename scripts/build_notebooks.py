@@ -213,6 +213,8 @@ def build(name: str, cells) -> nbformat.NotebookNode:
     nb = new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [new_markdown_cell(src) if kind == "md" else new_code_cell(src) for kind, src in cells]
+    for i, cell in enumerate(nb.cells):  # stable ids: rebuilding gives byte-identical files
+        cell["id"] = f"{name[:2]}-{i:02d}"
     return nb
 
 
