@@ -8,7 +8,8 @@ Reports per scenario and metric: 95 % CI coverage, bias (mean estimate − truth
 shares of the effect, rejection rate at p < 0.05, and for the confounded scenario how often the matched
 estimate has the true sign while the raw difference has the opposite one.
 
-Usage: python benchmarks/bench_stats_coverage.py [--seeds 200] [--ci-method expanded] [--out FILE.md]
+Usage: python benchmarks/bench_stats_coverage.py [--seeds 200] [--ci-method percentile|expanded]
+       [--cell-stage adjusted|naive] [--animals-only] [--slope per_group|common] [--out FILE.md]
 """
 
 from __future__ import annotations
@@ -111,16 +112,18 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=200)
     ap.add_argument("--ci-method", default=CompareParams.ci_method, choices=["expanded", "percentile"])
+    ap.add_argument("--cell-stage", default=CompareParams.cell_stage, choices=["adjusted", "naive"],
+                    help="second bootstrap stage: adjusted (default) or naive cell resampling")
     ap.add_argument("--slope", default="per_group", choices=["per_group", "common"])
     ap.add_argument("--n-boot", type=int, default=2000)
     ap.add_argument("--animals-only", action="store_true", help="one-stage bootstrap (cells not resampled)")
     ap.add_argument("--out", default=None, help=f"markdown file to write (default: print only); e.g. {OUT}")
     a = ap.parse_args(argv)
     params = CompareParams(n_boot=a.n_boot, n_perm=2000, ci_method=a.ci_method, slope=a.slope,
-                           resample_cells=not a.animals_only)
+                           resample_cells=not a.animals_only, cell_stage=a.cell_stage)
     seeds = list(range(a.seeds))
     lines = [f"## Coverage study: {a.seeds} cohorts per scenario, CI method `{a.ci_method}`, slope `{a.slope}`, "
-             f"{'animals only' if a.animals_only else 'animals→cells'}, "
+             f"{'animals only' if a.animals_only else a.cell_stage + ' animals→cells'}, "
              f"n_boot {a.n_boot}", "",
              f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}", "",
              speed(params), ""]

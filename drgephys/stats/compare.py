@@ -16,7 +16,7 @@ from ..tables import PATTERN_VALUES
 from .cells import CELL_METRICS, cell_episode_stats, cell_table, episode_vm_range
 from .matched import choose_vm, group_values, matched_difference
 from .params import CompareParams
-from .resample import bootstrap_counts, interval, permutation_p, relabellings
+from .resample import bootstrap_counts, interval, permutation_p, relabellings, replicate_means
 
 #: Columns of the comparison table, in order (the contract's first ten, then extras).
 COMPARISON_COLUMNS = ["metric", "group", "reference", "n_cells", "n_animals", "estimate", "ci_low", "ci_high",
@@ -36,7 +36,9 @@ def _check_column(df: pd.DataFrame, col, what: str) -> None:
 
 
 def _method(p: CompareParams, cluster, exact: bool, n_relab: int) -> str:
-    lvl = ("animals→cells" if p.resample_cells else "animals") if cluster is not None else "cells"
+    lvl = (("adjusted animals→cells" if p.cell_stage == "adjusted" else "animals→cells") if p.resample_cells
+           else "animals") if cluster is not None else ("cells, adjusted" if p.cell_stage == "adjusted" and
+                                                        p.resample_cells else "cells")
     ci = "expanded-percentile" if p.ci_method == "expanded" else "percentile"
     perm = f"exact, {n_relab}" if exact else str(n_relab)
     unit = "animal" if cluster is not None else "cell"
@@ -149,6 +151,9 @@ def _compare_pair(cells, ep, g, ref, gidx, codes, counts, p, cluster, rng, oscil
     cg, cr = counts[g], counts[ref]
     rows = []
 
+    # the matched line is fitted to cells' regression sums as drawn: no adjusted second stage (see params)
+    method_matched = _method(dataclasses.replace(p, cell_stage="naive"), cluster, exact, len(lab))
+
     def row(metric, est, vg, vr, boot, null, nc_g, nc_r, an_g, an_r, vm=np.nan, extra=""):
         lo, hi = interval(boot, p.ci_level, p.ci_method, n_clu) if np.isfinite(est) else (np.nan, np.nan)
         pv = permutation_p(est, null, exact)
@@ -157,7 +162,8 @@ def _compare_pair(cells, ep, g, ref, gidx, codes, counts, p, cluster, rng, oscil
             if failed > 0.05 else ""
         w = "; ".join(x for x in (warn, extra, note) if x)
         rows.append(dict(metric=metric, group=g, reference=ref, n_cells=nc_g, n_animals=an_g, estimate=est,
-                         ci_low=lo, ci_high=hi, p_value=pv, method=method, vm_mv=vm, value_group=vg,
+                         ci_low=lo, ci_high=hi, p_value=pv,
+                         method=method_matched if metric == MATCHED else method, vm_mv=vm, value_group=vg,
                          value_reference=vr, n_cells_reference=nc_r, n_animals_reference=an_r, warning=w))
 
     def n_anim(idx, valid):
@@ -176,8 +182,10 @@ def _compare_pair(cells, ep, g, ref, gidx, codes, counts, p, cluster, rng, oscil
         mg = yv[ig].sum() / vg_ if vg_ else np.nan
         mr = yv[ir].sum() / vr_ if vr_ else np.nan
         extra = "" if vg_ and vr_ else f"no cells with a value in {[n for n, k in ((g, vg_), (ref, vr_)) if not k]}"
+        adjust = p.resample_cells and p.cell_stage == "adjusted"  # no double-counted within-animal variance
+        boot = (replicate_means(cg, y[ig], codes[g], adjust=adjust)
+                - replicate_means(cr, y[ir], codes[ref], adjust=adjust))
         with np.errstate(invalid="ignore", divide="ignore"):
-            boot = (cg @ yv[ig]) / (cg @ valid[ig]) - (cr @ yv[ir]) / (cr @ valid[ir])
             s_a = np.bincount(akey, weights=yv[both], minlength=lab.shape[1])
             n_a = np.bincount(akey, weights=valid[both].astype(float), minlength=lab.shape[1])
             null = (lab @ s_a) / (lab @ n_a) - (~lab @ s_a) / (~lab @ n_a)

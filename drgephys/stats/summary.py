@@ -8,7 +8,7 @@ import pandas as pd
 from .cells import cell_episode_stats, cell_table, episode_vm_range
 from .compare import _check_column
 from .params import CompareParams
-from .resample import bootstrap_counts, interval
+from .resample import bootstrap_counts, interval, replicate_means
 
 SUMMARY_COLUMNS = ["group", "metric", "n_cells", "n_animals", "value", "ci_low", "ci_high", "method"]
 
@@ -27,7 +27,7 @@ def summarize_groups(recordings: pd.DataFrame, *, by: str = "group", cluster: st
     metrics : sequence of str
         Per-cell metrics of :func:`drgephys.stats.cell_table` (e.g. ``"sso_prevalence"``).
     params : CompareParams, optional
-        ``n_boot``, ``ci_level``, ``ci_method``, ``resample_cells`` and ``seed`` are used.
+        ``n_boot``, ``ci_level``, ``ci_method``, ``resample_cells``, ``cell_stage`` and ``seed`` are used.
 
     Returns
     -------
@@ -44,7 +44,9 @@ def summarize_groups(recordings: pd.DataFrame, *, by: str = "group", cluster: st
         raise ValueError(f"`metrics` must be per-cell metrics {list(cells.columns[5:])}; got unknown {bad}")
     rng = np.random.default_rng(p.seed)
     cells["group"] = cells["group"].astype(str)
-    lvl = ("animals→cells" if p.resample_cells else "animals") if cluster is not None else "cells"
+    adjust = p.resample_cells and p.cell_stage == "adjusted"
+    lvl = (("adjusted animals→cells" if adjust else "animals→cells") if p.resample_cells else "animals") \
+        if cluster is not None else ("cells, adjusted" if adjust else "cells")
     method = f"hierarchical bootstrap ({lvl}, {p.n_boot}) {p.ci_method} {round(p.ci_level * 100)}% CI"
     rows = []
     for g, d in cells.groupby("group", sort=True):
@@ -54,8 +56,7 @@ def summarize_groups(recordings: pd.DataFrame, *, by: str = "group", cluster: st
             y = d[m].to_numpy(dtype=float)
             ok = np.isfinite(y)
             yv = np.where(ok, y, 0.0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                boot = (counts @ yv) / (counts @ ok)
+            boot = replicate_means(counts, y, codes, adjust=adjust)
             value = yv.sum() / ok.sum() if ok.any() else np.nan
             n_an = int(len(np.unique(codes[ok])))
             lo, hi = interval(boot, p.ci_level, p.ci_method, n_an) if ok.any() else (np.nan, np.nan)

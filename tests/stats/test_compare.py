@@ -218,6 +218,7 @@ def test_one_group_or_no_ok_rows_refused():
     (dict(ci_level=1.5), r"`ci_level` must be a number between 0 and 1"),
     (dict(ci_method="bca"), r"`ci_method` must be one of"),
     (dict(slope="free"), r"`slope` must be one of"),
+    (dict(cell_stage="double"), r"`cell_stage` must be one of \('adjusted', 'naive'\); got 'double'"),
     (dict(matched_vm_mv=float("nan")), r"`matched_vm_mv` must be a finite potential"),
     (dict(seed=-1), r"`seed` must be a non-negative integer"),
     (dict(min_cells_fit=1), r"`min_cells_fit` must be at least 2"),
