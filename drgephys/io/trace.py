@@ -150,6 +150,21 @@ class Recording(Sequence):
         ch = self.traces[0].channel if self.traces else None
         return f"Recording({self.file!s}, {len(self)} sweeps, channel={ch!r}, reader={self.reader})"
 
+    def _repr_html_(self) -> str:
+        import html
+
+        tr = self.traces[0] if self.traces else None
+        head = (f"<p><b>Recording</b> {html.escape(str(self.file))} — {len(self)} sweep(s) read by "
+                f"{html.escape(self.reader)}")
+        if tr is not None:
+            head += (f"; {tr.fs:g} Hz, {tr.duration_s:.3g} s per sweep, membrane potential on channel "
+                     f"{html.escape(str(tr.metadata.get('channel_name', tr.channel)))}")
+        head += "</p>"
+        if self.skipped:
+            head += f"<p>{len(self.skipped)} sweep(s) skipped: {html.escape(self.skipped[0]['message'])}</p>"
+        report = self.channel_report.to_html(index=False, border=0) if len(self.channel_report) else ""
+        return head + report
+
 
 def from_neo(obj, *, channel=None, file: str | None = None) -> Recording:
     """Convert a neo `Block`, `Segment`, `AnalogSignal` or `IrregularlySampledSignal` to a `Recording`.

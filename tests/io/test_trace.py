@@ -78,3 +78,14 @@ def test_units_conversion_is_invariant(scale, level):
     v = _noisy(3000, level=level, seed=3)
     rec = from_neo(neo.AnalogSignal((v * factor)[:, None], units=scale, sampling_rate=20 * pq.kHz))
     np.testing.assert_allclose(rec[0].v, v, rtol=1e-9, atol=1e-9)
+
+
+def test_recording_shows_an_html_summary_with_the_channel_choice():
+    import neo
+    import quantities as pq
+
+    seg = neo.Segment()
+    seg.analogsignals.append(neo.AnalogSignal(_noisy(2000)[:, None], units="mV", sampling_rate=10 * pq.kHz,
+                                              name="Vm"))
+    html = from_neo(seg)._repr_html_()
+    assert "Recording" in html and "10000 Hz" in html and "<table" in html and "plausible" in html
