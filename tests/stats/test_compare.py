@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -263,3 +264,17 @@ def test_episodes_of_refused_sweeps_are_ignored():
     a = row(compare_groups(recs, osc, params=FAST), "sso_frequency_hz_at_matched_vm")
     b = row(compare_groups(recs2, pd.concat([osc, bad]), params=FAST), "sso_frequency_hz_at_matched_vm")
     assert b.estimate == pytest.approx(a.estimate)
+
+
+def test_method_names_the_second_stage_and_intervals_stay_in_range():
+    recs, osc = make_tables(prevalence_cells())
+    out = compare_groups(recs, osc, params=FAST).set_index("metric")
+    means = out.drop(index="sso_frequency_hz_at_matched_vm")
+    assert means.method.str.contains(r"bootstrap \(adjusted animals→cells, 400\) percentile 95% CI").all()
+    # the matched line is fitted to cells' regression sums as drawn (no adjusted second stage)
+    assert "bootstrap (animals→cells, 400)" in out.loc["sso_frequency_hz_at_matched_vm", "method"]
+    # prevalence: control is all 1, injured 0/1 cells → each group's replicate means stay in 0–1
+    r = out.loc["sso_prevalence"]
+    assert -1.0 <= r.ci_low <= r.estimate <= r.ci_high <= 0.0
+    naive = compare_groups(recs, osc, params=dataclasses.replace(FAST, cell_stage="naive"))
+    assert naive.method.str.contains(r"bootstrap \(animals→cells, 400\)").all()
