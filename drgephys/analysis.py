@@ -141,8 +141,10 @@ class AnalysisResult:
 
 def _resting_vm(v: np.ndarray, spikes: pd.DataFrame) -> float:
     """Median membrane potential (mV) outside spikes and their afterhyperpolarisations."""
+    from .spikes._fast import median  # exact np.median without partitioning the whole sweep
+
     if len(spikes) == 0:
-        return float(np.median(v))
+        return median(v)
     keep = np.ones(v.size, dtype=bool)
     starts = spikes["threshold_index"].to_numpy(dtype=np.int64)
     ends = np.minimum(spikes["end_index"].to_numpy(dtype=np.int64) + 1, v.size)
@@ -151,7 +153,7 @@ def _resting_vm(v: np.ndarray, spikes: pd.DataFrame) -> float:
     np.add.at(edges, starts, 1)
     np.add.at(edges, ends, -1)
     keep &= np.cumsum(edges[:-1]) == 0
-    return float(np.median(v[keep])) if keep.any() else float(np.median(v))
+    return median(v[keep]) if keep.any() else median(v)
 
 
 def _uniform(trace: Trace) -> tuple[np.ndarray, float, str]:

@@ -5,7 +5,7 @@ filter cannot be built at ≤ 20 kHz)."""
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import savgol_filter
+from ._fast import median, savgol
 
 
 def window_samples(span_ms: float, fs: float) -> int:
@@ -29,7 +29,7 @@ def dvdt(v: np.ndarray, fs: float, t_s: np.ndarray | None, span_ms: float) -> np
         dt_ms = 1e3 / fs
         w = window_samples(span_ms, fs)
         if w and w <= n:
-            return savgol_filter(v, w, 2, deriv=1, delta=dt_ms, mode="interp")
+            return savgol(v, w, 2, deriv=1, delta=dt_ms)
         return np.gradient(v, dt_ms)
     dt = np.diff(t_s) * 1e3
     ok = dt > 0
@@ -52,4 +52,4 @@ def robust_sd(x: np.ndarray) -> float:
     """1.4826 × median absolute deviation (the SD for Gaussian data, blind to a few % of spikes)."""
     if x.size == 0:
         return 0.0
-    return float(1.4826 * np.median(np.abs(x - np.median(x))))
+    return float(1.4826 * median(np.abs(x - median(x))))

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from scipy.signal import savgol_filter
-
 from ._deriv import window_samples
+from ._fast import savgol
 from ._ragged import Segments
 from .params import SpikeParams
 
@@ -34,7 +33,7 @@ def smooth_peaks(v: np.ndarray, fs: float, irregular: bool, span_ms: float) -> n
     w = window_samples(span_ms, fs)
     if irregular or not w or w > v.size:
         return v
-    return savgol_filter(v, w, 3, mode="interp")
+    return savgol(v, w, 3)
 
 
 def refine_peak(t: np.ndarray, v: np.ndarray, pk: np.ndarray) -> np.ndarray:
