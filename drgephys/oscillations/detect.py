@@ -186,13 +186,16 @@ def _prepare(v, fs, spikes, params, lo, hi):
 def _acceptance(df, params, lo, hi):
     """Masks of episodes passing the full rule and of those with BOSC-level evidence only (which may
     extend an accepted neighbour, never stand alone)."""
-    common = ((df["n_cycles"] >= params.min_cycles) & (df["amplitude_mv"] <= params.max_amplitude_mv)
-              & (df["amplitude_mv"] > 0) & (df["frequency_hz"] >= lo) & (df["frequency_hz"] <= hi))
-    ok = (common & (df["power_db"] >= params.min_power_db) & (df["sinusoidality"] >= params.min_sinusoidality)
-          & (df["period_cv"].fillna(np.inf) <= params.max_period_cv)
-          & (df["amplitude_cv"].fillna(np.inf) <= params.max_amplitude_cv))
-    basic = common & (df["power_db"] >= params.min_power_db - params.extend_margin_db)
-    return ok.to_numpy(), basic.to_numpy()
+    col = {c: df[c].to_numpy(dtype=np.float64) for c in ("n_cycles", "amplitude_mv", "frequency_hz", "power_db",
+                                                         "sinusoidality", "period_cv", "amplitude_cv")}
+    amp, f, pw = col["amplitude_mv"], col["frequency_hz"], col["power_db"]
+    common = ((col["n_cycles"] >= params.min_cycles) & (amp <= params.max_amplitude_mv) & (amp > 0)
+              & (f >= lo) & (f <= hi))
+    ok = (common & (pw >= params.min_power_db) & (col["sinusoidality"] >= params.min_sinusoidality)
+          & (np.nan_to_num(col["period_cv"], nan=np.inf) <= params.max_period_cv)
+          & (np.nan_to_num(col["amplitude_cv"], nan=np.inf) <= params.max_amplitude_cv))
+    basic = common & (pw >= params.min_power_db - params.extend_margin_db)
+    return ok, basic
 
 
 def _assemble(cand, r, y, valid, freqs, bg, thr, fw, params, lo, hi) -> pd.DataFrame:

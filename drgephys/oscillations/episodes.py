@@ -38,9 +38,13 @@ COLUMNS = ["start_s", "end_s", "frequency_hz", "amplitude_mv", "n_cycles", "mean
            "period_cv", "amplitude_cv", "sinusoidality"]
 
 
+_EMPTY = pd.DataFrame({c: pd.Series(dtype="float64") for c in COLUMNS})
+
+
 def empty_episodes() -> pd.DataFrame:
-    """Episode table with no rows and the contract columns."""
-    return pd.DataFrame({c: pd.Series(dtype="float64") for c in COLUMNS})
+    """Episode table with no rows and the contract columns (a copy of one template: building it column by
+    column costs ~2 ms, called a few times per sweep)."""
+    return _EMPTY.copy()
 
 
 def find_candidates(power, thr, freqs, valid, fs, params):
