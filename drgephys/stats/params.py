@@ -62,13 +62,14 @@ class CompareParams:
         variance; the bootstrap variance of a group mean is then ≈ its unbiased estimate (variance of
         animal means / number of animals) instead of counting the within-animal variance twice (Ren et
         al. 2010, J Appl Stat 37:1487; Field & Welsh 2007, JRSS B 69:369). Replicate means stay within
-        the observed range of the cell values. Measured 95 % coverage 90–98 % for every mean metric in
-        every scenario of the coverage study (``benchmarks/results/stats.md``). The frequency at matched
-        potential is a line through cells' episode regression sums, which this re-expression does not
-        apply to: its row always uses the naive second stage (measured 94.5–96.5 %; the row's
-        ``method`` says so). ``"naive"``: cells resampled as they are (Saravanan et al. 2020); counts
-        the within-animal variance twice, so intervals are conservative when cells vary more than
-        animals (measured 94–99.5 % coverage, 25 of 44 metric×scenario cells above 98 %).
+        the observed range of the cell values. Measured 95 % coverage 91.7–97.5 % for every estimable
+        mean metric in every scenario of the coverage study (``benchmarks/results/stats.md``). The
+        frequency at matched potential is a line through cells' episode regression sums, which this
+        re-expression does not apply to: its row always uses the naive second stage (measured
+        95.4–96.4 %; the row's ``method`` says so). ``"naive"``: cells resampled as they are
+        (Saravanan et al. 2020); counts the within-animal variance twice, so intervals are conservative
+        when cells vary more than animals (measured 94–99.5 % coverage, 25 of 44 metric×scenario cells
+        above 98 %).
     """
 
     n_boot: int = 2000
