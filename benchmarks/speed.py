@@ -303,8 +303,8 @@ def diagnose(m: dict, facts: dict) -> list[str]:
             f"so noisier than the best-of whole-analysis ratio above): {per}.")
     over = [k for k, r in ratios.items() if r > TARGET_LINEARITY]
     if over:
-        text += (f" Above 11x: {', '.join(over)}. Profiles of the long sweep (spikes, oscillations, load) are "
-                 "dominated by full-length `np.median` / `np.percentile` (`ndarray.partition`), `flatten` "
+        text += (f" Above 11x: {', '.join(over)}. When profiled on 29 Nov 2026 (before the spikes "
+                 "module's fast median), the long sweep's stages were dominated by full-length `np.median` / `np.percentile` (`ndarray.partition`), `flatten` "
                  "copies and `scipy.ndimage` filters on arrays that no longer fit in cache; robust statistics on "
                  "a strided subsample or per block would help linear scaling and peak memory.")
     out.append(text)
