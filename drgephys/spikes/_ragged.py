@@ -73,3 +73,40 @@ class Segments:
         # works per window, so r < offsets means "none"
         none = r < self.offsets
         return np.where(none, -1, self.idx[np.maximum(r, 0)])
+
+
+def first_crossing(x: np.ndarray, starts, stops, level, *, above: bool, inclusive: bool,
+                   first_chunk: int = 64) -> np.ndarray:
+    """Trace index of the first sample in each window ``[starts[k], stops[k])`` where `x` is beyond
+    ``level[k]`` (``above``: ``x >= level`` if `inclusive` else ``x > level``; else ``x <= level`` /
+    ``x < level``), −1 where none.
+
+    Same answer as ``Segments(starts, stops, n).first_true(...)`` (same window clipping), but windows
+    are scanned in growing chunks (64, 256, 1024, … samples) and dropped once a hit is found, so the
+    work follows the distance to the crossing, not the window length (long AHP-recovery windows whose
+    crossing comes early). The loop runs over chunk sizes (a handful of passes), not windows.
+    """
+    n = x.size
+    starts = np.clip(np.asarray(starts, dtype=np.int64), 0, max(n - 1, 0))
+    stops = np.clip(np.asarray(stops, dtype=np.int64), starts + 1, n)
+    level = np.broadcast_to(np.asarray(level, dtype=np.float64), starts.shape)
+    out = np.full(starts.size, -1, dtype=np.int64)
+    todo = np.arange(starts.size)
+    lo = starts.copy()
+    chunk = int(first_chunk)
+    while todo.size:
+        hi = np.minimum(lo[todo] + chunk, stops[todo])
+        seg = Segments(lo[todo], hi, n)
+        flat = seg.take(x)
+        lev = np.repeat(level[todo], seg.lengths)
+        if above:
+            mask = flat >= lev if inclusive else flat > lev
+        else:
+            mask = flat <= lev if inclusive else flat < lev
+        r = seg.first_true(mask)
+        found = r >= 0
+        out[todo[found]] = r[found]
+        lo[todo] = hi
+        todo = todo[~found & (hi < stops[todo])]
+        chunk *= 4
+    return out

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .._validation import check_fs, check_v
 from ._deriv import dvdt, robust_sd
+from ._fast import robust_sd_bound
 from ._ragged import Segments
 from .features import after_spike, foot_index, smooth_peaks, spike_shape
 from .params import SpikeParams
@@ -73,12 +74,19 @@ def _check_windows(windows) -> np.ndarray:
 
 def _candidates(d: np.ndarray, t: np.ndarray, params: SpikeParams) -> np.ndarray:
     """Upward crossings of the adaptive detection slope, thinned by hysteresis and refractoriness."""
-    cutoff = max(params.detection_dvdt_mv_per_ms, params.noise_factor * robust_sd(d))
-    above = d >= cutoff
-    on = np.flatnonzero(~above[:-1] & above[1:]) + 1
+    floor = params.detection_dvdt_mv_per_ms
+    # the noise term matters only when it exceeds the floor: a certified bound often settles that cheaply
+    cutoff = floor if params.noise_factor * robust_sd_bound(d) <= floor else \
+        max(floor, params.noise_factor * robust_sd(d))
+    # sparse index arrays instead of trace-length masks and cumsums: samples at or above the cutoff (and
+    # half of it) are few, so rising edges and "went below half since the last onset" come from them
+    hi = np.flatnonzero(d >= cutoff)
+    on = hi[np.concatenate(([False], np.diff(hi) > 1))] if hi.size and hi[0] == 0 else \
+        hi[np.concatenate(([True], np.diff(hi) > 1))] if hi.size else hi
     if on.size > 1:
-        n_neg = np.concatenate(([0], np.cumsum(d < 0.5 * cutoff)))
-        armed = n_neg[on[1:]] - n_neg[on[:-1]] > 0
+        half = np.flatnonzero(d >= 0.5 * cutoff)           # the complement of "below half the cutoff"
+        n_half = np.searchsorted(half, on[1:]) - np.searchsorted(half, on[:-1])
+        armed = (on[1:] - on[:-1]) - n_half > 0
         far = t[on[1:]] - t[on[:-1]] >= params.refractory_ms * 1e-3
         on = on[np.concatenate(([True], armed & far))]
     return on
@@ -91,7 +99,8 @@ def _feature_derivative(v, fs, t_irr, params: SpikeParams, d_det):
     span = params.feature_smoothing_ms
     while span < params.detection_smoothing_ms:
         d = dvdt(v, fs, t_irr, span)
-        if robust_sd(d) <= MAX_FEATURE_NOISE * params.threshold_dvdt_mv_per_ms:
+        level = MAX_FEATURE_NOISE * params.threshold_dvdt_mv_per_ms
+        if robust_sd_bound(d) <= level or robust_sd(d) <= level:
             return d, span
         span *= 2
     return d_det, params.detection_smoothing_ms
@@ -111,9 +120,12 @@ def _merge(v: np.ndarray, t: np.ndarray, on: np.ndarray, params: SpikeParams):
         if on.size < 2:
             return on, pk
         half = 0.5 * (v[on] + v[pk])
-        between = Segments(pk[:-1], on[1:] + 1, n)
         within = t[on[1:]] - t[on[:-1]] <= params.max_rise_ms * 1e-3
-        fell = (between.reduce_min(between.take(v)) < half[:-1]) | ~within
+        fell = ~within                   # only close pairs need the (short) peak-to-next-onset scan
+        pair = np.flatnonzero(within)
+        if pair.size:
+            between = Segments(pk[pair], on[pair + 1] + 1, n)
+            fell[pair] = between.reduce_min(between.take(v)) < half[pair]
         if fell.all():
             return on, pk
         on = on[np.concatenate(([True], fell))]

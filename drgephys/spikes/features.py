@@ -10,7 +10,7 @@ import numpy as np
 
 from ._deriv import window_samples
 from ._fast import savgol
-from ._ragged import Segments
+from ._ragged import Segments, first_crossing
 from .params import SpikeParams
 
 
@@ -174,14 +174,16 @@ def after_spike(v, t, shape: dict, params: SpikeParams, foot=None) -> dict:
     cap = np.minimum(nxt, np.searchsorted(t, shape["threshold_s"] + params.max_end_ms * 1e-3, side="right"))
     cap = np.maximum(cap, jf + 1)
     low = baseline - tol
-    seg = Segments(jf, cap, n)
-    flat = seg.take(v)
-    dip = seg.first_true(flat < np.repeat(low, seg.lengths))
-    rec = Segments(np.where(dip >= 0, dip, jf), cap, n)
-    flat_r = rec.take(v)
-    back_up = rec.first_true(flat_r >= np.repeat(low, rec.lengths))
-    back_down = rec.first_true(flat_r <= np.repeat(baseline + tol, rec.lengths))
-    end = np.where(dip >= 0, back_up, back_down)
+    # first crossings, scanned in growing chunks (the AHP dip and the recovery usually come early in
+    # windows up to `max_end_ms` long); back above the low level after a dip, else back within tolerance
+    dip = first_crossing(v, jf, cap, low, above=False, inclusive=False)
+    has_dip = dip >= 0
+    end = np.full(dip.size, -1, dtype=np.int64)
+    if has_dip.any():
+        end[has_dip] = first_crossing(v, dip[has_dip], cap[has_dip], low[has_dip], above=True, inclusive=True)
+    if not has_dip.all():
+        nd = ~has_dip
+        end[nd] = first_crossing(v, jf[nd], cap[nd], (baseline + tol)[nd], above=False, inclusive=True)
     end = np.where(end < 0, cap - 1, end)
     end = np.clip(np.maximum(end, trough), jf, n - 1)  # never before the AHP minimum
     return {"trough_index": trough, "ahp_mv": shape["threshold_mv"] - v[trough], "end_index": end}
