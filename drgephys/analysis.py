@@ -204,15 +204,23 @@ def _keyed_table(df: pd.DataFrame, key: dict, t0: float, time_cols, columns: dic
     The same frame as inserting the keys and calling `tables.conform`, built in one constructor call
     (conform's per-column astype on a copy cost ~4 ms per sweep).
     """
-    idx = df.index
+    idx, n = df.index, len(df)
     data = {}
     for c, t in columns.items():
         if c in key:
-            data[c] = pd.Series([key[c]] * len(df), index=idx, dtype=object).astype(t)
-        elif c in df.columns:
-            col = df[c] + t0 if c in time_cols else df[c]
             try:
-                data[c] = col if (t == "float64" and col.dtype == np.float64) else col.astype(t)
+                data[c] = pd.array([key[c]] * n, dtype=t)
+            except (TypeError, ValueError):
+                data[c] = pd.Series([key[c]] * n, index=idx, dtype=object).astype(t)
+        elif c in df.columns:
+            col = df[c]
+            if t == "float64" and col.dtype == np.float64:
+                a = col.to_numpy()
+                data[c] = a + t0 if c in time_cols else a
+                continue
+            col = col + t0 if c in time_cols else col
+            try:
+                data[c] = col.astype(t)
             except (TypeError, ValueError):
                 data[c] = col
         else:

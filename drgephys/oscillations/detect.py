@@ -185,9 +185,10 @@ def _prepare(v, fs, spikes, params, lo, hi):
 
 def _acceptance(df, params, lo, hi):
     """Masks of episodes passing the full rule and of those with BOSC-level evidence only (which may
-    extend an accepted neighbour, never stand alone)."""
-    col = {c: df[c].to_numpy(dtype=np.float64) for c in ("n_cycles", "amplitude_mv", "frequency_hz", "power_db",
-                                                         "sinusoidality", "period_cv", "amplitude_cv")}
+    extend an accepted neighbour, never stand alone). ``df``: a DataFrame or an `_Table`."""
+    col = {c: np.asarray(df[c], dtype=np.float64) for c in ("n_cycles", "amplitude_mv", "frequency_hz",
+                                                             "power_db", "sinusoidality", "period_cv",
+                                                             "amplitude_cv")}
     amp, f, pw = col["amplitude_mv"], col["frequency_hz"], col["power_db"]
     common = ((col["n_cycles"] >= params.min_cycles) & (amp <= params.max_amplitude_mv) & (amp > 0)
               & (f >= lo) & (f <= hi))
@@ -196,6 +197,29 @@ def _acceptance(df, params, lo, hi):
           & (np.nan_to_num(col["amplitude_cv"], nan=np.inf) <= params.max_amplitude_cv))
     basic = common & (pw >= params.min_power_db - params.extend_margin_db)
     return ok, basic
+
+
+_COL = {c: i for i, c in enumerate(COLUMNS)}
+
+
+class _Table:
+    """Episode rows as one float array (columns `COLUMNS`): the selections, reorderings and
+    concatenations of `_assemble` without a DataFrame per step (each cost ~0.1-1 ms of pandas overhead)."""
+
+    def __init__(self, a):
+        self.a = np.asarray(a, dtype=np.float64).reshape(-1, len(COLUMNS))
+
+    def __len__(self):
+        return self.a.shape[0]
+
+    def __getitem__(self, c):
+        return self.a[:, _COL[c]]
+
+    def rows(self, sel) -> "_Table":
+        return _Table(self.a[sel])
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.a, columns=COLUMNS) if len(self) else empty_episodes()
 
 
 def _assemble(cand, r, y, valid, freqs, bg, thr, fw, params, lo, hi) -> pd.DataFrame:
@@ -208,7 +232,7 @@ def _assemble(cand, r, y, valid, freqs, bg, thr, fw, params, lo, hi) -> pd.DataF
 
     def measure(starts, ends, f0s):   # a loop over episodes; each step works on whole arrays
         rows = [measure_episode(r, y, valid, s, e, f0, bg_at, fw, params) for s, e, f0 in zip(starts, ends, f0s)]
-        return pd.DataFrame(rows, columns=COLUMNS) if rows else empty_episodes()
+        return _Table([[row[c] for c in COLUMNS] for row in rows])
 
     # cheap pre-selection on the region's power at its grid frequency (the measured power at the refined
     # frequency exceeds it by at most ~0.7 dB): strong candidates may pass, weak ones may only extend
@@ -229,19 +253,18 @@ def _assemble(cand, r, y, valid, freqs, bg, thr, fw, params, lo, hi) -> pd.DataF
         w_idx = w_idx[:0]
     extra = measure(cs[w_idx], ce[w_idx], freqs[fi[w_idx]])
     order = np.argsort(np.concatenate((cs[strong], cs[w_idx])), kind="stable")
-    table = pd.concat([first_pass, extra], ignore_index=True) if len(extra) else first_pass
-    table = table.iloc[order].reset_index(drop=True)
+    table = _Table(np.concatenate((first_pass.a, extra.a))).rows(order)
     cs, ce = np.concatenate((cs[strong], cs[w_idx]))[order], np.concatenate((ce[strong], ce[w_idx]))[order]
     ok = np.concatenate((ok, np.zeros(w_idx.size, bool)))[order]
     ok_full, basic = _acceptance(table, params, lo, hi)
     use = ok | basic
-    table, cs, ce, ok = table[use].reset_index(drop=True), cs[use], ce[use], ok[use]
+    table, cs, ce, ok = table.rows(use), cs[use], ce[use], ok[use]
     if len(table) > 1:   # overlapping candidates (harmonics, two ridges): the accepted, then stronger, wins
-        keep = drop_overlaps(cs, ce, table["power_db"].to_numpy() + 1000.0 * ok)
-        table, cs, ce, ok = table[keep].reset_index(drop=True), cs[keep], ce[keep], ok[keep]
+        keep = drop_overlaps(cs, ce, table["power_db"] + 1000.0 * ok)
+        table, cs, ce, ok = table.rows(keep), cs[keep], ce[keep], ok[keep]
     # hysteresis (cf. the dual-threshold burst detectors, e.g. NeuroDSP): neighbours at the same frequency
     # merge across short gaps; a group is kept when at least one member passed the full acceptance rule
-    grp = merge_groups(cs, ce, table["frequency_hz"].to_numpy(), valid, fw, params)
+    grp = merge_groups(cs, ce, table["frequency_hz"], valid, fw, params)
     n_grp = int(grp[-1]) + 1 if grp.size else 0
     size = np.bincount(grp, minlength=n_grp)
     has_ok = np.bincount(grp, weights=ok, minlength=n_grp) > 0
@@ -249,15 +272,15 @@ def _assemble(cand, r, y, valid, freqs, bg, thr, fw, params, lo, hi) -> pd.DataF
     last = np.concatenate((first[1:], [grp.size])) - 1
     multi = has_ok & (size > 1)
     dur = (ce - cs).astype(float)
-    f_w = (np.bincount(grp, weights=table["frequency_hz"].to_numpy() * dur, minlength=n_grp)
+    f_w = (np.bincount(grp, weights=table["frequency_hz"] * dur, minlength=n_grp)
            / np.maximum(np.bincount(grp, weights=dur, minlength=n_grp), 1))
     merged = measure(cs[first[multi]], ce[last[multi]], f_w[multi])
     merged_ok, _ = _acceptance(merged, params, lo, hi)
     # members of multi-member groups whose merged measure failed stay as they were (accepted ones only)
     fallback = np.isin(grp, np.flatnonzero(multi)[~merged_ok]) & ok
     singles = (size[grp] == 1) & ok
-    out = pd.concat([table[singles | fallback], merged[merged_ok]], ignore_index=True)
-    return out.sort_values("start_s", kind="stable").reset_index(drop=True) if len(out) else empty_episodes()
+    out = _Table(np.concatenate((table.a[singles | fallback], merged.a[merged_ok])))
+    return out.rows(np.argsort(out["start_s"], kind="stable")).frame()
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
