@@ -145,15 +145,12 @@ def _resting_vm(v: np.ndarray, spikes: pd.DataFrame) -> float:
 
     if len(spikes) == 0:
         return median(v)
-    keep = np.ones(v.size, dtype=bool)
+    from .oscillations.preprocess import spans_to_mask
+
     starts = spikes["threshold_index"].to_numpy(dtype=np.int64)
     ends = np.minimum(spikes["end_index"].to_numpy(dtype=np.int64) + 1, v.size)
-    # mark spans with a cumulative sum of +1/-1 edges (no loop over spikes)
-    edges = np.zeros(v.size + 1, dtype=np.int64)
-    np.add.at(edges, starts, 1)
-    np.add.at(edges, ends, -1)
-    keep &= np.cumsum(edges[:-1]) == 0
-    return median(v[keep]) if keep.any() else median(v)
+    keep = ~spans_to_mask(starts, ends, v.size)   # merged spans, int8 edges (no loop over spikes)
+    return median(v, where=keep) if keep.any() else median(v)
 
 
 def _uniform(trace: Trace) -> tuple[np.ndarray, float, str]:

@@ -5,7 +5,7 @@ filter cannot be built at ≤ 20 kHz)."""
 from __future__ import annotations
 
 import numpy as np
-from ._fast import median, savgol
+from ._fast import gradient_at, median, savgol, savgol_at
 
 
 def window_samples(span_ms: float, fs: float) -> int:
@@ -30,7 +30,7 @@ def dvdt(v: np.ndarray, fs: float, t_s: np.ndarray | None, span_ms: float) -> np
         w = window_samples(span_ms, fs)
         if w and w <= n:
             return savgol(v, w, 2, deriv=1, delta=dt_ms)
-        return np.gradient(v, dt_ms)
+        return _gradient(v, dt_ms)
     dt = np.diff(t_s) * 1e3
     ok = dt > 0
     slope = np.zeros(dt.size)
@@ -48,8 +48,34 @@ def dvdt(v: np.ndarray, fs: float, t_s: np.ndarray | None, span_ms: float) -> np
     return out
 
 
+def _gradient(v: np.ndarray, dx: float) -> np.ndarray:
+    """``np.gradient(v, dx)`` (same operations, same values) written into one array, without its two
+    trace-length temporaries."""
+    out = np.empty(v.size)
+    np.subtract(v[2:], v[:-2], out=out[1:-1])
+    out[1:-1] /= 2.0 * dx
+    out[0] = (v[1] - v[0]) / dx
+    out[-1] = (v[-1] - v[-2]) / dx
+    return out
+
+
 def robust_sd(x: np.ndarray) -> float:
     """1.4826 × median absolute deviation (the SD for Gaussian data, blind to a few % of spikes)."""
     if x.size == 0:
         return 0.0
-    return float(1.4826 * median(np.abs(x - median(x))))
+    dev = np.subtract(x, median(x))
+    np.abs(dev, out=dev)                       # one temporary, not two
+    return float(1.4826 * median(dev))
+
+
+def dvdt_at(v: np.ndarray, fs: float, span_ms: float, starts, stops) -> np.ndarray:
+    """`dvdt` of a regularly sampled trace, evaluated only inside the windows ``[starts, stops)``
+    (a `drgephys.spikes._fast.Sampled` signal; same values there)."""
+    n = v.size
+    if n < 2:
+        return np.zeros(n)
+    dt_ms = 1e3 / fs
+    w = window_samples(span_ms, fs)
+    if w and w <= n:
+        return savgol_at(v, w, 2, starts, stops, deriv=1, delta=dt_ms)
+    return gradient_at(v, dt_ms, starts, stops)

@@ -25,32 +25,45 @@ SUBSAMPLE = 16_384
 BRACKET = 0.05
 
 
-def median(x: np.ndarray) -> float:
-    """``float(np.median(x))`` for a finite 1-D array, without sorting the whole array.
+def median(x: np.ndarray, where: np.ndarray | None = None) -> float:
+    """``float(np.median(x))`` (or ``np.median(x[where])``) for a finite 1-D array, without sorting
+    (or copying) the whole array.
 
     Parameters
     ----------
     x : ndarray, shape (n,)
         Finite values.
+    where : ndarray of bool, shape (n,), optional
+        Samples to include (at least one True).
 
     Returns
     -------
     float
-        Exactly ``np.median(x)`` (mean of the two middle values when ``n`` is even).
+        Exactly ``np.median`` of the included samples (mean of the two middle values when their
+        number is even).
     """
     x = np.asarray(x).reshape(-1)
-    n = x.size
+    n = x.size if where is None else int(np.count_nonzero(where))
     if n < MIN_FAST:
-        return float(np.median(x))
-    sub = np.sort(x[:: n // SUBSAMPLE])
+        return float(np.median(x if where is None else x[where]))
+    step = x.size // SUBSAMPLE
+    sub = np.sort(x[::step] if where is None else x[::step][where[::step]])
     m = sub.size
+    if m < 16:
+        return float(np.median(x if where is None else x[where]))
     half = int(BRACKET * m) + 1
     lo, hi = sub[max(m // 2 - half, 0)], sub[min(m // 2 + half, m - 1)]
-    below = int(np.count_nonzero(x < lo))
-    inside = x[(x >= lo) & (x <= hi)]
+    in_lo = x >= lo
+    if where is not None:
+        in_lo &= where
+        below = n - int(np.count_nonzero(in_lo))
+    else:
+        below = n - int(np.count_nonzero(in_lo))
+    in_lo &= x <= hi
+    inside = x[in_lo]
     r0, r1 = (n - 1) // 2 - below, n // 2 - below
     if r0 < 0 or r1 >= inside.size:          # bracket missed the middle: the plain (exact) way
-        return float(np.median(x))
+        return float(np.median(x if where is None else x[where]))
     if r0 == r1:
         return float(np.partition(inside, r0)[r0])
     part = np.partition(inside, (r0, r1))
@@ -107,3 +120,89 @@ def robust_sd_bound(x: np.ndarray) -> float:
     if inside < n // 2 + 1:
         return np.inf
     return float(1.4826 * (hi - lo)) * (1.0 + 1e-12)
+
+
+def _pieces(starts, stops, n: int, margin: int):
+    """Merged windows ``[s, e)`` inside ``[0, n)`` and, for the pieces ``[s - margin, e + margin)``
+    (clipped) laid end to end, the trace indices of the pieces and where each window's samples sit."""
+    s = np.clip(np.asarray(starts, dtype=np.int64), 0, n)
+    e = np.clip(np.asarray(stops, dtype=np.int64), 0, n)
+    ok = e > s
+    s, e = s[ok], e[ok]
+    order = np.argsort(s, kind="stable")
+    s, e = s[order], e[order]
+    if s.size:                                   # merge overlapping windows (their pieces would repeat)
+        reach = np.maximum.accumulate(e)
+        new = np.ones(s.size, bool)
+        new[1:] = s[1:] > reach[:-1]
+        s, e = s[new], np.maximum.reduceat(e, np.flatnonzero(new))
+    a, b = np.maximum(s - margin, 0), np.minimum(e + margin, n)
+    lengths = b - a
+    offsets = np.cumsum(lengths) - lengths
+    src = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(a - offsets, lengths)
+    wl = e - s
+    tgt = np.arange(int(wl.sum()), dtype=np.int64) + np.repeat(s - (np.cumsum(wl) - wl), wl)
+    pos = tgt - np.repeat(a - offsets, wl)       # where each target sample sits in the laid-out pieces
+    return src, tgt, pos
+
+
+class Sampled:
+    """Values of a trace-length signal known only at sorted sample indices (`savgol_at`, `gradient_at`).
+
+    Indexing with integer arrays (or ints) returns the values like an ndarray would; asking for a sample
+    outside the evaluated windows raises ``IndexError`` (an internal error, never silent garbage). Storing
+    only the windows keeps memory at their size (a trace-length ``np.empty`` filled sparsely is not enough:
+    numpy backs large arrays with transparent huge pages, committed 2 MB at a time).
+    """
+
+    def __init__(self, index: np.ndarray, values: np.ndarray, n: int):
+        self.index, self.values, self.size = index, values, int(n)
+        self.shape, self.dtype, self.ndim = (self.size,), values.dtype, 1
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, i):
+        i = np.asarray(i)
+        pos = np.minimum(np.searchsorted(self.index, i), max(self.index.size - 1, 0))
+        if self.index.size == 0 or np.any(self.index[pos] != i):
+            raise IndexError("sample outside the evaluated windows of a Sampled signal")
+        return self.values[pos]
+
+
+def savgol_at(x: np.ndarray, window: int, polyorder: int, starts, stops, *, deriv: int = 0,
+              delta: float = 1.0):
+    """`savgol` evaluated only inside the windows ``[starts[k], stops[k])``, as a `Sampled` signal.
+
+    Inside the windows the values equal `savgol` (same ``np.convolve`` dot products on the same
+    samples; the first and last ``window // 2`` samples of the trace from SciPy's edge fits).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n = x.size
+    if n < 2 * window:
+        return savgol(x, window, polyorder, deriv=deriv, delta=delta)
+    h = window // 2
+    src, tgt, pos = _pieces(starts, stops, n, h)
+    vals = np.empty(tgt.size)
+    if src.size:
+        c = savgol_coeffs(window, polyorder, deriv=deriv, delta=delta)
+        vals[:] = np.convolve(x[src], c, mode="same")[pos]
+        head, tail = tgt < h, tgt >= n - h
+        if head.any():
+            edge = savgol_filter(x[:window], window, polyorder, deriv=deriv, delta=delta, mode="interp")
+            vals[head] = edge[tgt[head]]
+        if tail.any():
+            edge = savgol_filter(x[n - window:], window, polyorder, deriv=deriv, delta=delta, mode="interp")
+            vals[tail] = edge[tgt[tail] - (n - window)]
+    return Sampled(tgt, vals, n)
+
+
+def gradient_at(x: np.ndarray, dx: float, starts, stops):
+    """``np.gradient(x, dx)`` evaluated only inside the windows, as a `Sampled` signal."""
+    x = np.asarray(x, dtype=np.float64)
+    n = x.size
+    if n < 4:
+        return np.gradient(x, dx)
+    src, tgt, pos = _pieces(starts, stops, n, 1)
+    vals = np.gradient(x[src], dx)[pos] if src.size else np.empty(0)
+    return Sampled(tgt, vals, n)

@@ -17,14 +17,16 @@ Pipeline (vectorized; the only loop runs over merge passes, usually one or two):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
 from .._validation import check_fs, check_v
-from ._deriv import dvdt, robust_sd
+from ._deriv import dvdt, dvdt_at, robust_sd, window_samples
 from ._fast import robust_sd_bound
 from ._ragged import Segments
-from .features import after_spike, foot_index, smooth_peaks, spike_shape
+from .features import after_spike, foot_index, smooth_peaks, smooth_peaks_at, spike_shape
 from .params import SpikeParams
 
 COLUMNS = ["threshold_index", "peak_index", "trough_index", "end_index", "threshold_s", "peak_s",
@@ -103,6 +105,8 @@ def _feature_derivative(v, fs, t_irr, params: SpikeParams, d_det):
         if robust_sd_bound(d) <= level or robust_sd(d) <= level:
             return d, span
         span *= 2
+    if d_det is None:   # the caller released it (memory): recompute, same values
+        d_det = dvdt(v, fs, t_irr, params.detection_smoothing_ms)
     return d_det, params.detection_smoothing_ms
 
 
@@ -174,7 +178,11 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
     windows = _check_windows(stimulus_windows_s)
     n = v.size
     t_irr = None if times is None else _check_times(times, n)
-    t = np.arange(n) / fs if t_irr is None else t_irr
+    if t_irr is None:
+        t = np.arange(n, dtype=np.float64)   # same values as np.arange(n) / fs, one array not two
+        t /= fs
+    else:
+        t = t_irr
     if n < 5:
         return empty_spikes()
 
@@ -183,16 +191,34 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
     if on.size == 0:
         return empty_spikes()
     on, pk = _merge(v, t, on, params)
+    regular = t_irr is None
+    if regular:   # release the detection slope before the feature slope exists (one trace-length array
+        del d_det  # less at the peak); the foot search below needs it only in short windows
+        d_det = None
     d_feat, span = _feature_derivative(v, fs, t_irr, params, d_det)
-    d2 = dvdt(d_feat, fs, t_irr, span)
-    vs = smooth_peaks(v, fs, t_irr is not None, params.peak_smoothing_ms)
+    if regular:
+        # d²V/dt² and the peak-smoothed potential are read only in short windows before and around each
+        # peak (threshold kink search, peak refinement): evaluate them there only (same values, stored
+        # as Sampled signals the size of those windows, not of the trace)
+        back = max(window_samples(params.detection_smoothing_ms, fs) // 2, 1)
+        rise_n = int(math.ceil(params.max_rise_ms * 1e-3 * fs)) + 2
+        d2 = dvdt_at(d_feat, fs, span, on - back - rise_n, pk + 2)
+        hw = max(window_samples(params.peak_smoothing_ms, fs) // 2, 1)
+        vs = smooth_peaks_at(v, fs, params.peak_smoothing_ms, pk - hw - 2, pk + hw + 3)
+    else:
+        d2 = dvdt(d_feat, fs, t_irr, span)
+        vs = smooth_peaks(v, fs, True, params.peak_smoothing_ms)
     shape = spike_shape(v, t, fs, d_feat, d2, on, pk, params, vs=vs)
     keep = shape.pop("keep")
     if not keep.any():
         return empty_spikes()
     shape = {k: a[keep] for k, a in shape.items()}
-    foot = foot_index(d_det, shape["threshold_index"], int(round(FOOT_SEARCH_MS * 1e-3 * fs)),
-                      FOOT_DVDT_MV_PER_MS)
+    foot_back = int(round(FOOT_SEARCH_MS * 1e-3 * fs))
+    if d_det is None:
+        thr_i = shape["threshold_index"]
+        d_det = d_feat if span == params.detection_smoothing_ms else \
+            dvdt_at(v, fs, params.detection_smoothing_ms, thr_i - foot_back - 1, thr_i + 2)
+    foot = foot_index(d_det, shape["threshold_index"], foot_back, FOOT_DVDT_MV_PER_MS)
     tail = after_spike(v, t, shape, params, foot=foot)
 
     out = pd.DataFrame({

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._deriv import window_samples
-from ._fast import savgol
+from ._fast import savgol, savgol_at
 from ._ragged import Segments, first_crossing
 from .params import SpikeParams
 
@@ -34,6 +34,15 @@ def smooth_peaks(v: np.ndarray, fs: float, irregular: bool, span_ms: float) -> n
     if irregular or not w or w > v.size:
         return v
     return savgol(v, w, 3)
+
+
+def smooth_peaks_at(v: np.ndarray, fs: float, span_ms: float, starts, stops) -> np.ndarray:
+    """`smooth_peaks` of a regularly sampled trace, evaluated only inside the windows ``[starts, stops)``
+    (a `drgephys.spikes._fast.Sampled` signal; same values there)."""
+    w = window_samples(span_ms, fs)
+    if not w or w > v.size:
+        return v
+    return savgol_at(v, w, 3, starts, stops)
 
 
 def refine_peak(t: np.ndarray, v: np.ndarray, pk: np.ndarray) -> np.ndarray:

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_fs, check_v
-from ._deriv import dvdt
+from ..oscillations.preprocess import spans_to_mask
+from ._deriv import dvdt_at
 from .features import foot_index
 from .params import TriggerParams
 
@@ -49,10 +50,7 @@ def _excluded(n, spikes, blank_n, foot_index=None):
     first = spikes["threshold_index"].to_numpy(np.int64) if foot_index is None else foot_index
     start = np.clip(first - blank_n, 0, n)
     stop = np.clip(spikes["end_index"].to_numpy(np.int64) + 1, 0, n)
-    edges = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(edges, start, 1)
-    np.add.at(edges, stop, -1)
-    return np.cumsum(edges[:-1]) > 0
+    return spans_to_mask(start, stop, n)        # merged spans, int8 edges: the union of the spans
 
 
 def _batched_solve(G, r):
@@ -73,9 +71,10 @@ def _batched_solve(G, r):
 def foot_times(v, fs, threshold_index, params: TriggerParams) -> np.ndarray:
     """Start of each AP's foot (s): the last sample before threshold, within `max_foot_ms`, where the
     0.5-ms smoothed dV/dt was at or below `foot_dvdt_mv_per_ms` (the search start if none)."""
-    d = dvdt(v, fs, None, 0.5)
     thr = np.asarray(threshold_index, dtype=np.int64)
-    return foot_index(d, thr, int(round(params.max_foot_ms * 1e-3 * fs)), params.foot_dvdt_mv_per_ms) / fs
+    back = int(round(params.max_foot_ms * 1e-3 * fs))
+    d = dvdt_at(v, fs, 0.5, thr - back - 1, thr + 2)   # the slope only where the foot is searched
+    return foot_index(d, thr, back, params.foot_dvdt_mv_per_ms) / fs
 
 
 def sso_phase(v, fs, threshold_s, frequency_hz, excluded, params: TriggerParams, foot_s=None):
