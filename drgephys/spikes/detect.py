@@ -74,7 +74,17 @@ def _check_windows(windows) -> np.ndarray:
     return w
 
 
-def _candidates(d: np.ndarray, t: np.ndarray, params: SpikeParams) -> np.ndarray:
+class _RegularTimes:
+    """``np.arange(n) / fs`` read at integer indices only (same values), without building it."""
+
+    def __init__(self, fs: float):
+        self.fs = fs
+
+    def __getitem__(self, i):
+        return np.asarray(i) / self.fs
+
+
+def _candidates(d: np.ndarray, t, params: SpikeParams) -> np.ndarray:
     """Upward crossings of the adaptive detection slope, thinned by hysteresis and refractoriness."""
     floor = params.detection_dvdt_mv_per_ms
     # the noise term matters only when it exceeds the floor: a certified bound often settles that cheaply
@@ -178,18 +188,18 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
     windows = _check_windows(stimulus_windows_s)
     n = v.size
     t_irr = None if times is None else _check_times(times, n)
+    if n < 5:
+        return empty_spikes()
+
+    d_det = dvdt(v, fs, t_irr, params.detection_smoothing_ms)
+    on = _candidates(d_det, _RegularTimes(fs) if t_irr is None else t_irr, params)
+    if on.size == 0:                             # (silent sweeps never build the time array)
+        return empty_spikes()
     if t_irr is None:
         t = np.arange(n, dtype=np.float64)   # same values as np.arange(n) / fs, one array not two
         t /= fs
     else:
         t = t_irr
-    if n < 5:
-        return empty_spikes()
-
-    d_det = dvdt(v, fs, t_irr, params.detection_smoothing_ms)
-    on = _candidates(d_det, t, params)
-    if on.size == 0:
-        return empty_spikes()
     on, pk = _merge(v, t, on, params)
     regular = t_irr is None
     if regular:   # release the detection slope before the feature slope exists (one trace-length array
