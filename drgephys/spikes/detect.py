@@ -41,12 +41,20 @@ FOOT_SEARCH_MS = 10.0
 MAX_FEATURE_NOISE = 0.25
 
 
-def empty_spikes() -> pd.DataFrame:
-    """The spike table with no rows (correct columns and dtypes)."""
+def _empty_template() -> pd.DataFrame:
     cols = {c: pd.Series(dtype="int64") for c in _INT_COLUMNS}
     cols.update({c: pd.Series(dtype="float64") for c in COLUMNS[4:-1]})
     cols["evoked"] = pd.Series(dtype="bool")
     return pd.DataFrame(cols)
+
+
+_EMPTY = _empty_template()
+
+
+def empty_spikes() -> pd.DataFrame:
+    """The spike table with no rows (correct columns and dtypes; a copy of one template, as building it
+    column by column costs ~1 ms per silent sweep)."""
+    return _EMPTY.copy()
 
 
 def _check_times(times, n: int) -> np.ndarray:
