@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import convolve1d
 from scipy.signal import savgol_coeffs, savgol_filter
 
 #: Arrays shorter than this go straight to ``np.median`` (no gain below).
@@ -186,7 +187,9 @@ def savgol_at(x: np.ndarray, window: int, polyorder: int, starts, stops, *, deri
     vals = np.empty(tgt.size)
     if src.size:
         c = savgol_coeffs(window, polyorder, deriv=deriv, delta=delta)
-        vals[:] = np.convolve(x[src], c, mode="same")[pos]
+        # SciPy's own kernel (ndimage.convolve1d, as savgol_filter) on the pieces: the same sums, in the
+        # same order, as the full-length filter, so ties between samples break the same way
+        vals[:] = convolve1d(x[src], c, mode="constant")[pos]
         head, tail = tgt < h, tgt >= n - h
         if head.any():
             edge = savgol_filter(x[:window], window, polyorder, deriv=deriv, delta=delta, mode="interp")
