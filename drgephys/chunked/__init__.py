@@ -48,6 +48,7 @@ from .. import tables
 from .._validation import check_positive
 from ..analysis import AnalysisParams, AnalysisResult, _assemble, analyze_trace, status_row
 from ..io import Recording, Trace
+from ..io.load import close_io
 from . import windows as W
 from .sources import Sweep, lazy_sweeps, memory_sweep
 
@@ -272,12 +273,7 @@ def analyze_chunked(path_or_trace, *, chunk_s: float = 60.0, margin_s: float = 5
             epis.append(epi)
             spks.append(spk)
     finally:
-        close = getattr(io, "close", None)
-        if callable(close):
-            try:
-                close()
-            except Exception:
-                pass
+        close_io(io)
     for s in skipped:
         rows.append(status_row(label, sweep=s["sweep"], channel=s["channel"], status="refused",
                                message=s["message"]))

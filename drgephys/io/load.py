@@ -193,10 +193,15 @@ def load(path, *, channel=None, units=None, gain: float = 1.0, offset_mv: float 
                                       units=None if p.suffix.lower() in ASCII_EXTENSIONS else units,
                                       gain=gain, offset_mv=offset_mv)
     finally:
-        close = getattr(io, "close", None)
-        if callable(close):
-            try:
-                close()
-            except Exception:
-                pass
+        close_io(io)
     return rec
+
+
+def close_io(io) -> None:
+    """Close a neo IO if it has a `close` method, ignoring errors (the data are already read)."""
+    close = getattr(io, "close", None)
+    if callable(close):
+        try:
+            close()
+        except Exception:
+            pass
