@@ -48,7 +48,7 @@ def conform(df: pd.DataFrame | None, columns: dict) -> pd.DataFrame:
     for c, t in columns.items():
         if c not in out.columns:
             out[c] = pd.Series(None, index=out.index, dtype=t)
-        else:
+        elif str(out[c].dtype) != t:  # convert only what is not already of the contract type
             try:
                 out[c] = out[c].astype(t)
             except (TypeError, ValueError):
