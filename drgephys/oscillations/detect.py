@@ -131,7 +131,29 @@ def _run(v, fs, spikes, params, keep: bool):
     if v.size / fs < params.min_cycles / lo:
         raise ValueError(f"`v` must last at least {params.min_cycles:g} cycles of the band bottom ({lo:g} Hz), "
                          f"i.e. {params.min_cycles / lo:g} s; got {v.size / fs:g} s ({v.size} samples at {fs:g} Hz)")
-    y, r, valid, fw, lines = _prepare(v, fs, _spike_table(v, fs, spikes), params, lo, hi)
+    y, fw, bs, be = _blank_and_decimate(v, fs, _spike_table(v, fs, spikes), params, hi)
+    return detect_working(y, fw, bs, be, params, lo, hi, keep=keep)
+
+
+def detect_working(y, fw, bs, be, params, lo, hi, *, keep: bool = False):
+    """Steps 3-6 on the decimated, spike-bridged working trace (shared with `drgephys.chunked`).
+
+    Parameters
+    ----------
+    y : ndarray, shape (m,), float32
+        Decimated membrane potential with spike spans bridged at full rate, mV (artifact spans are filled in
+        place).
+    fw : float
+        Working rate, Hz.
+    bs, be : ndarray of int
+        Blanked spans ``[bs, be)`` at the working rate.
+    params : OscillationParams
+    lo, hi : float
+        Analysed band, Hz (`effective_band`).
+    keep : bool
+        Return every intermediate step (see `explain_oscillations`) instead of the episodes alone.
+    """
+    r, valid, lines = _clean(y, fw, bs, be, params, lo, hi)
     freqs = wavelet_freqs(lo, hi, params.n_freqs)
     power = morlet_power(r, fw, freqs, params.wavelet_cycles)
     edge = int(math.ceil(2 * params.wavelet_cycles / (2 * math.pi * lo) * fw))
@@ -152,12 +174,11 @@ def _run(v, fs, spikes, params, keep: bool):
             "band_hz": (lo, hi)}
 
 
-def _prepare(v, fs, spikes, params, lo, hi):
-    """Steps 1-4: blank spikes, decimate, remove drift and artifacts, remove hum.
+def _blank_and_decimate(v, fs, spikes, params, hi):
+    """Steps 1-2: bridge each spike span, decimate to the working rate.
 
-    Returns ``(y, r, valid, fw, lines)``: the decimated trace with spikes and artifacts filled (mV, drift
-    kept), the drift- and hum-free trace (mV), the mask of usable samples, the working rate (Hz) and the
-    hum lines removed.
+    Returns ``(y, fw, bs, be)``: the decimated trace (float32 mV, drift kept), the working rate (Hz) and the
+    blanked spans at the working rate.
     """
     n = v.size
     ss, se = pp.spike_spans(spikes, n, fs, params.spike_pre_ms, params.spike_post_ms)
@@ -167,8 +188,17 @@ def _prepare(v, fs, spikes, params, lo, hi):
     fw = fs / q
     y = pp.decimate(x, fs, q, hi) if q > 1 else x
     del x
-    m = y.size
     bs, be = (np.floor(ss / q).astype(np.int64) - 1, np.ceil(se / q).astype(np.int64) + 1)
+    return y, fw, bs, be
+
+
+def _clean(y, fw, bs, be, params, lo, hi):
+    """Steps 3-4: remove drift and artifacts, remove hum.
+
+    Returns ``(r, valid, lines)``: the drift- and hum-free trace (mV), the mask of usable samples and the
+    hum lines removed (``y`` has its artifact spans filled in place).
+    """
+    m = y.size
     r, _ = pp.remove_drift(y, fw, params.drift_window_cycles / lo)
     art_s, art_e = pp.runs(np.abs(r) > params.artifact_mv)
     apad = int(math.ceil(params.artifact_pad_s * fw))
@@ -180,7 +210,7 @@ def _prepare(v, fs, spikes, params, lo, hi):
     r = r.astype(np.float64)
     pp.fill_spans(r, bs, be)
     r, lines = remove_mains(r, fw, valid, hi, params)
-    return y, r, valid, fw, lines
+    return r, valid, lines
 
 
 def _acceptance(df, params, lo, hi):
