@@ -30,7 +30,6 @@ import argparse
 import datetime as _dt
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
+from peers import peak_rss_mb as _peak_rss_mb  # noqa: E402  (stdlib + numpy only: safe in either venv)
 
 RESULTS = C.BENCH_DIR / "results" / "speed.md"
 LINEARITY_FACTOR = 10
@@ -53,17 +53,6 @@ TARGET_LINEARITY = 11.0
 
 
 # ------------------------------------------------------------------ the drgephys worker (fresh process)
-
-def _peak_rss_mb() -> float:
-    """Peak resident memory of this process (VmHWM; see `peers.peak_rss_mb` for why not getrusage)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
 
 def _stage_times(files) -> dict:
     """Time drgephys's stages on every file with the calls `drgephys.analysis.analyze_trace` makes
