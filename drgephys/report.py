@@ -74,6 +74,7 @@ def build_report(results_dir, out=None, *, max_recordings: int = 12, by: str = "
     import matplotlib
 
     matplotlib.use("Agg", force=False)
+    from .analysis import AnalysisResult
     from .io import load
     from .plotting.qc import qc_figure
 
@@ -116,10 +117,8 @@ def build_report(results_dir, out=None, *, max_recordings: int = 12, by: str = "
             parts.append(f"<p>{html.escape(str(label))}: {html.escape(str(err))}</p>")
             continue
         tr = rec[0]
-        from .analysis import AnalysisResult, AnalysisParams
-
         sel = lambda df: df[(df["file"] == label) & (df["sweep"] == tr.sweep)]  # noqa: E731
-        res = AnalysisResult(sel(recs), sel(osc), sel(spk), AnalysisParams.__new__(AnalysisParams))
+        res = AnalysisResult(sel(recs), sel(osc), sel(spk), params=None)  # tables only: the figure needs no params
         fig = qc_figure(tr, res)
         fig.suptitle(f"{label} — sweep {tr.sweep}", fontsize=9)
         parts.append(f'<div class="qc"><h3>{html.escape(str(label))}</h3>{_img(fig, f"QC {label}")}</div>')
