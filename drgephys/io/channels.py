@@ -59,6 +59,8 @@ class Candidate:
     reason: str = ""
     raw: np.ndarray | None = None      # loaded values (as declared), cached after the first read
     loaded: object = None              # the loaded neo signal
+    v_mv: np.ndarray | None = None     # values in mV (declared units), cached by the assessment
+    why: str | None = None             # the assessment of `v_mv` ('' when plausible)
 
 
 def _units_kind(units) -> tuple[str, float]:
@@ -119,19 +121,42 @@ def _load_column(cand: Candidate) -> tuple[np.ndarray, object]:
 
 
 def _to_mv(raw: np.ndarray, units) -> np.ndarray:
+    """`raw` in mV: the array itself when it is already in mV (no trace-length copy), else a scaled copy."""
     _, factor = _units_kind(units)
-    return raw * factor
+    return raw if factor == 1.0 else raw * factor
+
+
+def _all_finite(x: np.ndarray) -> bool:
+    """True when every sample is finite: one summing pass without a trace-length mask (a NaN or inf
+    makes the sum non-finite; only a sum overflowing on absurd values needs the exact mask)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(x)):
+            return True
+    return bool(np.isfinite(x).all())
 
 
 def _assess_voltage(v_mv: np.ndarray) -> str:
     """Return '' if `v_mv` is a plausible membrane potential, else the reason it is not."""
+    return _assess_voltage_level(v_mv)[0]
+
+
+def _assess_voltage_level(v_mv: np.ndarray) -> tuple[str, float]:
+    """`_assess_voltage` and the (subsampled) median level in mV (NaN when there is none)."""
     if v_mv.size == 0:
-        return "the channel holds no samples"
-    finite = np.isfinite(v_mv)
-    if not finite.any():
-        return "every sample is NaN or infinite"
-    x = _sample(v_mv[finite] if not finite.all() else v_mv)
+        return "the channel holds no samples", np.nan
+    x = v_mv
+    if not _all_finite(v_mv):
+        finite = np.isfinite(v_mv)
+        if not finite.any():
+            return "every sample is NaN or infinite", np.nan
+        x = v_mv[finite]
+    x = _sample(x)
     p_lo, lo, med, hi, p_hi = np.percentile(x, [1, 0.5, 50, 99.5, 99])
+    return _verdict(x, p_lo, lo, med, hi, p_hi), float(med)
+
+
+def _verdict(x, p_lo, lo, med, hi, p_hi) -> str:
+    """The reason the finite subsample `x` (with its percentiles) is not a membrane potential, or ''."""
     if hi - lo < MIN_SPREAD_MV:
         return f"the trace is constant ({med:.3g} mV throughout)"
     vals, counts = np.unique(x, return_counts=True)
@@ -203,12 +228,11 @@ def assess_candidates(cands: list[Candidate]) -> None:
             c.reason = f"channel name '{c.name}' marks a command/stimulus output"
             continue
         raw, _ = _load_column(c)
-        v_mv = _to_mv(raw, c.units)
-        why = _assess_voltage(v_mv)
-        if why:
-            c.reason = why
+        c.v_mv = _to_mv(raw, c.units)
+        c.why, med = _assess_voltage_level(c.v_mv)
+        if c.why:
+            c.reason = c.why
             continue
-        med = float(np.nanmedian(_sample(v_mv)))
         c.ok = True
         c.score = (4.0 if c.nwb_type in _VM_NWB else 0.0) + (2.0 if _VM_NAME.search(c.name) else 0.0) \
             + (1.0 if -100.0 <= med <= -20.0 else 0.0) - 0.01 * c.index
@@ -299,9 +323,15 @@ def make_trace(cand_in_seg: Candidate, *, file, sweep, reader, gain=1.0, offset_
                units_override=None) -> Trace:
     """Load one candidate column of one segment as a `Trace` in mV, or raise RecordingError."""
     raw, sig = _load_column(cand_in_seg)
-    units = units_override if units_override is not None else sig.units
-    v = _to_mv(raw, units) * gain + offset_mv
-    why = _assess_voltage(v)
+    plain = gain == 1.0 and offset_mv == 0.0
+    if plain and cand_in_seg.why is not None:      # assessed while choosing the channel: no second pass
+        v, why = cand_in_seg.v_mv, cand_in_seg.why
+    else:
+        units = units_override if units_override is not None else sig.units
+        v = _to_mv(raw, units)
+        if not plain:
+            v = v * gain + offset_mv
+        why = _assess_voltage(v)
     if why:
         raise RecordingError(
             f"{file or 'data'} sweep {sweep} channel {cand_in_seg.index} '{cand_in_seg.name}' "
@@ -315,7 +345,7 @@ def make_trace(cand_in_seg: Candidate, *, file, sweep, reader, gain=1.0, offset_
     else:
         fs = float(sig.sampling_rate.rescale(pq.Hz).magnitude)
         t0, times = float(sig.t_start.rescale(pq.s).magnitude), None
-    if not np.all(np.isfinite(v)):
+    if not _all_finite(v):
         raise RecordingError(
             f"{file or 'data'} sweep {sweep} channel {cand_in_seg.index}: "
             f"{int(np.count_nonzero(~np.isfinite(v)))} NaN/inf samples; drgephys does not guess missing data",
