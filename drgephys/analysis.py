@@ -257,9 +257,8 @@ def analyze_recording(rec: Recording, params: AnalysisParams | None = None, *,
 
 
 def _assemble(rows, epis, spks, params) -> AnalysisResult:
-    recs = tables.conform(pd.DataFrame(rows), tables.RECORDINGS_COLUMNS) if rows else \
-        tables.empty(tables.RECORDINGS_COLUMNS)
-    if len(recs):
+    recs = tables.from_rows(rows, tables.RECORDINGS_COLUMNS)
+    if len(recs) > 1:
         recs = recs.sort_values(["file", "sweep"], kind="stable", na_position="first").reset_index(drop=True)
     epis = [e for e in epis if len(e)]
     spks = [s for s in spks if len(s)]
