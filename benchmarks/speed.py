@@ -8,18 +8,20 @@ Measures, each in its own fresh process so that peak memory is that measurement'
   (through ``benchmarks/peers.py`` in the peer environment);
 * the floor: neo reading the files into float arrays (``peers.py`` with no peer, in drgephys's
   environment);
-* linearity: drgephys on one recording and on one 10x longer (same cell parameters).
+* linearity: drgephys on one recording and on one 10x longer (same cell parameters);
+* batch throughput: `analyze_paths(files, jobs=N)` for each N in ``--jobs``, pool start-up included.
 
 Times exclude interpreter start and imports (reported separately for drgephys); peer times exclude
 reading. Peak memory is the process's maximum resident set size (``getrusage``), which includes the
 interpreter and imported libraries; the resident size right after imports is reported too.
 
 Targets (reported, not asserted): whole analysis <= 0.25x eFEL's spike-only time and <= 5x the read floor;
-peak memory <= 3x the largest sweep's float32 size + 300 MB; 10x longer <= 11x the time.
+peak memory <= 3x the largest sweep's float32 size + 300 MB; 10x longer <= 11x the time; batch throughput
+grows with workers (``--jobs``, default 1 and 2 worker processes).
 
 Usage::
 
-    python benchmarks/speed.py [--quick] [--seed 2024] [--repeats 3] [--no-peers]
+    python benchmarks/speed.py [--quick] [--seed 2024] [--repeats 3] [--no-peers] [--jobs 1 2]
 
 OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are removed from the environment of the measured processes only.
 """
@@ -111,6 +113,39 @@ def _worker(files_json: str, out_json: str) -> int:
            "n_episodes": int(len(res.oscillations)), "n_spikes": int(len(res.spikes))}
     Path(out_json).write_text(json.dumps(out))
     return 0
+
+
+def _batch_worker(jobs: str, files_json: str, out_json: str) -> int:
+    """Time one `analyze_paths(files, jobs=N)` call in a fresh process (pool start-up included, as a user
+    sees it); write the wall time as JSON."""
+    from drgephys.batch import analyze_paths
+
+    files = json.loads(Path(files_json).read_text())
+    t0 = time.perf_counter()
+    res = analyze_paths(files, jobs=int(jobs))
+    wall = time.perf_counter() - t0
+    Path(out_json).write_text(json.dumps({"wall_s": wall, "n_sweeps": int(len(res.recordings)),
+                                          "n_spikes": int(len(res.spikes))}))
+    return 0
+
+
+def measure_batch(files, env, jobs: int, repeats: int) -> dict:
+    """Best-of-`repeats` wall time of the batch API with `jobs` local worker processes."""
+    walls, out = [], None
+    for _ in range(max(1, repeats)):
+        with tempfile.TemporaryDirectory(prefix="drgephys-speed-") as tmp:
+            fj, oj = Path(tmp) / "files.json", Path(tmp) / "out.json"
+            fj.write_text(json.dumps([str(f) for f in files]))
+            proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--_batch", str(jobs), str(fj),
+                                   str(oj)], capture_output=True, text=True, env=env)
+            if proc.returncode != 0:
+                raise RuntimeError(f"drgephys batch worker failed:\n{proc.stderr[-4000:]}")
+            r = json.loads(oj.read_text())
+            walls.append(r["wall_s"])
+            if out is None or r["wall_s"] <= min(walls):
+                out = r
+    out["walls"] = walls
+    return out
 
 
 def measure_drgephys(files, env) -> dict:
@@ -218,7 +253,16 @@ def render(m: dict, args, facts: dict) -> str:
         [f"time of a {LINEARITY_FACTOR}x longer recording / short one", lin_ratio, f"≤ {TARGET_LINEARITY}",
          verdict(lin_ratio, TARGET_LINEARITY)],
     ]
+    batch = {int(k): b for k, b in m.get("batch", {}).items()}
+    if len(batch) >= 2:
+        ns = sorted(batch)
+        gain = batch[ns[0]]["wall_s"] / batch[ns[1]]["wall_s"]
+        trows.append([f"batch throughput, {ns[1]} workers / {ns[0]}", gain, "> 1", verdict(gain, 1.0, False)])
     targets = C.markdown_table(["target", "measured", "target", "verdict"], trows)
+    brows = [[n, b["wall_s"], facts["n_cells"] / b["wall_s"], facts["total_s"] / 60 / b["wall_s"],
+              ", ".join(f"{x:.2f}" for x in b["walls"])] for n, b in sorted(batch.items())]
+    batch_table = C.markdown_table(["worker processes (`--jobs`)", "wall time (s)", "files per s",
+                                    "recorded minutes per s", "all runs (s)"], brows) if brows else ""
     st = d["stages_s"]
     total_st = sum(st.values())
     srows = [[k, x, x / total_st if total_st else float("nan")] for k, x in st.items()]
@@ -257,6 +301,13 @@ def render(m: dict, args, facts: dict) -> str:
         "## Targets (reported, not asserted)",
         "",
         targets,
+        "",
+        "## Batch throughput",
+        "",
+        ("`drgephys.batch.analyze_paths(files, jobs=N)` on the cohort in a fresh process, pool start-up and "
+         f"the workers' first-pass imports included (best of {args.repeats}; {os.cpu_count()} cores):"),
+        "",
+        batch_table or "not measured",
         "",
         f"Linearity: {lin['short_s']:.0f} s at {LINEARITY_FS_HZ / 1000:g} kHz took {lin['short']['wall_s']:.2f} s, "
         f"{lin['long_s']:.0f} s took {lin['long']['wall_s']:.2f} s.",
@@ -307,6 +358,9 @@ def diagnose(m: dict, facts: dict) -> list[str]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Speed and memory of drgephys against its peers.")
     ap.add_argument("--_worker", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--_batch", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2],
+                    help="worker-process counts for the batch throughput rows (default 1 2)")
     ap.add_argument("--seed", type=int, default=C.DEFAULT_SEED)
     ap.add_argument("--quick", action="store_true", help="small cohort and short linearity pair (smoke run)")
     ap.add_argument("--repeats", type=int, default=3,
@@ -318,6 +372,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args._worker:
         return _worker(*args._worker)
+    if args._batch:
+        return _batch_worker(*args._batch)
 
     data_dir = args.data_dir or C.work_dir(args.seed, args.quick)
     files, facts, (short, long_) = make_data(data_dir, args.seed, args.quick)
@@ -343,6 +399,10 @@ def main(argv=None) -> int:
                 m["notes"].append(f"{peer} failed on {len(errs)} sweep(s), first: {errs[0]}")
     else:
         m["notes"].append("peers not run (--no-peers)")
+    m["batch"] = {}
+    for n in args.jobs:
+        m["batch"][n] = measure_batch(files, env, n, args.repeats)
+        print(f"batch jobs={n}: {m['batch'][n]['wall_s']:.2f} s", flush=True)
     lin_short, _ = best_of(lambda: measure_drgephys([short], env), args.repeats + 2)
     lin_long, _ = best_of(lambda: measure_drgephys([long_], env), args.repeats)
     short_s = 6.0 if args.quick else 30.0

@@ -206,6 +206,21 @@ def _run_one(job: Job, params: AnalysisParams, out_dir, key, resume: bool = True
     return res, log
 
 
+def _preload() -> None:
+    """Import what the analysis imports lazily (the detectors, elephant's statistics, ~3 s) and read the
+    shipped discharge model, once in the parent before a process pool forks."""
+    import warnings
+
+    from .oscillations import detect_oscillations  # noqa: F401
+    from .spikes import detect_spikes  # noqa: F401
+    from .spikes.classifier import DischargePatternClassifier
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from elephant import statistics  # noqa: F401
+    DischargePatternClassifier.default()
+
+
 def _key(job: Job, params_json: str) -> str | None:
     from . import __version__
 
@@ -270,6 +285,7 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, groups=None, j
             outputs[i] = _run_one(job, params, out_dir, k, resume)
             bar.update()
     else:
+        _preload()   # forked workers inherit the heavy lazy imports instead of each paying them
         with ProcessPoolExecutor(max_workers=int(jobs)) as ex:
             futs = [ex.submit(_run_one, j, params, out_dir, k, resume) for j, k in zip(todo, keys)]
             for i, fut in enumerate(futs):
