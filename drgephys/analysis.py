@@ -201,6 +201,9 @@ def _keyed_table(df: pd.DataFrame, key: dict, t0: float, time_cols, columns: dic
     The same frame as inserting the keys and calling `tables.conform`, built in one constructor call
     (conform's per-column astype on a copy cost ~4 ms per sweep).
     """
+    if df.attrs:   # pandas deep-copies `attrs` on every column access: drop them once (not kept anyway)
+        df = df.copy(deep=False)
+        df.attrs = {}
     idx, n = df.index, len(df)
     data = {}
     for c, t in columns.items():

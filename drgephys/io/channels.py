@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validation import all_finite
 from ..errors import RecordingError
 from .trace import Recording, Trace
 
@@ -126,15 +127,6 @@ def _to_mv(raw: np.ndarray, units) -> np.ndarray:
     return raw if factor == 1.0 else raw * factor
 
 
-def _all_finite(x: np.ndarray) -> bool:
-    """True when every sample is finite: one summing pass without a trace-length mask (a NaN or inf
-    makes the sum non-finite; only a sum overflowing on absurd values needs the exact mask)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.add.reduce(x)):
-            return True
-    return bool(np.isfinite(x).all())
-
-
 def _assess_voltage(v_mv: np.ndarray) -> str:
     """Return '' if `v_mv` is a plausible membrane potential, else the reason it is not."""
     return _assess_voltage_level(v_mv)[0]
@@ -145,7 +137,7 @@ def _assess_voltage_level(v_mv: np.ndarray) -> tuple[str, float]:
     if v_mv.size == 0:
         return "the channel holds no samples", np.nan
     x = v_mv
-    if not _all_finite(v_mv):
+    if not all_finite(v_mv):
         finite = np.isfinite(v_mv)
         if not finite.any():
             return "every sample is NaN or infinite", np.nan
@@ -345,7 +337,7 @@ def make_trace(cand_in_seg: Candidate, *, file, sweep, reader, gain=1.0, offset_
     else:
         fs = float(sig.sampling_rate.rescale(pq.Hz).magnitude)
         t0, times = float(sig.t_start.rescale(pq.s).magnitude), None
-    if not _all_finite(v):
+    if not all_finite(v):
         raise RecordingError(
             f"{file or 'data'} sweep {sweep} channel {cand_in_seg.index}: "
             f"{int(np.count_nonzero(~np.isfinite(v)))} NaN/inf samples; drgephys does not guess missing data",
