@@ -1,0 +1,69 @@
+"""`preprocess.fir_decimate` (polyphase matrix product) against `scipy.signal.resample_poly`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import signal
+
+from drgephys.oscillations import preprocess as pp
+
+# resample_poly accumulates in the input dtype in its own order; the matrix product sums in another, so the
+# two agree to the rounding of a ~100-tap float32 sum of values of ~60 (relative to the input's range)
+F32_REL_TOL = 2e-6
+F64_REL_TOL = 1e-12
+
+
+def _filter(q: int, taps: int) -> np.ndarray:
+    return signal.firwin(taps, 0.8 / q, window=("kaiser", 5.0))
+
+
+def _inputs(n: int, rng) -> list[np.ndarray]:
+    t = np.arange(n)
+    return [rng.normal(size=n) * 3.0 - 60.0,                              # noise on an offset
+            np.sin(0.05 * t) - 60.0 + 0.01 * t,                           # sinusoid on a ramp
+            np.r_[np.full(n // 2, -70.0), np.full(n - n // 2, -40.0)]]    # a step (line padding at both ends)
+
+
+@pytest.mark.parametrize("q", range(2, 13))
+@pytest.mark.parametrize("n", [3 * 13 + 1, 1001, 4097])
+def test_equals_resample_poly_float32(q, n):
+    rng = np.random.default_rng(q * 1000 + n)
+    for taps in (q + 1 | 1, 10 * q + 1, 10 * q + 5):           # shorter than q, multiples and not
+        h = _filter(q, taps).astype(np.float32)
+        for x in _inputs(n, rng):
+            x = x.astype(np.float32)
+            ref = signal.resample_poly(x, 1, q, window=h, padtype="line")
+            got = pp.fir_decimate(x, q, h)
+            assert got.dtype == np.float32 and got.shape == ref.shape
+            np.testing.assert_allclose(got, ref, rtol=0, atol=F32_REL_TOL * np.abs(x).max())
+
+
+@pytest.mark.parametrize("q", [2, 5, 9, 12])
+def test_equals_resample_poly_float64(q):
+    rng = np.random.default_rng(q)
+    h = _filter(q, 12 * q + 3)
+    for x in _inputs(2 * 7919 + 1, rng):
+        ref = signal.resample_poly(x, 1, q, window=h, padtype="line")
+        got = pp.fir_decimate(x, q, h)
+        assert got.dtype == np.float64
+        np.testing.assert_allclose(got, ref, rtol=0, atol=F64_REL_TOL * np.abs(x).max())
+
+
+def test_filter_longer_than_the_signal():
+    x = np.linspace(-60.0, -50.0, 7)
+    h = _filter(3, 41)
+    np.testing.assert_allclose(pp.fir_decimate(x, 3, h), signal.resample_poly(x, 1, 3, window=h, padtype="line"),
+                               rtol=0, atol=F64_REL_TOL * 60)
+
+
+@pytest.mark.parametrize("fs, q", [(10000.0, 16), (20000.0, 33), (50000.0, 81)])
+def test_multistage_decimate_matches_resample_poly_stages(fs, q):
+    rng = np.random.default_rng(int(fs))
+    x = (rng.normal(size=int(fs)) - 60.0).astype(np.float32)
+    ref = x
+    for qs, h in pp._stage_filters(fs, q, 200.0):
+        ref = signal.resample_poly(ref, 1, qs, window=h.astype(np.float32), padtype="line")
+    got = pp.decimate(x, fs, q, 200.0)
+    assert got.shape == (-(-x.size // q),) == ref.shape
+    np.testing.assert_allclose(got, ref, rtol=0, atol=F32_REL_TOL * 60)
