@@ -24,6 +24,7 @@ import pandas as pd
 
 from .._validation import check_fs, check_v
 from ._deriv import dvdt, dvdt_at, robust_sd, window_samples
+from ._blocked import Bracket, BlockSlope, above, robust_sd_exact, scan
 from ._fast import robust_sd_bound
 from ._ragged import Segments
 from .features import after_spike, foot_index, smooth_peaks, smooth_peaks_at, spike_shape
@@ -83,33 +84,74 @@ def _check_windows(windows) -> np.ndarray:
 
 
 class _RegularTimes:
-    """``np.arange(n) / fs`` read at integer indices only (same values), without building it."""
+    """``np.arange(n) / fs`` read at integer indices and searched (`searchsorted`), with the same values
+    and answers, without building the trace-length array."""
 
-    def __init__(self, fs: float):
-        self.fs = fs
+    def __init__(self, fs: float, n: int):
+        self.fs, self.size = fs, int(n)
 
     def __getitem__(self, i):
         return np.asarray(i) / self.fs
 
+    def searchsorted(self, x, side: str = "left", sorter=None) -> np.ndarray:
+        """``np.searchsorted(np.arange(n) / fs, x, side)`` (``np.searchsorted(self, ...)`` calls this):
+        the estimate ``ceil(x fs)`` is moved until the sample times on both sides satisfy the search's
+        inequalities."""
+        x = np.asarray(x, dtype=np.float64)
+        fs, n = self.fs, self.size
+        k = np.clip(np.ceil(np.nan_to_num(x * fs, posinf=n, neginf=0)), 0, n).astype(np.int64)
+        while True:
+            prev, here = (k - 1) / fs, k / fs
+            if side == "left":      # want t[k - 1] < x <= t[k]
+                dec, inc = (k > 0) & (prev >= x), (k < n) & (here < x)
+            else:                   # want t[k - 1] <= x < t[k]
+                dec, inc = (k > 0) & (prev > x), (k < n) & (here <= x)
+            if not (dec.any() or inc.any()):
+                return k
+            k = k - dec + inc
 
-def _candidates(d: np.ndarray, t, params: SpikeParams) -> np.ndarray:
-    """Upward crossings of the adaptive detection slope, thinned by hysteresis and refractoriness."""
-    floor = params.detection_dvdt_mv_per_ms
-    # the noise term matters only when it exceeds the floor: a certified bound often settles that cheaply
-    cutoff = floor if params.noise_factor * robust_sd_bound(d) <= floor else \
-        max(floor, params.noise_factor * robust_sd(d))
+
+def _onsets(hi: np.ndarray, half, t, params: SpikeParams) -> np.ndarray:
+    """Rising edges of the sorted indices `hi` (slope ≥ cutoff), thinned by hysteresis (`half()`: the
+    sorted indices with slope ≥ half the cutoff) and refractoriness."""
     # sparse index arrays instead of trace-length masks and cumsums: samples at or above the cutoff (and
     # half of it) are few, so rising edges and "went below half since the last onset" come from them
-    hi = np.flatnonzero(d >= cutoff)
     on = hi[np.concatenate(([False], np.diff(hi) > 1))] if hi.size and hi[0] == 0 else \
         hi[np.concatenate(([True], np.diff(hi) > 1))] if hi.size else hi
     if on.size > 1:
-        half = np.flatnonzero(d >= 0.5 * cutoff)           # the complement of "below half the cutoff"
+        half = half()                                       # the complement of "below half the cutoff"
         n_half = np.searchsorted(half, on[1:]) - np.searchsorted(half, on[:-1])
         armed = (on[1:] - on[:-1]) - n_half > 0
         far = t[on[1:]] - t[on[:-1]] >= params.refractory_ms * 1e-3
         on = on[np.concatenate(([True], armed & far))]
     return on
+
+
+def _candidates(d: np.ndarray, t, params: SpikeParams) -> np.ndarray:
+    """Upward crossings of the adaptive detection slope `d`, thinned by hysteresis and refractoriness."""
+    floor = params.detection_dvdt_mv_per_ms
+    # the noise term matters only when it exceeds the floor: a certified bound often settles that cheaply
+    cutoff = floor if params.noise_factor * robust_sd_bound(d) <= floor else \
+        max(floor, params.noise_factor * robust_sd(d))
+    return _onsets(np.flatnonzero(d >= cutoff), lambda: np.flatnonzero(d >= 0.5 * cutoff), t, params)
+
+
+def _candidates_blocked(v: np.ndarray, fs: float, t, params: SpikeParams) -> np.ndarray:
+    """`_candidates` of a long regularly sampled trace without storing its detection slope: one blocked
+    pass certifies that the noise term is below the floor (the usual case; `Bracket`), checks that `v`
+    is finite and gathers the samples at or above half the floor, the only ones the onsets need. When
+    the noise term may exceed the floor the slope is stored once and its exact robust SD decides."""
+    slope = BlockSlope(v, fs, params.detection_smoothing_ms)
+    floor = params.detection_dvdt_mv_per_ms
+    bound, finite, idx, vals = scan(slope, Bracket(slope.subsample()), gather_level=0.5 * floor)
+    if not finite:
+        check_v(v)                   # NaN/inf samples: raises the validation error (else: overflow only)
+    if params.noise_factor * bound <= floor:          # cutoff = floor: half the cutoff = gather level
+        return _onsets(idx[vals >= floor], lambda: idx, t, params)
+    del idx, vals
+    d = slope.full()
+    cutoff = max(floor, params.noise_factor * robust_sd_exact(d))
+    return _onsets(above(d, cutoff), lambda: above(d, 0.5 * cutoff), t, params)
 
 
 def _feature_derivative(v, fs, t_irr, params: SpikeParams, d_det):
@@ -126,6 +168,27 @@ def _feature_derivative(v, fs, t_irr, params: SpikeParams, d_det):
     if d_det is None:   # the caller released it (memory): recompute, same values
         d_det = dvdt(v, fs, t_irr, params.detection_smoothing_ms)
     return d_det, params.detection_smoothing_ms
+
+
+def _feature_derivative_blocked(v, fs, params: SpikeParams):
+    """`_feature_derivative` of a long regularly sampled trace: every tried span is computed block by
+    block into one reused array while the same pass counts its robust-SD certificate (`Bracket`); the
+    exact robust SD, also blockwise, only when that does not settle it. Same (dV/dt, span_ms)."""
+    out = np.empty(v.size)
+    level = MAX_FEATURE_NOISE * params.threshold_dvdt_mv_per_ms
+    span = params.feature_smoothing_ms
+    while span < params.detection_smoothing_ms:
+        if BlockSlope.usable(v.size, fs, span):
+            slope = BlockSlope(v, fs, span)
+            bound = scan(slope, Bracket(slope.subsample()), out=out)[0]
+        else:
+            out[:] = dvdt(v, fs, None, span)
+            bound = robust_sd_bound(out)
+        if bound <= level or robust_sd_exact(out) <= level:
+            return out, span
+        span *= 2
+    span = params.detection_smoothing_ms
+    return BlockSlope(v, fs, span).full(out), span
 
 
 def _peak_windows(on: np.ndarray, t: np.ndarray, n: int, params: SpikeParams) -> np.ndarray:
@@ -189,31 +252,38 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
         On invalid `v`, `fs`, `params`, `times` or `stimulus_windows_s`.
     """
     fs = check_fs(fs)
-    v = check_v(v)
+    v = check_v(v, allow_nan=True)           # finiteness: below (fused into the detection pass when long)
     if not isinstance(params, SpikeParams):
         raise TypeError(f"`params` must be a SpikeParams; got {type(params).__name__}. "
                         "Build one with drgephys.spikes.SpikeParams(...).")
     windows = _check_windows(stimulus_windows_s)
     n = v.size
     t_irr = None if times is None else _check_times(times, n)
+    regular = t_irr is None
+    blocked = regular and BlockSlope.usable(n, fs, params.detection_smoothing_ms)
+    if not blocked:
+        check_v(v)
     if n < 5:
         return empty_spikes()
 
-    d_det = dvdt(v, fs, t_irr, params.detection_smoothing_ms)
-    on = _candidates(d_det, _RegularTimes(fs) if t_irr is None else t_irr, params)
-    if on.size == 0:                             # (silent sweeps never build the time array)
-        return empty_spikes()
-    if t_irr is None:
-        t = np.arange(n, dtype=np.float64)   # same values as np.arange(n) / fs, one array not two
-        t /= fs
-    else:
-        t = t_irr
-    on, pk = _merge(v, t, on, params)
-    regular = t_irr is None
-    if regular:   # release the detection slope before the feature slope exists (one trace-length array
-        del d_det  # less at the peak); the foot search below needs it only in short windows
+    # regular sampling never builds the time array (`_RegularTimes`: same values, same searches)
+    t = _RegularTimes(fs, n) if regular else t_irr
+    if blocked:    # long regular traces: no trace-length array until the feature slope
         d_det = None
-    d_feat, span = _feature_derivative(v, fs, t_irr, params, d_det)
+        on = _candidates_blocked(v, fs, t, params)
+    else:
+        d_det = dvdt(v, fs, t_irr, params.detection_smoothing_ms)
+        on = _candidates(d_det, t, params)
+    if on.size == 0:
+        return empty_spikes()
+    on, pk = _merge(v, t, on, params)
+    if blocked:
+        d_feat, span = _feature_derivative_blocked(v, fs, params)
+    else:
+        if regular:   # release the detection slope before the feature slope exists (one trace-length
+            del d_det  # array less at the peak); the foot search below needs it only in short windows
+            d_det = None
+        d_feat, span = _feature_derivative(v, fs, t_irr, params, d_det)
     if regular:
         # d²V/dt² and the peak-smoothed potential are read only in short windows before and around each
         # peak (threshold kink search, peak refinement): evaluate them there only (same values, stored

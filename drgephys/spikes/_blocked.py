@@ -1,0 +1,265 @@
+"""Whole-trace dV/dt passes in cache-sized blocks: the same values as `drgephys.spikes._deriv.dvdt`
+(regular sampling) and exact robust statistics, with no trace-length temporary.
+
+- `BlockSlope` evaluates the slope block by block (``np.convolve`` on each block plus its halo gives the
+  same dot products, bit for bit, as on the whole trace; the edge samples come from SciPy's own edge
+  fits, as in `drgephys.spikes._fast.savgol`), optionally writing it into one output array.
+- `scan` makes one pass: it counts what certifies a robust-SD upper bound (`Bracket`), checks the values
+  are finite and gathers the few samples at or above a level (detection candidates).
+- `robust_sd_exact` is ``1.4826 × MAD`` of a stored array, equal to `_deriv.robust_sd` bit for bit, with
+  the absolute deviations evaluated block by block instead of materialised (same bracket-and-partition
+  selection as `_fast.median`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import savgol_coeffs, savgol_filter
+
+from ._fast import BRACKET, MIN_FAST, SUBSAMPLE, _pieces
+
+#: Samples per block: a block, its halo and a few masks stay in the L2 cache.
+BLOCK = 1 << 16
+#: Share of the subsample the bound's interval must hold (> ½ leaves room for subsampling error).
+BOUND_SHARE = 0.56
+#: np.convolve sums up to this many taps per output in its own loop; above it each output is one BLAS
+#: call (~4x slower per tap), so longer kernels are applied in pieces of at most this many taps when an
+#: approximation is enough (`BlockSlope.approx_block`).
+MAX_FAST_TAPS = 11
+#: Points of the strided subsample that places the certificate's interval (`Bracket`).
+BRACKET_POINTS = 4096
+#: Share of ranks on each side of the subsample's median bracketing the trace's median.
+MEDIAN_SHARE = 0.03
+
+
+def _window(span_ms: float, fs: float) -> int:
+    w = int(round(span_ms * 1e-3 * fs))
+    w += (w % 2 == 0)
+    return w if w >= 5 else 0
+
+
+class BlockSlope:
+    """dV/dt (mV/ms) of a regularly sampled trace over `span_ms`, block by block (`dvdt`'s values).
+
+    Use only where `usable` (long traces, window well inside a block)."""
+
+    def __init__(self, v: np.ndarray, fs: float, span_ms: float):
+        self.v, self.n = v, v.size
+        self.dt_ms = 1e3 / fs
+        w = _window(span_ms, fs)
+        self.w = w if w and w <= self.n else 0
+        self.h = self.w // 2 if self.w else 1
+        if self.w:
+            self.c = savgol_coeffs(self.w, 2, deriv=1, delta=self.dt_ms)
+            n, w, h = self.n, self.w, self.h
+            self.head, self.tail = self._edge(v[:w])[:h], self._edge(v[n - w:])[w - h:]
+
+    def _edge(self, x: np.ndarray) -> np.ndarray:
+        """SciPy's edge fit over one window (NaN when the window is not finite: `scan` reports it)."""
+        if not np.all(np.isfinite(x)):
+            return np.full(x.size, np.nan)
+        return savgol_filter(x, self.w, 2, deriv=1, delta=self.dt_ms, mode="interp")
+
+    @staticmethod
+    def usable(n: int, fs: float, span_ms: float) -> bool:
+        w = _window(span_ms, fs)
+        return n >= MIN_FAST and (w == 0 or (n >= 2 * w and w <= BLOCK // 4))
+
+    def block(self, a: int, b: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Slope at samples ``[a, b)`` (written into `out` when given)."""
+        v, n, h = self.v, self.n, self.h
+        y = np.empty(b - a) if out is None else out
+        i0, i1 = max(a, h), min(b, n - h)          # interior samples of this block
+        if i1 > i0:
+            if self.w:
+                y[i0 - a:i1 - a] = np.convolve(v[i0 - h:i1 + h], self.c, mode="valid")
+            else:                                   # `_deriv._gradient`: same operations
+                np.subtract(v[i0 + 1:i1 + 1], v[i0 - 1:i1 - 1], out=y[i0 - a:i1 - a])
+                y[i0 - a:i1 - a] /= 2.0 * self.dt_ms
+        for i in range(a, min(b, h)):               # edge samples (at most `h` of them)
+            y[i - a] = self.head[i] if self.w else (v[1] - v[0]) / self.dt_ms
+        for i in range(max(a, n - h), b):
+            y[i - a] = self.tail[i - (n - h)] if self.w else (v[-1] - v[-2]) / self.dt_ms
+        return y
+
+    def subsample(self) -> np.ndarray:
+        """Sorted slope at `BRACKET_POINTS` evenly strided samples (the values only place `Bracket`)."""
+        idx = np.arange(self.h, self.n - self.h, max(self.n // BRACKET_POINTS, 1))
+        if not self.w:
+            return np.sort((self.v[idx + 1] - self.v[idx - 1]) / (2.0 * self.dt_ms))
+        vals = np.zeros(idx.size)
+        for k, ck in enumerate(self.c[::-1]):      # one vector operation per tap
+            if ck:
+                vals += ck * self.v[idx + (k - self.h)]
+        return np.sort(vals)
+
+    @property
+    def split(self) -> bool:
+        """Whether `approx_block` differs from `block` (kernels longer than `MAX_FAST_TAPS`)."""
+        return self.w > MAX_FAST_TAPS
+
+    def approx_block(self, a: int, b: int):
+        """The slope at samples ``[a, b)`` summed in a different order (kernel pieces of at most
+        `MAX_FAST_TAPS` taps, the zero centre tap skipped) and a bound ``eps`` of its distance to `block`'s
+        values: both sums of the same w products are within ``γ_w Σ|c_k x_k|`` of the exact value
+        (any summation order), so ``eps = 2 γ_(w+2) Σ|c| max|x|`` (NaN when the samples are not finite).
+        Only interior samples (``h ≤ a``, ``b ≤ n − h``)."""
+        w, h = self.w, self.h
+        x = self.v[a - h:b + h]
+        top, bottom = float(x.max()), float(x.min())
+        if not (np.isfinite(top) and np.isfinite(bottom)):
+            return np.full(b - a, np.nan), np.nan
+        y = None
+        for s_, e_ in self._chunks():
+            part = np.convolve(x[w - e_:w - e_ + (b - a) + e_ - s_ - 1], self.c[s_:e_], mode="valid")
+            y = part if y is None else np.add(y, part, out=y)
+        u = np.finfo(np.float64).eps / 2
+        gamma = (w + 2) * u / (1 - (w + 2) * u)
+        return y, 2.0 * gamma * self.abs_c * max(abs(top), abs(bottom))
+
+    def _chunks(self):
+        if not hasattr(self, "_chunk_list"):
+            h, step = self.h, MAX_FAST_TAPS
+            left = [(s_, min(s_ + step, h)) for s_ in range(0, h, step)]
+            right = [(s_, min(s_ + step, self.w)) for s_ in range(h + 1, self.w, step)]
+            self._chunk_list = left + right
+            self.abs_c = float(np.abs(self.c).sum())
+        return self._chunk_list
+
+    def exact_at(self, idx: np.ndarray) -> np.ndarray:
+        """`block`'s values at the sorted sample indices `idx` (same dot products on the same samples)."""
+        n, h = self.n, self.h
+        src, tgt, pos = _pieces(idx, idx + 1, n, h)
+        y = np.convolve(self.v[src], self.c, mode="same")[pos]
+        head, tail = tgt < h, tgt >= n - h
+        y[head] = self.head[tgt[head]]
+        y[tail] = self.tail[tgt[tail] - (n - h)]
+        return y
+
+    def full(self, out: np.ndarray | None = None) -> np.ndarray:
+        """The whole slope (equal to `dvdt`), computed block by block into `out`."""
+        out = np.empty(self.n) if out is None else out
+        for a in range(0, self.n, BLOCK):
+            b = min(a + BLOCK, self.n)
+            self.block(a, b, out[a:b])
+        return out
+
+
+class Bracket:
+    """A candidate certificate ``1.4826 × MAD ≤ 1.4826 r`` read off a sorted subsample: if at most
+    half the samples lie below `a` and above `b`, the median lies in ``[a, b]``; if, in addition, more
+    than half lie in ``[b − r, a + r]``, more than half the absolute deviations are ≤ r, so MAD ≤ r."""
+
+    def __init__(self, sub: np.ndarray):
+        m = sub.size
+        q = int(MEDIAN_SHARE * m) + 1
+        self.a, self.b = sub[max(m // 2 - q, 0)], sub[min(m // 2 + q, m - 1)]
+        centre = 0.5 * (self.a + self.b)
+        e = np.sort(np.abs(sub - centre))[min(int(BOUND_SHARE * m), m - 1)]
+        self.r = float(e + 0.5 * (self.b - self.a))
+        self.lo, self.hi = self.b - self.r, self.a + self.r
+
+    def bound(self, n: int, below_a: int, above_b: int, inside: int) -> float:
+        """The certified bound of the robust SD, ``inf`` when the counts do not certify it."""
+        if below_a > (n - 1) // 2 or above_b > n - n // 2 - 1 or inside < n // 2 + 1:
+            return np.inf
+        slack = 1e-12 * (abs(self.a) + abs(self.b) + self.r)   # rounding of b − r and a + r
+        return float(1.4826 * (self.r + slack)) * (1.0 + 1e-12)
+
+
+def scan(slope: BlockSlope, bracket: Bracket, *, gather_level: float | None = None,
+         out: np.ndarray | None = None):
+    """One blocked pass over the slope.
+
+    Returns ``(bound, finite, idx, vals)``: the certified robust-SD bound (`Bracket.bound`), whether
+    all values are finite, and the indices / values of samples with slope ≥ `gather_level` (empty
+    when None). The slope is written into `out` when given. Otherwise long kernels are summed in pieces
+    (`BlockSlope.approx_block`, within ``eps`` of the exact values): the counts then take ``eps`` against
+    the certificate (still a valid bound) and samples within ``eps`` of `gather_level` are settled with
+    their exact values, so the answer is the one of the exact slope.
+    """
+    n, h = slope.n, slope.h
+    below = above = inside = 0
+    finite = True
+    idx, vals = [], []
+    a_, b_, lo, hi = bracket.a, bracket.b, bracket.lo, bracket.hi
+    approx = out is None and slope.split
+    for a in range(0, n, BLOCK):
+        b = min(a + BLOCK, n)
+        if approx and h <= a and b <= n - h:
+            y, eps = slope.approx_block(a, b)
+            if not np.isfinite(eps):
+                return np.inf, False, np.empty(0, dtype=np.int64), np.empty(0)
+        else:
+            y, eps = slope.block(a, b, None if out is None else out[a:b]), 0.0
+            with np.errstate(invalid="ignore", over="ignore"):     # inf − inf: reported as not finite
+                finite &= bool(np.isfinite(np.add.reduce(y)))
+        below += int(np.count_nonzero(y < a_ + eps))
+        above += int(np.count_nonzero(y > b_ - eps))
+        inside += int(np.count_nonzero((y >= lo + eps) & (y <= hi - eps)))
+        if gather_level is not None:
+            k = np.flatnonzero(y >= gather_level - eps)
+            if k.size:
+                idx.append(k + a)
+                vals.append(y[k])
+    idx = np.concatenate(idx) if idx else np.empty(0, dtype=np.int64)
+    vals = np.concatenate(vals) if vals else np.empty(0)
+    if approx and idx.size:
+        vals = slope.exact_at(idx)
+        keep = vals >= gather_level
+        idx, vals = idx[keep], vals[keep]
+    return bracket.bound(n, below, above, inside), finite, idx, vals
+
+
+def above(x: np.ndarray, level: float) -> np.ndarray:
+    """``np.flatnonzero(x >= level)`` without a trace-length mask."""
+    parts = [np.flatnonzero(x[a:a + BLOCK] >= level) + a for a in range(0, x.size, BLOCK)]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def _median_of(blocks, n: int, sub: np.ndarray):
+    """Exact ``np.median`` of the values `blocks()` yields (n in all), bracketed by the sorted
+    subsample `sub` (`_fast.median`'s selection); None when the bracket misses the middle ranks."""
+    m = sub.size
+    half = int(BRACKET * m) + 1
+    lo, hi = sub[max(m // 2 - half, 0)], sub[min(m // 2 + half, m - 1)]
+    below, inside = 0, []
+    for y in blocks():
+        ge = y >= lo
+        below += y.size - int(np.count_nonzero(ge))
+        ge &= y <= hi
+        inside.append(y[ge])
+    inside = np.concatenate(inside)
+    r0, r1 = (n - 1) // 2 - below, n // 2 - below
+    if r0 < 0 or r1 >= inside.size:
+        return None
+    if r0 == r1:
+        return float(np.partition(inside, r0)[r0])
+    part = np.partition(inside, (r0, r1))
+    return float(np.mean(part[[r0, r1]]))
+
+
+def robust_sd_exact(x: np.ndarray) -> float:
+    """``1.4826 × median(|x − median(x)|)`` of a finite 1-D array, equal to `_deriv.robust_sd`
+    bit for bit, without the trace-length array of deviations (long arrays only)."""
+    n = x.size
+    step = max(n // SUBSAMPLE, 1)
+
+    def raw():
+        for a in range(0, n, BLOCK):
+            yield x[a:a + BLOCK]
+
+    m = _median_of(raw, n, np.sort(x[::step]))
+    if m is None:
+        m = float(np.median(x))
+
+    def dev():
+        for a in range(0, n, BLOCK):
+            d = np.subtract(x[a:a + BLOCK], m)
+            yield np.abs(d, out=d)
+
+    mad = _median_of(dev, n, np.sort(np.abs(x[::step] - m)))
+    if mad is None:                      # bracket missed (aliased subsample): the plain way
+        d = np.subtract(x, m)
+        mad = float(np.median(np.abs(d, out=d)))
+    return float(1.4826 * mad)

@@ -1,0 +1,105 @@
+"""The blocked whole-trace passes of `drgephys.spikes._blocked` (and the array-free sample times of
+`detect`) give exactly the answers of the plain computations they replace."""
+
+import numpy as np
+import pytest
+
+import drgephys.spikes.detect as detect_mod
+from drgephys.spikes import SpikeParams, detect_spikes
+from drgephys.spikes._blocked import BLOCK, BlockSlope, Bracket, above, robust_sd_exact, scan
+from drgephys.spikes._deriv import dvdt, robust_sd
+from drgephys.spikes._fast import MIN_FAST
+from drgephys.spikes.detect import _RegularTimes
+
+from ._synth import make_trace
+
+#: Rates covering the plain np.convolve kernels (≤ 11 taps), the pieced ones and central differences.
+RATES_HZ = (10_000.0, 20_000.0, 50_000.00000000001, 100_000.0)
+
+
+def _walk(n, seed=0, sd=0.2):
+    rng = np.random.default_rng(seed)
+    return np.cumsum(rng.normal(0, 0.3, n)) * 0.05 - 60.0 + rng.normal(0, sd, n)
+
+
+@pytest.mark.parametrize("fs", RATES_HZ)
+@pytest.mark.parametrize("span_ms", [0.1, 0.5])
+def test_block_slope_equals_dvdt_bit_for_bit(fs, span_ms):
+    v = _walk(3 * BLOCK + 123)
+    slope = BlockSlope(v, fs, span_ms)
+    d = dvdt(v, fs, None, span_ms)
+    np.testing.assert_array_equal(slope.full(), d)
+    idx = np.array([0, 1, 5, BLOCK - 1, BLOCK, v.size // 2, v.size - 3, v.size - 1])
+    if slope.w:
+        np.testing.assert_array_equal(slope.exact_at(idx), d[idx])
+
+
+@pytest.mark.parametrize("fs", RATES_HZ)
+def test_scan_gathers_exactly_and_certifies_a_valid_bound(fs):
+    v = _walk(2 * BLOCK + 77, seed=1)
+    d = dvdt(v, fs, None, 0.5)
+    slope = BlockSlope(v, fs, 0.5)
+    level = np.quantile(d, 0.995)
+    bound, finite, idx, vals = scan(slope, Bracket(slope.subsample()), gather_level=level)
+    assert finite
+    np.testing.assert_array_equal(idx, np.flatnonzero(d >= level))
+    np.testing.assert_array_equal(vals, d[idx])
+    assert robust_sd(d) <= bound < np.inf
+    out = np.empty(v.size)
+    assert robust_sd(d) <= scan(slope, Bracket(slope.subsample()), out=out)[0] < np.inf
+    np.testing.assert_array_equal(out, d)
+    np.testing.assert_array_equal(above(d, level), np.flatnonzero(d >= level))
+
+
+def test_certificate_refuses_a_wrong_bracket():
+    x = _walk(MIN_FAST + 11, seed=2)
+    slope = BlockSlope(x, 20_000.0, 0.5)
+    wrong = Bracket(slope.subsample() + 100.0)        # the interval misses the data entirely
+    assert scan(slope, wrong)[0] == np.inf
+
+
+@pytest.mark.parametrize("n", [MIN_FAST + 1, 300_000, 300_001])
+def test_robust_sd_exact_equals_robust_sd(n):
+    rng = np.random.default_rng(n)
+    signals = {"white": rng.normal(size=n), "ties": np.round(rng.normal(size=n), 1),
+               "aliased": np.sin(np.arange(n) * 2 * np.pi / (n // 16384 + 0.5))}
+    for name, x in signals.items():
+        assert robust_sd_exact(x) == robust_sd(x), name
+
+
+@pytest.mark.parametrize("fs", [10_000.0, 25_000.000000000004, 3333.3])
+def test_regular_times_index_and_search_like_the_array(fs):
+    n = 200_003
+    t = np.arange(n, dtype=np.float64) / fs
+    rt = _RegularTimes(fs, n)
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.uniform(-1, n / fs + 1, 20_000), t[rng.integers(0, n, 20_000)],
+                        t[rng.integers(0, n, 1000)] + 1e-3, [-np.inf, np.inf]])
+    for side in ("left", "right"):
+        np.testing.assert_array_equal(np.searchsorted(rt, x, side=side), np.searchsorted(t, x, side=side))
+    i = rng.integers(0, n, 100)
+    np.testing.assert_array_equal(rt[i], t[i])
+
+
+@pytest.mark.parametrize("fs, noise_sd_mv", [(20_000.0, 0.2), (50_000.0, 0.5), (10_000.0, 3.0)])
+def test_blocked_detection_equals_stored_slope_detection(fs, noise_sd_mv, monkeypatch):
+    """Long regular traces take the blocked path; forcing the stored-slope path gives the same table
+    (quiet traces: certified cutoff; very noisy ones: exact robust SD; with SSOs and spikes)."""
+    peaks = np.arange(0.05, 3.9, 0.137)
+    v = make_trace(fs, 8.0, np.concatenate((peaks, peaks + 4.0)), noise_sd_mv=noise_sd_mv, sso=(60.0, 4.0, 0.0, 4.0, 0.0), seed=3)
+    assert BlockSlope.usable(v.size, fs, SpikeParams().detection_smoothing_ms)
+    got = detect_spikes(v, fs)
+    monkeypatch.setattr(detect_mod.BlockSlope, "usable", staticmethod(lambda *a: False))
+    ref = detect_spikes(v, fs)
+    assert len(ref) > 0
+    np.testing.assert_array_equal(got.to_numpy(), ref.to_numpy())
+
+
+def test_blocked_path_rejects_non_finite_samples():
+    v = _walk(MIN_FAST + 5)
+    for bad in (np.nan, np.inf):
+        for where in (0, v.size // 2, v.size - 1):
+            w = v.copy()
+            w[where] = bad
+            with pytest.raises(ValueError, match=r"`v` must be finite; got 1 NaN/inf samples"):
+                detect_spikes(w, 20_000.0)
