@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import ndimage, sparse
 from scipy.sparse import csgraph
 
+from . import _small as sm
 from .tfr import SegmentSpectrum
 
 __all__ = ["COLUMNS", "find_candidates", "drop_overlaps", "merge_groups", "measure_episode", "empty_episodes"]
@@ -183,28 +184,39 @@ def measure_episode(r, y, valid, s, e, f0, bg_at, fs, params):
     -------
     dict with the columns of :data:`COLUMNS`.
     """
+    # called a few hundred times per recording on short segments: the numpy statistics come from `_small`
+    # (same values, less per-call overhead) and plain slices replace masks when no sample is blanked
     cyc = params.wavelet_cycles
     pad = int(math.ceil(3 * cyc / (2 * math.pi * f0) * fs))
     a, b = max(s - pad, 0), min(e + pad, r.size)
-    spec = SegmentSpectrum(r[a:b].astype(np.float64), fs)
+    spec = SegmentSpectrum(np.asarray(r[a:b], dtype=np.float64), fs)
     v = valid[s:e]
-    t = np.arange(s, e)[v] / fs
+    all_v = bool(v.all())
+    any_v = all_v or bool(v.any())
+    t = np.arange(s, e) / fs if all_v else np.arange(s, e)[v] / fs
     z = spec.morlet(f0, cyc)[s - a:e - a]
-    phase = np.unwrap(np.angle(z))[v]
+    phase = sm.unwrap(np.angle(z))
+    if not all_v:
+        phase = phase[v]
     freq = f0
     if t.size > 2:   # least-squares slope of the unwrapped phase
-        tc = t - t.mean()
-        freq = float(np.dot(tc, phase - phase.mean()) / np.dot(tc, tc) / (2 * np.pi))
+        tc = t - sm.mean(t)
+        freq = float(np.dot(tc, phase - sm.mean(phase)) / np.dot(tc, tc) / (2 * np.pi))
     if not (0.5 * f0 < freq < 2 * f0):
         freq = f0
     bg = bg_at(freq)
-    z6 = spec.morlet(freq, cyc)
-    env = 2 * np.sqrt(np.maximum(np.abs(z6) ** 2 - bg, 0.0))   # peak-to-peak, noise power removed
+    z6, z3, broad = spec.analytic(spec.morlet_spectrum(freq, cyc), spec.morlet_spectrum(freq, cyc / 2),
+                                  spec.band_spectrum(freq / 2, 2 * freq))
+    p6 = np.abs(z6) ** 2
+    env = 2 * np.sqrt(np.maximum(p6 - bg, 0.0))   # peak-to-peak, noise power removed
     # boundaries at half the episode's amplitude (the simulator's half-maximum convention): first and last
     # half-maximum samples inside the candidate, extended outwards while the envelope stays above it
-    vseg = valid[a:b]
-    amp0 = float(np.percentile(env[s - a:e - a][v], 90)) if v.any() else 0.0
-    half = (env >= 0.5 * amp0) & vseg
+    if any_v:
+        amp0 = sm.percentile(env[s - a:e - a] if all_v else env[s - a:e - a][v], 90)
+    else:
+        amp0 = 0.0
+    half = env >= 0.5 * amp0
+    half &= valid[a:b]
     inner = np.flatnonzero(half[s - a:e - a])
     if inner.size:
         i0, i1 = inner[0] + s - a, inner[-1] + s - a
@@ -215,44 +227,56 @@ def measure_episode(r, y, valid, s, e, f0, bg_at, fs, params):
         if e2 - s2 >= 3:
             s, e = int(s2), int(e2)
             v = valid[s:e]
-    z6 = z6[s - a:e - a]
-    env = env[s - a:e - a]
-    p6 = np.abs(z6) ** 2
-    z3 = spec.morlet(freq, cyc / 2)[s - a:e - a]
-    ph3 = np.unwrap(np.angle(z3))
+            all_v = bool(v.all())
+            any_v = all_v or bool(v.any())
+    seg = slice(s - a, e - a)
+    z6, env, p6, z3 = z6[seg], env[seg], p6[seg], z3[seg]
+    ph3 = sm.unwrap(np.angle(z3))
     bounds = _crossings(ph3, np.pi)                        # troughs of the 3-cycle band signal
     ib = np.ceil(bounds).astype(np.int64)
     keep = np.concatenate(([True], np.diff(ib) > 0)) & (ib < e - s)
     ib, bounds = ib[keep], bounds[keep]
     period_cv = amplitude_cv = np.nan
-    amplitude = float(np.percentile(env[v], 90)) if v.any() else np.nan
+    env_v = env if all_v else env[v]
+    amplitude = sm.percentile(env_v, 90) if any_v else np.nan
     if ib.size >= 3:
-        blank_cum = np.concatenate(([0], np.cumsum(~v)))
-        clean = (blank_cum[ib[1:]] - blank_cum[ib[:-1]]) == 0
-        periods = np.diff(bounds)[clean] / fs
-        x3 = z3.real
-        pp = (np.maximum.reduceat(x3, ib)[:-1] - np.minimum.reduceat(x3, ib)[:-1])[clean]
-        env_cyc = (np.add.reduceat(env, ib)[:-1] / np.diff(ib))[clean]
+        if all_v:
+            periods = np.diff(bounds) / fs
+            clean = slice(None)
+        else:
+            blank_cum = np.concatenate(([0], np.cumsum(~v)))
+            clean = (blank_cum[ib[1:]] - blank_cum[ib[:-1]]) == 0
+            periods = np.diff(bounds)[clean] / fs
         if periods.size >= 2:
-            med = np.median(periods)
-            period_cv = float(1.4826 * np.median(np.abs(periods - med)) / med)
-            amplitude_cv = float(np.std(pp) / np.mean(pp)) if np.mean(pp) > 0 else np.nan
-            amplitude = float(np.percentile(env_cyc, 90))
-    broad = spec.band(freq / 2, 2 * freq)[s - a:e - a].real
+            x3 = z3.real
+            pp = (np.maximum.reduceat(x3, ib)[:-1] - np.minimum.reduceat(x3, ib)[:-1])[clean]
+            env_cyc = (np.add.reduceat(env, ib)[:-1] / np.diff(ib))[clean]
+            med = sm.median(periods)
+            period_cv = float(1.4826 * sm.median(np.abs(periods - med)) / med)
+            mean_pp = sm.mean(pp)
+            amplitude_cv = float(math.sqrt(sm.var(pp)) / mean_pp) if mean_pp > 0 else np.nan
+            amplitude = sm.percentile(env_cyc, 90)
+    broad = np.ascontiguousarray(broad[seg].real)
     # sinusoidality away from blanked spans: the straight-line fill and its corners are broadband and
     # would dilute the narrow band's share (only where at least one cycle of such samples remains)
     core = v
-    if not v.all():
+    if not all_v:
         guard = int(math.ceil(cyc / (2 * math.pi * freq) * fs))
-        core = ~ndimage.binary_dilation(~v, iterations=guard) if guard > 0 else v
+        core = ~sm.dilate(~v, guard) if guard > 0 else v
         if core.sum() < fs / freq:
             core = v
-    var_b = float(np.var(broad[core])) if core.any() else 0.0
-    sinus = float(np.clip(np.var(z6.real[core]) / var_b, 0.0, 1.0)) if var_b > 0 else 0.0
+        any_core = bool(core.any())
+        broad_c, z6_c = broad[core], z6.real[core]
+    else:
+        any_core = core.size > 0
+        broad_c, z6_c = broad, np.ascontiguousarray(z6.real)
+    var_b = sm.var(broad_c) if any_core else 0.0
+    sinus = min(max(sm.var(z6_c) / var_b, 0.0), 1.0) if var_b > 0 else 0.0
+    y_se = y[s:e]
     return {
         "start_s": s / fs, "end_s": e / fs, "frequency_hz": freq, "amplitude_mv": amplitude,
         "n_cycles": (e - s) / fs * freq,
-        "mean_vm_mv": float(np.mean(y[s:e][v])) if v.any() else float(np.mean(y[s:e])),
-        "power_db": float(10 * np.log10(max(np.mean(p6[v]) if v.any() else 0.0, 1e-30) / bg)),
+        "mean_vm_mv": float(np.mean(y_se if all_v else y_se[v])) if any_v else float(np.mean(y_se)),
+        "power_db": float(10 * np.log10(max(sm.mean(p6 if all_v else p6[v]) if any_v else 0.0, 1e-30) / bg)),
         "period_cv": period_cv, "amplitude_cv": amplitude_cv, "sinusoidality": sinus,
     }

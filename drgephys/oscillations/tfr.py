@@ -100,19 +100,44 @@ def background(power: np.ndarray, freqs: np.ndarray, use: np.ndarray, tolerance_
 
 
 class SegmentSpectrum:
-    """FFT of a short segment (mean removed, padded to a fast length), to band-pass it several times."""
+    """FFT of a short segment (mean removed, padded to a fast length), to band-pass it several times.
+
+    The analytic band-pass copies keep the positive frequencies only (``f_axis > 0``), so each gain is
+    evaluated there alone, and several copies are inverted by one 2-D inverse FFT (`analytic`); the values
+    equal those of one inverse FFT per copy of the full gain (`morlet_gain` or the flat band).
+    """
 
     def __init__(self, seg: np.ndarray, fs: float):
         self.n = seg.size
         nfft = sfft.next_fast_len(seg.size)
+        self.nfft = nfft
         self.spec = sfft.fft(seg - seg.mean(), nfft)
         self.f_axis = sfft.fftfreq(nfft, 1 / fs)
+        self._pos = slice(1, (nfft - 1) // 2 + 1)          # f_axis > 0
+        self._spec_pos = self.spec[self._pos]
+        self._f_pos = self.f_axis[self._pos]
+
+    def morlet_spectrum(self, f0: float, cycles: float) -> np.ndarray:
+        """Positive-frequency spectrum of the Morlet-band copy (see `morlet_gain`)."""
+        sd = f0 / cycles
+        return self._spec_pos * (2.0 * np.exp(-0.5 * ((self._f_pos - f0) / sd) ** 2))
+
+    def band_spectrum(self, lo: float, hi: float) -> np.ndarray:
+        """Positive-frequency spectrum of the flat-band copy ``[lo, hi]`` Hz (gain 2, analytic)."""
+        return self._spec_pos * np.where((self._f_pos >= lo) & (self._f_pos <= hi), 2.0, 0.0)
+
+    def analytic(self, *spectra: np.ndarray) -> np.ndarray:
+        """Inverse FFT of positive-frequency spectra (from `morlet_spectrum` / `band_spectrum`): complex
+        array of shape ``(len(spectra), n)``."""
+        buf = np.zeros((len(spectra), self.nfft), complex)
+        for i, sp in enumerate(spectra):
+            buf[i, self._pos] = sp
+        return sfft.ifft(buf, axis=1, overwrite_x=True)[:, : self.n]
 
     def morlet(self, f0: float, cycles: float) -> np.ndarray:
         """Analytic Morlet-band copy (gain 1 at ``f0`` for the analytic amplitude)."""
-        return sfft.ifft(self.spec * morlet_gain(self.f_axis, f0, cycles))[: self.n]
+        return self.analytic(self.morlet_spectrum(f0, cycles))[0]
 
     def band(self, lo: float, hi: float) -> np.ndarray:
         """Analytic copy restricted to the flat band ``[lo, hi]`` Hz."""
-        gain = np.where((self.f_axis >= lo) & (self.f_axis <= hi), 2.0, 0.0)
-        return sfft.ifft(self.spec * gain)[: self.n]
+        return self.analytic(self.band_spectrum(lo, hi))[0]

@@ -1,0 +1,60 @@
+"""`oscillations._small`: the same values as the numpy / scipy functions they stand in for (bit for bit)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy import ndimage
+
+from drgephys.oscillations import _small as sm
+
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+def _same(a, b) -> bool:
+    return np.array_equal(np.asarray(a), np.asarray(b))
+
+
+@settings(max_examples=300, deadline=None)
+@given(arrays(np.float64, st.integers(1, 300), elements=finite), st.sampled_from([0.0, 10.0, 50.0, 90.0, 97.5, 100.0]))
+def test_percentile_equals_numpy(x, q):
+    assert _same(sm.percentile(x.copy(), q), np.percentile(x, q))
+
+
+@settings(max_examples=300, deadline=None)
+@given(arrays(np.float64, st.integers(1, 300), elements=finite))
+def test_median_mean_var_equal_numpy(x):
+    assert _same(sm.median(x), np.median(x))
+    assert _same(sm.mean(x), np.mean(x))
+    assert _same(sm.var(x), np.var(x))
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 128, 1000, 20000])
+def test_reductions_on_long_and_strided_inputs(n):
+    rng = np.random.default_rng(n)
+    z = rng.normal(size=n) + 1j * rng.normal(size=n)
+    x = np.ascontiguousarray(z.real) * 1e3 - 55.0
+    assert _same(sm.var(x), np.var(x)) and _same(sm.mean(x), np.mean(x))
+    assert _same(sm.percentile(x, 90), np.percentile(x, 90)) and _same(sm.median(x), np.median(x))
+
+
+@settings(max_examples=300, deadline=None)
+@given(arrays(np.float64, st.integers(0, 300), elements=st.floats(-20, 20)))
+def test_unwrap_equals_numpy(steps):
+    phase = np.angle(np.exp(1j * np.cumsum(steps)))       # wrapped phase with steps of any size
+    assert _same(sm.unwrap(phase), np.unwrap(phase))
+    assert _same(sm.unwrap(steps), np.unwrap(steps))
+
+
+def test_unwrap_boundary_steps_of_exactly_pi():
+    p = np.array([0.0, np.pi, 0.0, -np.pi, 2 * np.pi, 0.0, 3 * np.pi])
+    assert _same(sm.unwrap(p), np.unwrap(p))
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(np.bool_, st.integers(1, 200)), st.integers(1, 40))
+def test_dilate_equals_binary_dilation(mask, k):
+    assert _same(sm.dilate(mask, k), ndimage.binary_dilation(mask, iterations=k))
