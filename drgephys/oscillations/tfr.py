@@ -17,6 +17,7 @@ at ``f``) on one zero-padded FFT whose length comes from ``scipy.fft.next_fast_l
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -40,6 +41,22 @@ def morlet_gain(f_axis: np.ndarray, f0, cycles: float) -> np.ndarray:
     return np.where(f_axis > 0, g, 0.0)
 
 
+@functools.lru_cache(maxsize=16)
+def _morlet_bank(nfft: int, fs: float, freqs: tuple, cycles: float) -> tuple:
+    """``(k0, k1, gain)`` per frequency: the rfft bins of the Gaussian's support (+-6 SD) and the gain there
+    (read-only; recordings of one protocol share the FFT length, so the table is computed once)."""
+    f_axis = np.arange(nfft // 2 + 1) * fs / nfft
+    df = fs / nfft
+    bank = []
+    for f0 in freqs:
+        k0 = max(int((f0 - 6 * f0 / cycles) / df), 1)
+        k1 = min(int((f0 + 6 * f0 / cycles) / df) + 2, f_axis.size)
+        g = morlet_gain(f_axis[k0:k1], f0, cycles)
+        g.flags.writeable = False
+        bank.append((k0, k1, g))
+    return tuple(bank)
+
+
 def morlet_power(r: np.ndarray, fs: float, freqs: np.ndarray, cycles: float, chunk: int = 4) -> np.ndarray:
     """Wavelet power ``|W(f, t)|^2`` in mV^2, float32 array of shape ``(len(freqs), len(r))``.
 
@@ -50,21 +67,18 @@ def morlet_power(r: np.ndarray, fs: float, freqs: np.ndarray, cycles: float, chu
     pad = int(math.ceil(3 * cycles / (2 * math.pi * freqs.min()) * fs))
     nfft = sfft.next_fast_len(n + pad)
     spec = sfft.rfft(r - r.mean(), nfft)
-    f_axis = np.arange(spec.size) * fs / nfft
+    bank = _morlet_bank(nfft, float(fs), tuple(np.asarray(freqs, dtype=np.float64).tolist()), float(cycles))
     out = np.empty((freqs.size, n), np.float32)
     buf = np.zeros((min(chunk, freqs.size), nfft), np.complex64)
-    df = fs / nfft
     for i in range(0, freqs.size, chunk):       # loop over frequency chunks; each step is whole-array
-        fc = freqs[i:i + chunk]
-        b = buf[: fc.size]
+        c = min(chunk, freqs.size - i)
+        b = buf[:c]
         b[:] = 0
-        for j, f0 in enumerate(fc):             # only the Gaussian's support (+-6 SD) is non-zero
-            k0 = max(int((f0 - 6 * f0 / cycles) / df), 1)
-            k1 = min(int((f0 + 6 * f0 / cycles) / df) + 2, spec.size)
-            b[j, k0:k1] = spec[k0:k1] * morlet_gain(f_axis[k0:k1], f0, cycles)
-        w = sfft.ifft(b, axis=1, overwrite_x=True)[:, :n]
-        np.square(w.real, out=out[i:i + chunk])
-        out[i:i + chunk] += np.square(w.imag)
+        for j, (k0, k1, g) in enumerate(bank[i:i + c]):   # only the Gaussian's support is non-zero
+            b[j, k0:k1] = spec[k0:k1] * g
+        w = sfft.ifft(b, axis=1, overwrite_x=True).view(np.float32)[:, : 2 * n]   # (re, im) pairs
+        np.square(w, out=w)
+        np.add(w[:, 0::2], w[:, 1::2], out=out[i:i + c])
     return out
 
 
