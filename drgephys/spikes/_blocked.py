@@ -13,10 +13,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-from scipy.signal import savgol_coeffs, savgol_filter
+from functools import cached_property, lru_cache
 
-from ._fast import BRACKET, MIN_FAST, SUBSAMPLE, _pieces
+import numpy as np
+from scipy.signal import savgol_filter
+
+from ._fast import BRACKET, MIN_FAST, SUBSAMPLE, _pieces, coeffs
 
 #: Samples per block: a block, its halo and a few masks stay in the L2 cache.
 BLOCK = 1 << 16
@@ -38,6 +40,13 @@ def _window(span_ms: float, fs: float) -> int:
     return w if w >= 5 else 0
 
 
+@lru_cache(maxsize=64)
+def _edge_rows(w: int, dt_ms: float) -> np.ndarray:
+    """The linear map SciPy's ``mode="interp"`` edge fit applies to a window (rows: its output
+    samples), read off by filtering the unit vectors; agrees with SciPy's own fit to rounding."""
+    return savgol_filter(np.eye(w), w, 2, deriv=1, delta=dt_ms, mode="interp", axis=0)
+
+
 class BlockSlope:
     """dV/dt (mV/ms) of a regularly sampled trace over `span_ms`, block by block (`dvdt`'s values).
 
@@ -50,9 +59,16 @@ class BlockSlope:
         self.w = w if w and w <= self.n else 0
         self.h = self.w // 2 if self.w else 1
         if self.w:
-            self.c = savgol_coeffs(self.w, 2, deriv=1, delta=self.dt_ms)
-            n, w, h = self.n, self.w, self.h
-            self.head, self.tail = self._edge(v[:w])[:h], self._edge(v[n - w:])[w - h:]
+            self.c = coeffs(self.w, 2, 1, self.dt_ms)
+
+    @cached_property
+    def head(self) -> np.ndarray:
+        """SciPy's edge fit at the first `h` samples (computed when first needed: it costs ~0.3 ms)."""
+        return self._edge(self.v[:self.w])[:self.h]
+
+    @cached_property
+    def tail(self) -> np.ndarray:
+        return self._edge(self.v[self.n - self.w:])[self.w - self.h:]
 
     def _edge(self, x: np.ndarray) -> np.ndarray:
         """SciPy's edge fit over one window (NaN when the window is not finite: `scan` reports it)."""
@@ -99,13 +115,20 @@ class BlockSlope:
         return self.w > MAX_FAST_TAPS
 
     def approx_block(self, a: int, b: int):
-        """The slope at samples ``[a, b)`` summed in a different order (kernel pieces of at most
-        `MAX_FAST_TAPS` taps, the zero centre tap skipped) and a bound ``eps`` of its distance to `block`'s
-        values: both sums of the same w products are within ``γ_w Σ|c_k x_k|`` of the exact value
-        (any summation order), so ``eps = 2 γ_(w+2) Σ|c| max|x|`` (NaN when the samples are not finite).
-        Only interior samples (``h ≤ a``, ``b ≤ n − h``)."""
+        """The slope at interior samples ``[a, b)`` (``h ≤ a``, ``b ≤ n − h``) and a bound ``eps`` of
+        its distance to `block`'s values (NaN when the samples are not finite).
+
+        Kernels longer than `MAX_FAST_TAPS` are summed in pieces (`_chunks`): both
+        that sum and `block`'s are within ``γ_w Σ|c_k x_k|`` of the exact value (any summation order),
+        so ``eps = 2 γ_(w+2) Σ|c| max|x|``. Shorter kernels: `block`'s own values, ``eps = 0``."""
         w, h = self.w, self.h
         x = self.v[a - h:b + h]
+        if not w:
+            y = np.subtract(x[2:], x[:-2])
+            y /= 2.0 * self.dt_ms
+            return y, 0.0
+        if not self.split:
+            return np.convolve(x, self.c, mode="valid"), 0.0
         top, bottom = float(x.max()), float(x.min())
         if not (np.isfinite(top) and np.isfinite(bottom)):
             return np.full(b - a, np.nan), np.nan
@@ -117,12 +140,29 @@ class BlockSlope:
         gamma = (w + 2) * u / (1 - (w + 2) * u)
         return y, 2.0 * gamma * self.abs_c * max(abs(top), abs(bottom))
 
+    def approx_edges(self):
+        """The first and last `h` samples: ``(indices, values, eps)``. SG kernels: SciPy's edge fits as
+        the linear maps `_edge_rows` (no polynomial fit per trace), ``eps`` = 10⁻⁶ × the size of the
+        values they combine, far above the rounding of either fit; central differences: exact."""
+        n, w, h = self.n, self.w, self.h
+        idx = np.concatenate((np.arange(h), np.arange(n - h, n)))
+        if not w:
+            return idx, np.concatenate((self.block(0, h), self.block(n - h, n))), 0.0
+        rows = _edge_rows(w, self.dt_ms)
+        head, tail = self.v[:w], self.v[n - w:]
+        if not (np.all(np.isfinite(head)) and np.all(np.isfinite(tail))):
+            return idx, np.full(2 * h, np.nan), np.nan
+        y = np.concatenate((rows[:h] @ head, rows[w - h:] @ tail))
+        size = float(np.abs(rows).sum(axis=1).max()) * max(float(np.abs(head).max()), float(np.abs(tail).max()))
+        return idx, y, 1e-6 * size
+
     def _chunks(self):
+        """Consecutive kernel pieces of at most `MAX_FAST_TAPS` taps, as few and as even as possible
+        (25 taps: 8 + 9 + 8)."""
         if not hasattr(self, "_chunk_list"):
-            h, step = self.h, MAX_FAST_TAPS
-            left = [(s_, min(s_ + step, h)) for s_ in range(0, h, step)]
-            right = [(s_, min(s_ + step, self.w)) for s_ in range(h + 1, self.w, step)]
-            self._chunk_list = left + right
+            k = -(-self.w // MAX_FAST_TAPS)
+            edges = np.linspace(0, self.w, k + 1).round().astype(int)
+            self._chunk_list = list(zip(edges[:-1].tolist(), edges[1:].tolist()))
             self.abs_c = float(np.abs(self.c).sum())
         return self._chunk_list
 
@@ -132,8 +172,10 @@ class BlockSlope:
         src, tgt, pos = _pieces(idx, idx + 1, n, h)
         y = np.convolve(self.v[src], self.c, mode="same")[pos]
         head, tail = tgt < h, tgt >= n - h
-        y[head] = self.head[tgt[head]]
-        y[tail] = self.tail[tgt[tail] - (n - h)]
+        if head.any():                       # (SciPy's edge fits only when an edge sample is asked for)
+            y[head] = self.head[tgt[head]]
+        if tail.any():
+            y[tail] = self.tail[tgt[tail] - (n - h)]
         return y
 
     def full(self, out: np.ndarray | None = None) -> np.ndarray:
@@ -183,27 +225,37 @@ def scan(slope: BlockSlope, bracket: Bracket, *, gather_level: float | None = No
     finite = True
     idx, vals = [], []
     a_, b_, lo, hi = bracket.a, bracket.b, bracket.lo, bracket.hi
-    approx = out is None and slope.split
-    for a in range(0, n, BLOCK):
-        b = min(a + BLOCK, n)
-        if approx and h <= a and b <= n - h:
-            y, eps = slope.approx_block(a, b)
+    approx = False                               # some values only within eps of the exact ones
+    if out is None:                              # edges apart, interior blocks in [h, n − h)
+        parts = [(None, None)] + [(a, min(a + BLOCK, n - h)) for a in range(h, n - h, BLOCK)]
+    else:
+        parts = [(a, min(a + BLOCK, n)) for a in range(0, n, BLOCK)]
+    with np.errstate(invalid="ignore", over="ignore"):   # inf − inf: reported as not finite
+        for a, b in parts:
+            pos = None
+            if out is not None:
+                y, eps = slope.block(a, b, out[a:b]), 0.0
+            elif a is None:
+                pos, y, eps = slope.approx_edges()
+            else:
+                y, eps = slope.approx_block(a, b)
             if not np.isfinite(eps):
                 return np.inf, False, np.empty(0, dtype=np.int64), np.empty(0)
-        else:
-            y, eps = slope.block(a, b, None if out is None else out[a:b]), 0.0
-            with np.errstate(invalid="ignore", over="ignore"):     # inf − inf: reported as not finite
+            approx |= eps > 0
+            if eps == 0 or pos is not None:     # (pieced sums: max/min of the samples checked them)
                 finite &= bool(np.isfinite(np.add.reduce(y)))
-        below += int(np.count_nonzero(y < a_ + eps))
-        above += int(np.count_nonzero(y > b_ - eps))
-        inside += int(np.count_nonzero((y >= lo + eps) & (y <= hi - eps)))
-        if gather_level is not None:
-            k = np.flatnonzero(y >= gather_level - eps)
-            if k.size:
-                idx.append(k + a)
-                vals.append(y[k])
+            below += int(np.count_nonzero(y < a_ + eps))
+            above += int(np.count_nonzero(y > b_ - eps))
+            inside += int(np.count_nonzero((y >= lo + eps) & (y <= hi - eps)))
+            if gather_level is not None:
+                k = np.flatnonzero(y >= gather_level - eps)
+                if k.size:
+                    idx.append(k + a if pos is None else pos[k])
+                    vals.append(y[k])
     idx = np.concatenate(idx) if idx else np.empty(0, dtype=np.int64)
     vals = np.concatenate(vals) if vals else np.empty(0)
+    order = np.argsort(idx, kind="stable")       # (the edge samples came first)
+    idx, vals = idx[order], vals[order]
     if approx and idx.size:
         vals = slope.exact_at(idx)
         keep = vals >= gather_level

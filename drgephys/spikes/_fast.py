@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy.ndimage import convolve1d
 from scipy.signal import savgol_coeffs, savgol_filter
@@ -71,6 +73,15 @@ def median(x: np.ndarray, where: np.ndarray | None = None) -> float:
     return float(np.mean(part[[r0, r1]]))
 
 
+@lru_cache(maxsize=128)
+def coeffs(window: int, polyorder: int, deriv: int, delta: float) -> np.ndarray:
+    """``scipy.signal.savgol_coeffs(window, polyorder, deriv=deriv, delta=delta)``, cached (it costs
+    ~0.15 ms per call; the same few kernels serve every sweep). Read-only."""
+    c = savgol_coeffs(window, polyorder, deriv=deriv, delta=delta)
+    c.flags.writeable = False
+    return c
+
+
 def savgol(x: np.ndarray, window: int, polyorder: int, *, deriv: int = 0, delta: float = 1.0) -> np.ndarray:
     """``scipy.signal.savgol_filter(x, window, polyorder, deriv=deriv, delta=delta, mode="interp")``.
 
@@ -94,7 +105,7 @@ def savgol(x: np.ndarray, window: int, polyorder: int, *, deriv: int = 0, delta:
     n = x.size
     if n < 2 * window:
         return savgol_filter(x, window, polyorder, deriv=deriv, delta=delta, mode="interp")
-    c = savgol_coeffs(window, polyorder, deriv=deriv, delta=delta)
+    c = coeffs(window, polyorder, deriv, delta)
     y = np.convolve(x, c, mode="same")
     h = window // 2
     y[:h] = savgol_filter(x[:window], window, polyorder, deriv=deriv, delta=delta, mode="interp")[:h]
@@ -186,7 +197,7 @@ def savgol_at(x: np.ndarray, window: int, polyorder: int, starts, stops, *, deri
     src, tgt, pos = _pieces(starts, stops, n, h)
     vals = np.empty(tgt.size)
     if src.size:
-        c = savgol_coeffs(window, polyorder, deriv=deriv, delta=delta)
+        c = coeffs(window, polyorder, deriv, delta)
         # SciPy's own kernel (ndimage.convolve1d, as savgol_filter) on the pieces: the same sums, in the
         # same order, as the full-length filter, so ties between samples break the same way
         vals[:] = convolve1d(x[src], c, mode="constant")[pos]
