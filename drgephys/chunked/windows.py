@@ -116,9 +116,7 @@ def decimated_core(v, fs, ws, cs, ce, spk, q, hi, osc) -> np.ndarray:
     from ..oscillations import preprocess as pp
 
     ss, se = pp.spike_spans(spk, v.size, fs, osc.spike_pre_ms, osc.spike_post_ms)
-    x = v.astype(np.float32)
-    pp.fill_spans(x, ss, se)
-    y = pp.decimate(x, fs, q, hi) if q > 1 else x
+    y = pp.blank_and_decimate(v, ss, se, fs, q, hi)
     j0 = -(-cs // q) - ws // q
     j1 = -(-ce // q) - ws // q
     return y[j0:j1]

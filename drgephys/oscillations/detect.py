@@ -182,12 +182,9 @@ def _blank_and_decimate(v, fs, spikes, params, hi):
     """
     n = v.size
     ss, se = pp.spike_spans(spikes, n, fs, params.spike_pre_ms, params.spike_post_ms)
-    x = v.astype(np.float32)                      # working copy (the caller's array is never modified)
-    pp.fill_spans(x, ss, se)
     q = pp.decimation_factor(fs, hi, params.working_fs_ratio)
     fw = fs / q
-    y = pp.decimate(x, fs, q, hi) if q > 1 else x
-    del x
+    y = pp.blank_and_decimate(v, ss, se, fs, q, hi)   # float32 (the caller's array is never modified)
     bs, be = (np.floor(ss / q).astype(np.int64) - 1, np.ceil(se / q).astype(np.int64) + 1)
     return y, fw, bs, be
 

@@ -9,10 +9,12 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage, signal
+from scipy import ndimage
 
-__all__ = ["runs", "merge_spans", "spans_to_mask", "fill_spans", "spike_spans", "decimation_factor",
-           "decimate", "fir_decimate", "remove_drift"]
+from .decimation import decimate, decimation_factor, fir_decimate  # noqa: F401  (re-exported)
+
+__all__ = ["runs", "merge_spans", "spans_to_mask", "fill_spans", "span_fill", "spike_spans", "decimation_factor",
+           "decimate", "fir_decimate", "blank_and_decimate", "remove_drift"]
 
 
 def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -49,22 +51,29 @@ def spans_to_mask(starts, ends, n: int) -> np.ndarray:
 def fill_spans(x: np.ndarray, starts, ends) -> None:
     """Replace ``x`` inside the merged spans ``[start, end)`` by the straight line joining the samples on
     either side (in place). A span touching an edge is filled with the value on its other side."""
-    n = x.size
+    fill = span_fill(lambda i: x[i].astype(np.float64), starts, ends, x.size)
+    if fill is not None:
+        x[fill[0]] = fill[1]
+
+
+def span_fill(anchor, starts, ends, n: int):
+    """The samples `fill_spans` writes: ``(idx, values)`` (increasing int64 indices, float64 values), or
+    ``None`` when there is no span. ``anchor(indices)`` gives the float64 values of the trace there (the
+    anchors lie outside every merged span, so they are original samples)."""
     s, e = merge_spans(starts, ends, n)
     if s.size == 0:
-        return
+        return None
     if s[0] == 0 and e[0] == n:
-        x[:] = 0.0
-        return
+        return np.arange(n), np.zeros(n)
     left = np.where(s > 0, s - 1, e)          # anchor indices (fall back to the other side at an edge)
     right = np.where(e < n, e, s - 1)
-    xl, xr = x[left].astype(np.float64), x[right].astype(np.float64)
+    xl, xr = anchor(left), anchor(right)
     lengths = e - s
     idx = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(s, lengths)
     span_left = np.repeat(left, lengths)
     width = np.repeat(np.maximum(right - left, 1), lengths)
     frac = np.clip((idx - span_left) / width, 0.0, 1.0)
-    x[idx] = np.repeat(xl, lengths) + frac * np.repeat(xr - xl, lengths)
+    return idx, np.repeat(xl, lengths) + frac * np.repeat(xr - xl, lengths)
 
 
 def spike_spans(spikes, n: int, fs: float, pre_ms: float, post_ms: float) -> tuple[np.ndarray, np.ndarray]:
@@ -98,105 +107,17 @@ def spike_spans(spikes, n: int, fs: float, pre_ms: float, post_ms: float) -> tup
     return thr.astype(np.int64) - pre, end.astype(np.int64) + 1 + post
 
 
-def decimation_factor(fs: float, top_hz: float, ratio: float) -> int:
-    """Largest integer ``q`` with ``fs / q >= ratio * top_hz`` that splits into stages of at most 12."""
-    q_max = max(int(fs // (ratio * top_hz)), 1)
-    for q in range(q_max, 0, -1):
-        if q <= 12 or any(q % a == 0 and q // a <= 12 for a in range(2, 13)):
-            return q
-    return 1
-
-
-def _stages(q: int) -> list[int]:
-    if q <= 12:
-        return [q] if q > 1 else []
-    a = max(a for a in range(2, 13) if q % a == 0 and q // a <= 12)
-    return [q // a, a]  # the larger factor first: its filter runs at the high rate but is short
-
-
-def _stage_filters(fs: float, q: int, top_hz: float) -> list[tuple[int, np.ndarray]]:
-    """``(q_stage, h)`` of each decimation stage: a linear-phase Kaiser low-pass FIR (float64)."""
-    f_pass = 1.1 * top_hz
-    out = []
-    for qs in _stages(q):
-        fs_out = fs / qs
-        f_stop = fs_out - f_pass
-        width = (f_stop - f_pass) / (fs / 2)
-        numtaps, beta = signal.kaiserord(60.0, width)
-        numtaps |= 1
-        out.append((qs, signal.firwin(numtaps, (f_pass + f_stop) / 2, window=("kaiser", beta), fs=fs)))
-        fs = fs_out
-    return out
-
-
-_CONTROLLER = []
-
-
-def _one_blas_thread():
-    """Context limiting BLAS to one thread (threadpoolctl, a scikit-learn dependency). The decimation
-    products are memory-bound: a second BLAS thread gains little on an idle machine, and on a loaded one
-    its spin-waiting doubled the process time and made the wall time erratic (0.9-2.4 s for the cohort)."""
-    if not _CONTROLLER:
-        from threadpoolctl import ThreadpoolController
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
-
-
-def fir_decimate(x: np.ndarray, q: int, h: np.ndarray) -> np.ndarray:
-    """``scipy.signal.resample_poly(x, 1, q, window=h, padtype="line")`` as a polyphase matrix product.
-
-    Output sample ``k`` is ``sum_t h[t] x[k q + (L - 1) // 2 - t]`` (``L = h.size``), with ``x`` extended
-    beyond its ends by the straight line through its first and last samples (upfirdn's ``"line"`` mode),
-    for ``k < ceil(n / q)``. The reversed filter, zero-padded to ``m q`` taps, is split into ``m`` blocks
-    of ``q``; the extended input, viewed (no copy) as rows of ``q`` samples, is multiplied by them in one
-    BLAS call (``n m`` multiply-adds) and output ``k`` sums block ``j`` of row ``k + j``. Same values as
-    ``resample_poly`` up to the rounding of the dtype (its C loop runs at ~1 ns per multiply-add).
-
-    Parameters
-    ----------
-    x : ndarray, shape (n,)
-        Signal (float32 or float64; the result has its dtype).
-    q : int
-        Decimation factor, >= 1.
-    h : ndarray, shape (L,)
-        FIR filter (odd length, centred on tap ``(L - 1) // 2``).
-
-    Returns
-    -------
-    ndarray, shape (ceil(n / q),)
-    """
-    dtype = x.dtype
-    n, taps = x.size, h.size
-    half = (taps - 1) // 2
-    n_out = -(-n // q)
-    m = -(-taps // q)
-    g = np.zeros(m * q, dtype)
-    g[:taps] = h[::-1]
-    rows = n_out + m - 1
-    xe = np.empty(rows * q, dtype)                  # x with the line extension on both sides
-    x0, x1 = x[0], x[-1]
-    slope = (x1 - x0) / (n - 1) if n > 1 else x0 - x0
-    xe[half:half + n] = x
-    xe[:half] = x0 + np.arange(-half, 0, dtype=dtype) * slope
-    xe[half + n:] = x1 + np.arange(1, xe.size - half - n + 1, dtype=dtype) * slope
-    with _one_blas_thread():
-        parts = g.reshape(m, q) @ xe.reshape(rows, q).T  # (m, rows): block j of the filter on every row
-    out = parts[0, :n_out].copy()
-    for j in range(1, m):                           # m ~ 5-15 shifted whole-array additions
-        out += parts[j, j:j + n_out]
-    return out
-
-
-def decimate(x: np.ndarray, fs: float, q: int, top_hz: float) -> np.ndarray:
-    """Decimate ``x`` by the integer ``q`` with linear-phase Kaiser FIR stages (>= 60 dB stop band).
-
-    Each stage keeps ``[0, 1.1 top_hz]`` flat and stops everything that would alias onto it
-    (``>= fs_out - 1.1 top_hz``); as ``scipy.signal.resample_poly(..., padtype="line")`` (computed by
-    `fir_decimate`), the filter delay is removed, so output sample ``k`` is input sample ``k q``.
-    """
-    for qs, h in _stage_filters(fs, q, top_hz):
-        x = fir_decimate(x, qs, h.astype(x.dtype))
-    return x
+def blank_and_decimate(v: np.ndarray, starts, ends, fs: float, q: int, top_hz: float) -> np.ndarray:
+    """Steps 1-2: a float32 copy of ``v`` with the spans ``[starts, ends)`` bridged (`fill_spans`),
+    decimated by ``q`` (`decimation.decimate`). The same values as ``x = v.astype(np.float32);
+    fill_spans(x, starts, ends); decimate(x, fs, q, top_hz)``, without the full-rate copy (the cast and
+    the bridges are applied block by block in the first stage)."""
+    if q <= 1:
+        x = v.astype(np.float32)
+        fill_spans(x, starts, ends)
+        return x
+    fill = span_fill(lambda i: v[i].astype(np.float32).astype(np.float64), starts, ends, v.size)
+    return decimate(v, fs, q, top_hz, dtype=np.float32, fill=fill)
 
 
 def remove_drift(y: np.ndarray, fs: float, window_s: float) -> tuple[np.ndarray, np.ndarray]:

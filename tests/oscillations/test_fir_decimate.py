@@ -7,6 +7,8 @@ import pytest
 from scipy import signal
 
 from drgephys.oscillations import preprocess as pp
+from drgephys.oscillations import decimation
+from drgephys.oscillations.decimation import stage_filters
 
 # resample_poly accumulates in the input dtype in its own order; the matrix product sums in another, so the
 # two agree to the rounding of a ~100-tap float32 sum of values of ~60 (relative to the input's range)
@@ -62,8 +64,37 @@ def test_multistage_decimate_matches_resample_poly_stages(fs, q):
     rng = np.random.default_rng(int(fs))
     x = (rng.normal(size=int(fs)) - 60.0).astype(np.float32)
     ref = x
-    for qs, h in pp._stage_filters(fs, q, 200.0):
+    for qs, h in stage_filters(fs, q, 200.0):
         ref = signal.resample_poly(ref, 1, qs, window=h.astype(np.float32), padtype="line")
     got = pp.decimate(x, fs, q, 200.0)
     assert got.shape == (-(-x.size // q),) == ref.shape
     np.testing.assert_allclose(got, ref, rtol=0, atol=F32_REL_TOL * 60)
+
+
+@pytest.mark.parametrize("block", [64, 1000, 4096])
+@pytest.mark.parametrize("q", [2, 3, 9, 11])
+def test_blocks_give_the_same_values_as_one_block(monkeypatch, block, q):
+    rng = np.random.default_rng(block + q)
+    x = (rng.normal(size=20011) - 60.0).astype(np.float32)
+    h = _filter(q, 12 * q + 1).astype(np.float32)
+    whole = pp.fir_decimate(x, q, h)                        # 20011 < BLOCK_SAMPLES: one block
+    monkeypatch.setattr(decimation, "BLOCK_SAMPLES", block)
+    np.testing.assert_array_equal(pp.fir_decimate(x, q, h), whole)
+    np.testing.assert_allclose(whole, signal.resample_poly(x, 1, q, window=h, padtype="line"), rtol=0,
+                               atol=F32_REL_TOL * 61)
+
+
+@pytest.mark.parametrize("fs, q", [(10000.0, 16), (20000.0, 33), (50000.0, 81), (1000.0, 1)])
+@pytest.mark.parametrize("spans", [([], []), ([0, 300, 5000], [40, 900, 5200]), ([7000], [9001]), ([0], [9001])])
+def test_blank_and_decimate_equals_copy_fill_decimate(monkeypatch, fs, q, spans):
+    monkeypatch.setattr(decimation, "BLOCK_SAMPLES", 1024)    # several blocks, bridges across block edges
+    rng = np.random.default_rng(q)
+    v = rng.normal(size=9001) * 2.0 - 60.0 + np.sin(np.arange(9001) * 0.01) * 5.0
+    v_before = v.copy()
+    x = v.astype(np.float32)
+    pp.fill_spans(x, *spans)
+    expected = pp.decimate(x, fs, q, 200.0) if q > 1 else x
+    got = pp.blank_and_decimate(v, *spans, fs, q, 200.0)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(v, v_before)                     # the caller's array is not modified
