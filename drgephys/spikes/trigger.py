@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_fs, check_v
-from ..oscillations.preprocess import spans_to_mask
+from ..oscillations.preprocess import merge_spans
 from ._deriv import dvdt_at
 from .features import foot_index
 from .params import TriggerParams
@@ -45,12 +45,28 @@ def _require(df, cols, name):
                          f"Pass the output of {'detect_spikes' if name == 'spikes' else 'detect_oscillations'}.")
 
 
-def _excluded(n, spikes, blank_n, foot_index=None):
-    """Boolean mask of samples inside any spike's [foot (or threshold) − blank, end] span (no loop)."""
+class _Spans:
+    """The union of spans ``[start, stop)`` read at sample indices: ``spans[idx]`` equals
+    ``spans_to_mask(start, stop, n)[idx]`` without building the trace-length mask (the fits read a few
+    thousand samples per spike, not the trace)."""
+
+    def __init__(self, starts, stops, n: int):
+        self.s, self.e = merge_spans(starts, stops, n)
+
+    def __getitem__(self, idx) -> np.ndarray:
+        idx = np.asarray(idx)
+        if self.s.size == 0:
+            return np.zeros(idx.shape, dtype=bool)
+        k = np.searchsorted(self.s, idx, side="right") - 1     # the last span starting at or before idx
+        return (k >= 0) & (idx < self.e[np.maximum(k, 0)])
+
+
+def _excluded(n, spikes, blank_n, foot_index=None) -> _Spans:
+    """Samples inside any spike's [foot (or threshold) − blank, end] span (no loop), as `_Spans`."""
     first = spikes["threshold_index"].to_numpy(np.int64) if foot_index is None else foot_index
     start = np.clip(first - blank_n, 0, n)
     stop = np.clip(spikes["end_index"].to_numpy(np.int64) + 1, 0, n)
-    return spans_to_mask(start, stop, n)        # merged spans, int8 edges: the union of the spans
+    return _Spans(start, stop, n)               # merged spans: the union of the spans
 
 
 def _batched_solve(G, r):
@@ -91,8 +107,8 @@ def sso_phase(v, fs, threshold_s, frequency_hz, excluded, params: TriggerParams,
     foot_s : ndarray, shape (k,), optional
         Foot start times (`foot_times`); the fit window ends `blank_before_ms` before them
         (before the thresholds when None).
-    excluded : ndarray of bool, shape (n,)
-        Samples to leave out of the fits (spikes and their AHPs).
+    excluded : ndarray of bool, shape (n,), or `_Spans`
+        Samples to leave out of the fits (spikes and their AHPs); read only at the fit samples.
 
     Returns
     -------
@@ -188,13 +204,12 @@ def classify_triggers(v, fs, spikes: pd.DataFrame, episodes: pd.DataFrame | None
     if episodes is None:
         episodes = pd.DataFrame({c: pd.Series(dtype=float) for c in _EPISODE_COLS})
     _require(episodes, _EPISODE_COLS, "episodes")
-    out = spikes.copy()
-    out["sso_phase_rad"] = np.full(len(out), np.nan)
-    out["trigger"] = np.full(len(out), "other", dtype=object)
-    if len(out) == 0 or len(episodes) == 0:
-        return out
+    k_spikes = len(spikes)
+    if k_spikes == 0 or len(episodes) == 0:
+        return _labelled(spikes, np.full(k_spikes, np.nan), np.zeros(k_spikes, dtype=bool))
 
     lo, hi = float(params.band_hz[0]), float(params.band_hz[1])
+    out = spikes
     thr_s = out["threshold_s"].to_numpy(float)
     thr_i = out["threshold_index"].to_numpy(np.int64)
     start = episodes["start_s"].to_numpy(float) - params.episode_margin_s
@@ -202,7 +217,7 @@ def classify_triggers(v, fs, spikes: pd.DataFrame, episodes: pd.DataFrame | None
     inside = (thr_s[:, None] >= start[None, :]) & (thr_s[:, None] <= stop[None, :])
     has = inside.any(axis=1)
     if not has.any():
-        return out
+        return _labelled(spikes, np.full(k_spikes, np.nan), np.zeros(k_spikes, dtype=bool))
     ep = np.argmax(inside, axis=1)
     f = episodes["frequency_hz"].to_numpy(float)[ep]
     f = np.clip(np.where(np.isfinite(f) & (f > 0), f, np.sqrt(lo * hi)), lo, min(hi, fs / 4))
@@ -224,6 +239,13 @@ def classify_triggers(v, fs, spikes: pd.DataFrame, episodes: pd.DataFrame | None
     cont[1:] = has[1:] & has[:-1] & (ep[1:] == ep[:-1])
     src = np.maximum.accumulate(np.where(measurable | ~cont, k, -1))
     osc = has & decided[src]
+    return _labelled(spikes, phase, osc)
+
+
+def _labelled(spikes: pd.DataFrame, phase: np.ndarray, osc: np.ndarray) -> pd.DataFrame:
+    """A copy of `spikes` with ``sso_phase_rad`` and ``trigger`` (each column set once: pandas column
+    insertion, and the string column's conversion, cost more than the fits on most sweeps)."""
+    out = spikes.copy()
     out["sso_phase_rad"] = phase
     out["trigger"] = np.where(osc, "oscillation", "other").astype(object)
     return out

@@ -121,3 +121,17 @@ def test_phase_invariant_to_offset_and_gain(offset_mv, gain):
                           params=TriggerParams(foot_dvdt_mv_per_ms=gain * TriggerParams().foot_dvdt_mv_per_ms))
     np.testing.assert_allclose(a["sso_phase_rad"], b["sso_phase_rad"], atol=PHASE_INVARIANCE_TOL_RAD)
     assert a["trigger"].tolist() == b["trigger"].tolist()
+
+
+def test_excluded_spans_read_like_the_mask():
+    """`_Spans` (no trace-length mask) answers like `spans_to_mask` at any sample index."""
+    from drgephys.oscillations.preprocess import spans_to_mask
+    from drgephys.spikes.trigger import _Spans
+
+    rng = np.random.default_rng(5)
+    n = 10_000
+    starts = rng.integers(-50, n, 40)
+    stops = starts + rng.integers(-5, 400, 40)          # overlapping, empty and clipped spans
+    idx = np.arange(n)
+    np.testing.assert_array_equal(_Spans(starts, stops, n)[idx], spans_to_mask(starts, stops, n))
+    np.testing.assert_array_equal(_Spans([], [], n)[idx], np.zeros(n, bool))
