@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-__all__ = ["percentile", "median", "mean", "var", "unwrap", "dilate"]
+__all__ = ["percentile", "median", "median_rows", "mean", "var", "unwrap", "dilate"]
 
 
 def percentile(x: np.ndarray, q: float) -> float:
@@ -37,6 +37,21 @@ def median(x: np.ndarray) -> float:
         return float(np.partition(x, h)[h])
     part = np.partition(x, (h - 1, h))
     return float((part[h - 1] + part[h]) / 2)
+
+
+def median_rows(a: np.ndarray) -> np.ndarray:
+    """``numpy.median(a, axis=1, overwrite_input=True)`` of a finite 2-D float array (``a`` is partitioned
+    in place). One partition at the upper middle (numpy's vectorized single-``kth`` path, ~10x faster than
+    the several-``kth`` partition `numpy.median` asks for) and, for an even count, the maximum of the lower
+    half; their mean in the array's dtype, as numpy."""
+    n = a.shape[1]
+    h = n // 2
+    a.partition(h, axis=1)
+    upper = a[:, h].copy()
+    if n % 2:
+        return upper
+    lower = a[:, :h].max(axis=1)
+    return (lower + upper) / 2
 
 
 def mean(x: np.ndarray) -> float:

@@ -24,6 +24,8 @@ import numpy as np
 from scipy import fft as sfft
 from scipy import stats
 
+from . import _small as sm
+
 __all__ = ["wavelet_freqs", "morlet_gain", "morlet_power", "background", "SegmentSpectrum"]
 
 
@@ -104,7 +106,7 @@ def background(power: np.ndarray, freqs: np.ndarray, use: np.ndarray, tolerance_
     # every 4th sample: wavelet power is correlated over a wavelet SD (>= 3 samples at the band top at the
     # working rate), so little is lost and the copy stays small
     sel = power[:, idx[::4]]
-    measured = np.median(sel, axis=1, overwrite_input=True).astype(np.float64) / math.log(2.0)
+    measured = sm.median_rows(sel).astype(np.float64) / math.log(2.0)   # np.median(sel, axis=1)
     measured = np.maximum(measured, 1e-30)
     lf, lp = np.log10(freqs), np.log10(measured)
     slope, intercept = stats.siegelslopes(lp, lf)

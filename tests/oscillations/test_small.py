@@ -58,3 +58,15 @@ def test_unwrap_boundary_steps_of_exactly_pi():
 @given(arrays(np.bool_, st.integers(1, 200)), st.integers(1, 40))
 def test_dilate_equals_binary_dilation(mask, k):
     assert _same(sm.dilate(mask, k), ndimage.binary_dilation(mask, iterations=k))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 2), (24, 4687), (24, 4688), (5, 101)])
+def test_median_rows_equals_numpy(dtype, shape):
+    rng = np.random.default_rng(shape[1])
+    a = (rng.chisquare(2, size=shape) * rng.uniform(0.01, 10.0, size=(shape[0], 1))).astype(dtype)
+    a[0, : shape[1] // 2] = a[0, 0]                                  # ties
+    expected = np.median(a, axis=1)
+    got = sm.median_rows(a.copy())
+    assert got.dtype == expected.dtype
+    assert _same(got, expected)
