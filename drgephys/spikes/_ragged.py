@@ -110,3 +110,21 @@ def first_crossing(x: np.ndarray, starts, stops, level, *, above: bool, inclusiv
         todo = todo[~found & (hi < stops[todo])]
         chunk *= 4
     return out
+
+
+def window_argmin(x: np.ndarray, starts, stops) -> np.ndarray:
+    """``Segments(starts, stops, n).argmin(x)`` (first minimum of each window, same clipping) for long
+    windows: when the windows are sorted and do not overlap, their minima come from one
+    ``np.minimum.reduceat`` over the trace itself (no flat copy of the windows) and the first sample at
+    that minimum from `first_crossing`, which stops at it (AHP troughs come early in 100-ms windows)."""
+    n = x.size
+    starts = np.clip(np.asarray(starts, dtype=np.int64), 0, max(n - 1, 0))
+    stops = np.clip(np.asarray(stops, dtype=np.int64), starts + 1, n)
+    if starts.size == 0 or np.any(starts[1:] < stops[:-1]):
+        return Segments(starts, stops, n).argmin(x)
+    edges = np.empty(2 * starts.size, dtype=np.int64)
+    edges[0::2], edges[1::2] = starts, stops
+    if edges[-1] == n:                 # the last window runs to the end of the trace
+        edges = edges[:-1]
+    mn = np.minimum.reduceat(x, edges)[0::2]
+    return first_crossing(x, starts, stops, mn, above=False, inclusive=True)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ._deriv import window_samples
 from ._fast import savgol, savgol_at
-from ._ragged import Segments, first_crossing
+from ._ragged import Segments, first_crossing, window_argmin
 from .params import SpikeParams
 
 
@@ -171,7 +171,7 @@ def after_spike(v, t, shape: dict, params: SpikeParams, foot=None) -> dict:
     foot = thr_i if foot is None else np.minimum(foot, thr_i)
     nxt = np.append(thr_i[1:], n)
     ahp_stop = np.minimum(nxt, np.searchsorted(t, t[pk] + params.ahp_window_ms * 1e-3, side="right"))
-    trough = Segments(pk, ahp_stop, n).argmin(v)
+    trough = window_argmin(v, pk, ahp_stop)
     prev_trough = np.concatenate(([0], trough[:-1]))
     b0 = np.maximum(prev_trough, np.searchsorted(t, t[foot] - params.baseline_window_ms * 1e-3))
     b0 = np.minimum(b0, np.maximum(foot - 1, 0))

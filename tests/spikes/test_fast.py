@@ -100,3 +100,20 @@ def test_first_crossing_equals_segments():
             got = first_crossing(x, starts, stops, level, above=above, inclusive=inclusive,
                                  first_chunk=int(rng.integers(1, 100)))
             np.testing.assert_array_equal(got, seg.first_true(mask))
+
+
+def test_window_argmin_equals_segments_argmin():
+    """Long sorted windows (reduceat on the trace + first_crossing) and overlapping ones (fallback)
+    give `Segments.argmin`'s first minimum, with its clipping (empty / reversed / out-of-range)."""
+    from drgephys.spikes._ragged import window_argmin
+
+    rng = np.random.default_rng(11)
+    x = np.round(rng.normal(size=50_000), 1)          # many ties: the first minimum must be found
+    n = x.size
+    starts = np.sort(rng.choice(n, 60, replace=False))
+    stops = np.minimum(np.append(starts[1:], n), starts + rng.integers(1, 3000, 60))
+    stops[-1] = n + 10                                 # last window clipped to the end
+    cases = {"sorted": (starts, stops), "overlapping": (starts, starts + 5000),
+             "empty": (starts, starts), "edges": (np.array([-3, n - 1]), np.array([2, n + 5]))}
+    for name, (s, e) in cases.items():
+        np.testing.assert_array_equal(window_argmin(x, s, e), Segments(s, e, n).argmin(x), err_msg=name)
