@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-__all__ = ["percentile", "median", "median_rows", "mean", "var", "unwrap", "dilate"]
+__all__ = ["percentile", "median", "median_rows", "median_cols", "mean", "var", "unwrap", "dilate"]
 
 
 def percentile(x: np.ndarray, q: float) -> float:
@@ -52,6 +52,11 @@ def median_rows(a: np.ndarray) -> np.ndarray:
         return upper
     lower = a[:, :h].max(axis=1)
     return (lower + upper) / 2
+
+
+def median_cols(a: np.ndarray) -> np.ndarray:
+    """``numpy.median(a, axis=0)`` of a finite 2-D float array (``a`` is not modified)."""
+    return median_rows(np.array(a.T, order="C"))
 
 
 def mean(x: np.ndarray) -> float:

@@ -22,6 +22,8 @@ import numpy as np
 from scipy import fft as sfft
 from scipy import ndimage
 
+from . import _small as sm
+
 __all__ = ["remove_mains"]
 
 
@@ -83,7 +85,7 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
     t_b = (block_idx + 0.5) * block / fs
     mod = np.abs(c)
     seq = np.zeros((nb, freqs.size), complex)
-    seq[block_idx] = np.where(mod <= 2 * np.median(mod, axis=0), c, 0)
+    seq[block_idx] = np.where(mod <= 2 * sm.median_cols(mod), c, 0)
     m_fft = sfft.next_fast_len(8 * nb)
     mag = np.abs(sfft.fft(seq, m_fft, axis=0))               # coherent sum at offsets k fs / (m_fft B)
     df = fs / (m_fft * block)
@@ -103,13 +105,13 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
     f_line = freqs + off[k] + np.clip(frac, -1, 1) * df
     # pass 2 at refined frequencies, phase referenced to the trace start
     c = _block_amplitudes(xb, wb, f_line, fs, block, block_idx)
-    med = np.median(c.real, axis=0) + 1j * np.median(c.imag, axis=0)
-    spread = np.median(np.abs(c - med), axis=0) / np.sqrt(2 * np.log(2))   # per-coordinate sigma (Rayleigh)
+    med = sm.median_cols(c.real) + 1j * sm.median_cols(c.imag)
+    spread = sm.median_cols(np.abs(c - med)) / np.sqrt(2 * np.log(2))   # per-coordinate sigma (Rayleigh)
     se = 1.2533 * spread / np.sqrt(c.shape[0])                              # s.e. of a median
     z = np.abs(med) / np.maximum(se, 1e-12)
     # phase agreement: median over blocks of cos(block phase - phase of the median vector); robust to a
     # minority of blocks dominated by an SSO (a mean resultant length is not)
-    locking = np.median(np.cos(np.angle(c) - np.angle(med)[None, :]), axis=0)
+    locking = sm.median_cols(np.cos(np.angle(c) - np.angle(med)[None, :]))
     hum = (z >= params.mains_z) & (locking >= params.mains_min_phase_locking)
     if not hum.any():
         return r, []
@@ -123,8 +125,8 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
         # near the ends the window is kept inside the data (no padding: repeating or mirroring edge blocks
         # would weight them, or an SSO near the edge, twice)
         h = w // 2
-        loc[:h] = np.median(ch[:w].real, axis=0) + 1j * np.median(ch[:w].imag, axis=0)
-        loc[-h:] = np.median(ch[-w:].real, axis=0) + 1j * np.median(ch[-w:].imag, axis=0)
+        loc[:h] = sm.median_cols(ch[:w].real) + 1j * sm.median_cols(ch[:w].imag)
+        loc[-h:] = sm.median_cols(ch[-w:].real) + 1j * sm.median_cols(ch[-w:].imag)
     else:
         loc = np.broadcast_to(med[hum], (c.shape[0], int(hum.sum())))
     t = np.arange(r.size) / fs

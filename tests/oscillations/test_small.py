@@ -70,3 +70,13 @@ def test_median_rows_equals_numpy(dtype, shape):
     got = sm.median_rows(a.copy())
     assert got.dtype == expected.dtype
     assert _same(got, expected)
+
+
+@pytest.mark.parametrize("shape", [(4, 1), (150, 9), (151, 3), (50, 2)])
+def test_median_cols_equals_numpy(shape):
+    rng = np.random.default_rng(shape[0])
+    z = rng.normal(size=shape) + 1j * rng.normal(size=shape)
+    for a in (z.real, np.abs(z), np.cos(np.angle(z))):
+        before = a.copy()
+        assert _same(sm.median_cols(a), np.median(a, axis=0))
+        assert _same(a, before)
