@@ -143,7 +143,8 @@ def _candidates_blocked(v: np.ndarray, fs: float, t, params: SpikeParams) -> np.
     the noise term may exceed the floor the slope is stored once and its exact robust SD decides."""
     slope = BlockSlope(v, fs, params.detection_smoothing_ms)
     floor = params.detection_dvdt_mv_per_ms
-    bound, finite, idx, vals = scan(slope, Bracket(slope.subsample()), gather_level=0.5 * floor)
+    bracket = Bracket(slope.subsample(), level=floor / params.noise_factor)
+    bound, finite, idx, vals = scan(slope, bracket, gather_level=0.5 * floor)
     if not finite:
         check_v(v)                   # NaN/inf samples: raises the validation error (else: overflow only)
     if params.noise_factor * bound <= floor:          # cutoff = floor: half the cutoff = gather level
@@ -180,7 +181,7 @@ def _feature_derivative_blocked(v, fs, params: SpikeParams):
     while span < params.detection_smoothing_ms:
         if BlockSlope.usable(v.size, fs, span):
             slope = BlockSlope(v, fs, span)
-            bound = scan(slope, Bracket(slope.subsample()), out=out)[0]
+            bound = scan(slope, Bracket(slope.subsample(), level=level), out=out)[0]
         else:
             out[:] = dvdt(v, fs, None, span)
             bound = robust_sd_bound(out)

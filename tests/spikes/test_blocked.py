@@ -103,3 +103,19 @@ def test_blocked_path_rejects_non_finite_samples():
             w[where] = bad
             with pytest.raises(ValueError, match=r"`v` must be finite; got 1 NaN/inf samples"):
                 detect_spikes(w, 20_000.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_single_interval_certificate_is_valid_and_level_aware(seed):
+    """With a `level`, `Bracket` uses one interval of width level / 1.4826 when the subsample allows;
+    a certified bound is ≥ the exact robust SD and ≤ the level; a level below the noise is refused."""
+    v = _walk(2 * BLOCK + 5, seed=seed, sd=0.3)
+    slope = BlockSlope(v, 20_000.0, 0.5)
+    exact = robust_sd(dvdt(v, 20_000.0, None, 0.5))
+    generous = Bracket(slope.subsample(), level=4 * exact)
+    assert generous.single
+    bound = scan(slope, generous)[0]
+    assert exact <= bound <= 4 * exact
+    strict = Bracket(slope.subsample(), level=0.5 * exact)
+    assert not strict.single                          # falls back to the tight certificate
+    assert scan(slope, strict)[0] > 0.5 * exact       # which cannot certify an impossible level
