@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-__all__ = ["percentile", "median", "median_rows", "median_cols", "mean", "var", "unwrap", "dilate"]
+__all__ = ["percentile", "median", "median_rows", "median_cols", "siegelslopes", "mean", "var", "unwrap", "dilate"]
 
 
 def percentile(x: np.ndarray, q: float) -> float:
@@ -57,6 +57,23 @@ def median_rows(a: np.ndarray) -> np.ndarray:
 def median_cols(a: np.ndarray) -> np.ndarray:
     """``numpy.median(a, axis=0)`` of a finite 2-D float array (``a`` is not modified)."""
     return median_rows(np.array(a.T, order="C"))
+
+
+def siegelslopes(y: np.ndarray, x: np.ndarray) -> tuple[float, float]:
+    """``scipy.stats.siegelslopes(y, x)`` (repeated medians, ``method="hierarchical"``): ``(slope,
+    intercept)`` with the same values (scipy's compiled core takes the same quotients and medians; its
+    wrapper costs ~0.1-0.3 ms per call). Falls back to scipy when ``x`` has repeated values."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n = x.size
+    if n < 2 or np.unique(x).size != n:
+        from scipy import stats
+        res = stats.siegelslopes(y, x)
+        return float(res.slope), float(res.intercept)
+    off = ~np.eye(n, dtype=bool)
+    slopes = ((y[:, None] - y)[off] / (x[:, None] - x)[off]).reshape(n, n - 1)   # row j: slopes from point j
+    slope = median(median_rows(slopes))
+    return slope, median(y - slope * x)
 
 
 def mean(x: np.ndarray) -> float:

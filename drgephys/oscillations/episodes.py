@@ -94,7 +94,8 @@ def find_candidates(power, thr, freqs, valid, fs, params):
     cnt = np.maximum(hi - lo, 0)
     src = np.repeat(np.arange(rows.size), cnt)
     dst = np.repeat(lo, cnt) + (np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt))
-    graph = sparse.coo_matrix((np.ones(src.size, np.int8), (src, dst)), shape=(rows.size, rows.size))
+    indptr = np.concatenate(([0], np.cumsum(cnt)))                  # src is sorted: CSR rows directly
+    graph = sparse.csr_array((np.ones(src.size), dst, indptr), shape=(rows.size, rows.size))
     n_lab, lab = csgraph.connected_components(graph, directed=False)
     # dominant frequency: highest mean power / threshold within the region
     key = lab * n_f + rows

@@ -22,7 +22,6 @@ import math
 
 import numpy as np
 from scipy import fft as sfft
-from scipy import stats
 
 from . import _small as sm
 
@@ -109,7 +108,7 @@ def background(power: np.ndarray, freqs: np.ndarray, use: np.ndarray, tolerance_
     measured = sm.median_rows(sel).astype(np.float64) / math.log(2.0)   # np.median(sel, axis=1)
     measured = np.maximum(measured, 1e-30)
     lf, lp = np.log10(freqs), np.log10(measured)
-    slope, intercept = stats.siegelslopes(lp, lf)
+    slope, intercept = sm.siegelslopes(lp, lf)                       # scipy.stats.siegelslopes
     line = 10 ** (intercept + slope * lf)
     bg = np.minimum(measured, line * 10 ** (tolerance_db / 10))
     return bg, line

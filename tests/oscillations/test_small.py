@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from scipy import ndimage
+from scipy import ndimage, stats
 
 from drgephys.oscillations import _small as sm
 
@@ -80,3 +80,21 @@ def test_median_cols_equals_numpy(shape):
         before = a.copy()
         assert _same(sm.median_cols(a), np.median(a, axis=0))
         assert _same(a, before)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(2, 40), st.floats(-4, 1), st.floats(0.001, 2.0), st.integers(0, 2**32 - 1), st.booleans())
+def test_siegelslopes_equals_scipy(n, slope, noise, seed, ties):
+    rng = np.random.default_rng(seed)
+    x = np.log10(np.geomspace(10.0, 200.0, n))
+    y = slope * x + rng.normal(0.0, noise, n)
+    if ties:
+        y[rng.integers(0, n, n // 2)] = y[0]
+    ref = stats.siegelslopes(y, x)
+    assert _same(sm.siegelslopes(y, x), (ref.slope, ref.intercept))
+
+
+def test_siegelslopes_repeated_x_falls_back_to_scipy():
+    x, y = np.array([1.0, 1.0, 2.0, 3.0]), np.array([0.0, 1.0, 2.0, 2.5])
+    ref = stats.siegelslopes(y, x)
+    assert _same(sm.siegelslopes(y, x), (ref.slope, ref.intercept))
