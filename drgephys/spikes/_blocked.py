@@ -18,7 +18,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 from scipy.signal import savgol_filter
 
-from ._fast import BRACKET, MIN_FAST, SUBSAMPLE, _pieces, coeffs
+from ._fast import BRACKET, MIN_FAST, SUBSAMPLE, Sampled, _pieces, coeffs
 
 #: Samples per block: a block, its halo and a few masks stay in the L2 cache.
 BLOCK = 1 << 16
@@ -166,15 +166,29 @@ class BlockSlope:
 
     def exact_at(self, idx: np.ndarray) -> np.ndarray:
         """`block`'s values at the sorted sample indices `idx` (same dot products on the same samples)."""
+        return self.at_windows(idx, idx + 1).values
+
+    def at_windows(self, starts, stops) -> Sampled:
+        """`block`'s values (those of the whole-trace slope, bit for bit) inside the windows
+        ``[starts, stops)``, as a `Sampled` signal: np.convolve on the windows laid end to end with a
+        margin of `h` samples makes the same dot products; edge samples from SciPy's edge fits."""
         n, h = self.n, self.h
-        src, tgt, pos = _pieces(idx, idx + 1, n, h)
-        y = np.convolve(self.v[src], self.c, mode="same")[pos]
+        src, tgt, pos = _pieces(starts, stops, n, h)
+        x = self.v[src]
+        if self.w:
+            y = np.convolve(x, self.c, mode="same")[pos]
+        else:                                            # `_deriv._gradient`: same operations
+            g = np.empty(x.size)
+            if x.size > 2:
+                np.subtract(x[2:], x[:-2], out=g[1:-1])
+                g[1:-1] /= 2.0 * self.dt_ms
+            y = g[pos]
         head, tail = tgt < h, tgt >= n - h
         if head.any():                       # (SciPy's edge fits only when an edge sample is asked for)
-            y[head] = self.head[tgt[head]]
+            y[head] = self.head[tgt[head]] if self.w else (self.v[1] - self.v[0]) / self.dt_ms
         if tail.any():
-            y[tail] = self.tail[tgt[tail] - (n - h)]
-        return y
+            y[tail] = self.tail[tgt[tail] - (n - h)] if self.w else (self.v[-1] - self.v[-2]) / self.dt_ms
+        return Sampled(tgt, y, n)
 
     def full(self, out: np.ndarray | None = None) -> np.ndarray:
         """The whole slope (equal to `dvdt`), computed block by block into `out`."""

@@ -187,9 +187,12 @@ def savgol_at(x: np.ndarray, window: int, polyorder: int, starts, stops, *, deri
     """`savgol` evaluated only inside the windows ``[starts[k], stops[k])``, as a `Sampled` signal.
 
     Inside the windows the values equal `savgol` (same ``np.convolve`` dot products on the same
-    samples; the first and last ``window // 2`` samples of the trace from SciPy's edge fits).
+    samples; the first and last ``window // 2`` samples of the trace from SciPy's edge fits). `x` may
+    itself be a `Sampled` signal known wherever the windows (plus ``window // 2`` samples, and the first
+    and last `window` samples when a window reaches them) need it.
     """
-    x = np.asarray(x, dtype=np.float64)
+    if not isinstance(x, Sampled):
+        x = np.asarray(x, dtype=np.float64)
     n = x.size
     if n < 2 * window:
         return savgol(x, window, polyorder, deriv=deriv, delta=delta)
@@ -203,17 +206,20 @@ def savgol_at(x: np.ndarray, window: int, polyorder: int, starts, stops, *, deri
         vals[:] = convolve1d(x[src], c, mode="constant")[pos]
         head, tail = tgt < h, tgt >= n - h
         if head.any():
-            edge = savgol_filter(x[:window], window, polyorder, deriv=deriv, delta=delta, mode="interp")
+            edge = savgol_filter(x[np.arange(window)], window, polyorder, deriv=deriv, delta=delta, mode="interp")
             vals[head] = edge[tgt[head]]
         if tail.any():
-            edge = savgol_filter(x[n - window:], window, polyorder, deriv=deriv, delta=delta, mode="interp")
+            edge = savgol_filter(x[np.arange(n - window, n)], window, polyorder, deriv=deriv, delta=delta,
+                                 mode="interp")
             vals[tail] = edge[tgt[tail] - (n - window)]
     return Sampled(tgt, vals, n)
 
 
 def gradient_at(x: np.ndarray, dx: float, starts, stops):
-    """``np.gradient(x, dx)`` evaluated only inside the windows, as a `Sampled` signal."""
-    x = np.asarray(x, dtype=np.float64)
+    """``np.gradient(x, dx)`` evaluated only inside the windows, as a `Sampled` signal (`x` may be a
+    `Sampled` signal known inside the windows plus one sample)."""
+    if not isinstance(x, Sampled):
+        x = np.asarray(x, dtype=np.float64)
     n = x.size
     if n < 4:
         return np.gradient(x, dx)

@@ -171,25 +171,29 @@ def _feature_derivative(v, fs, t_irr, params: SpikeParams, d_det):
     return d_det, params.detection_smoothing_ms
 
 
-def _feature_derivative_blocked(v, fs, params: SpikeParams):
-    """`_feature_derivative` of a long regularly sampled trace: every tried span is computed block by
-    block into one reused array while the same pass counts its robust-SD certificate (`Bracket`); the
-    exact robust SD, also blockwise, only when that does not settle it. Same (dV/dt, span_ms)."""
-    out = np.empty(v.size)
+def _feature_derivative_blocked(v, fs, params: SpikeParams, starts, stops):
+    """`_feature_derivative` of a long regularly sampled trace. Each tried span's robust-SD certificate
+    is counted in one blocked pass that stores nothing (`scan`); the accepted slope is then evaluated
+    only inside the windows ``[starts, stops)`` where the features read it (`BlockSlope.at_windows`,
+    the whole-trace values). Only when a certificate fails is a span's slope stored, once, for its exact
+    robust SD (and returned whole if that accepts it). Same (dV/dt, span_ms) values."""
     level = MAX_FEATURE_NOISE * params.threshold_dvdt_mv_per_ms
-    span = params.feature_smoothing_ms
+    span, out = params.feature_smoothing_ms, None
     while span < params.detection_smoothing_ms:
         if BlockSlope.usable(v.size, fs, span):
             slope = BlockSlope(v, fs, span)
-            bound = scan(slope, Bracket(slope.subsample(), level=level), out=out)[0]
+            if scan(slope, Bracket(slope.subsample(), level=level))[0] <= level:
+                return slope.at_windows(starts, stops), span
+            out = slope.full(out)
         else:
-            out[:] = dvdt(v, fs, None, span)
-            bound = robust_sd_bound(out)
-        if bound <= level or robust_sd_exact(out) <= level:
+            out = dvdt(v, fs, None, span)
+            if robust_sd_bound(out) <= level:
+                return out, span
+        if robust_sd_exact(out) <= level:
             return out, span
         span *= 2
     span = params.detection_smoothing_ms
-    return BlockSlope(v, fs, span).full(out), span
+    return BlockSlope(v, fs, span).at_windows(starts, stops), span
 
 
 def _peak_windows(on: np.ndarray, t: np.ndarray, n: int, params: SpikeParams) -> np.ndarray:
@@ -278,8 +282,17 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
     if on.size == 0:
         return empty_spikes()
     on, pk = _merge(v, t, on, params)
+    back = max(window_samples(params.detection_smoothing_ms, fs) // 2, 1)
+    rise_n = int(math.ceil(params.max_rise_ms * 1e-3 * fs)) + 2
     if blocked:
-        d_feat, span = _feature_derivative_blocked(v, fs, params)
+        # the feature slope is read in [on − back − rise_n, pk + 2) (threshold and upstroke search, and
+        # its own derivative there, which needs `margin` more samples, and the trace's first and last
+        # samples when a window reaches the edges)
+        margin = max(window_samples(params.detection_smoothing_ms, fs) // 2, 1) + 1
+        edge = max(window_samples(params.detection_smoothing_ms, fs), 2)
+        d_feat, span = _feature_derivative_blocked(
+            v, fs, params, np.concatenate((on - back - rise_n - margin, [0, n - edge])),
+            np.concatenate((pk + 2 + margin, [edge, n])))
     else:
         if regular:   # release the detection slope before the feature slope exists (one trace-length
             del d_det  # array less at the peak); the foot search below needs it only in short windows
@@ -289,8 +302,6 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
         # d²V/dt² and the peak-smoothed potential are read only in short windows before and around each
         # peak (threshold kink search, peak refinement): evaluate them there only (same values, stored
         # as Sampled signals the size of those windows, not of the trace)
-        back = max(window_samples(params.detection_smoothing_ms, fs) // 2, 1)
-        rise_n = int(math.ceil(params.max_rise_ms * 1e-3 * fs)) + 2
         d2 = dvdt_at(d_feat, fs, span, on - back - rise_n, pk + 2)
         hw = max(window_samples(params.peak_smoothing_ms, fs) // 2, 1)
         vs = smooth_peaks_at(v, fs, params.peak_smoothing_ms, pk - hw - 2, pk + hw + 3)
@@ -305,8 +316,12 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
     foot_back = int(round(FOOT_SEARCH_MS * 1e-3 * fs))
     if d_det is None:
         thr_i = shape["threshold_index"]
-        d_det = d_feat if span == params.detection_smoothing_ms else \
-            dvdt_at(v, fs, params.detection_smoothing_ms, thr_i - foot_back - 1, thr_i + 2)
+        if span != params.detection_smoothing_ms:
+            d_det = dvdt_at(v, fs, params.detection_smoothing_ms, thr_i - foot_back - 1, thr_i + 2)
+        elif blocked:     # the feature slope is the detection slope: its values, in the foot windows
+            d_det = BlockSlope(v, fs, span).at_windows(thr_i - foot_back - 1, thr_i + 2)
+        else:
+            d_det = d_feat
     foot = foot_index(d_det, shape["threshold_index"], foot_back, FOOT_DVDT_MV_PER_MS)
     tail = after_spike(v, t, shape, params, foot=foot)
 
