@@ -153,10 +153,11 @@ def _crossings(phase: np.ndarray, offset: float) -> np.ndarray:
     """Fractional sample positions where the unwrapped ``phase`` passes ``offset + 2 pi k``, one per k."""
     k = np.floor((phase - offset) / (2 * np.pi))
     k = np.maximum.accumulate(k)
-    idx = np.flatnonzero(np.diff(k) > 0)
+    idx = np.flatnonzero(k[1:] > k[:-1])
     target = offset + 2 * np.pi * k[idx + 1]
-    dphi = phase[idx + 1] - phase[idx]
-    frac = np.clip((target - phase[idx]) / np.where(dphi > 0, dphi, 1.0), 0.0, 1.0)
+    p0 = phase[idx]
+    dphi = phase[idx + 1] - p0
+    frac = np.minimum(np.maximum((target - p0) / np.where(dphi > 0, dphi, 1.0), 0.0), 1.0)   # np.clip
     return idx + frac
 
 
@@ -235,23 +236,24 @@ def measure_episode(r, y, valid, s, e, f0, bg_at, fs, params):
     ph3 = sm.unwrap(np.angle(z3))
     bounds = _crossings(ph3, np.pi)                        # troughs of the 3-cycle band signal
     ib = np.ceil(bounds).astype(np.int64)
-    keep = np.concatenate(([True], np.diff(ib) > 0)) & (ib < e - s)
+    keep = ib < e - s
+    keep[1:] &= ib[1:] > ib[:-1]
     ib, bounds = ib[keep], bounds[keep]
     period_cv = amplitude_cv = np.nan
     env_v = env if all_v else env[v]
     amplitude = sm.percentile(env_v, 90) if any_v else np.nan
     if ib.size >= 3:
         if all_v:
-            periods = np.diff(bounds) / fs
+            periods = (bounds[1:] - bounds[:-1]) / fs
             clean = slice(None)
         else:
             blank_cum = np.concatenate(([0], np.cumsum(~v)))
             clean = (blank_cum[ib[1:]] - blank_cum[ib[:-1]]) == 0
-            periods = np.diff(bounds)[clean] / fs
+            periods = (bounds[1:] - bounds[:-1])[clean] / fs
         if periods.size >= 2:
             x3 = z3.real
             pp = (np.maximum.reduceat(x3, ib)[:-1] - np.minimum.reduceat(x3, ib)[:-1])[clean]
-            env_cyc = (np.add.reduceat(env, ib)[:-1] / np.diff(ib))[clean]
+            env_cyc = (np.add.reduceat(env, ib)[:-1] / (ib[1:] - ib[:-1]))[clean]
             med = sm.median(periods)
             period_cv = float(1.4826 * sm.median(np.abs(periods - med)) / med)
             mean_pp = sm.mean(pp)
