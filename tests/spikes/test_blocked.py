@@ -81,10 +81,13 @@ def test_regular_times_index_and_search_like_the_array(fs):
     np.testing.assert_array_equal(rt[i], t[i])
 
 
-@pytest.mark.parametrize("fs, noise_sd_mv", [(20_000.0, 0.2), (50_000.0, 0.5), (10_000.0, 3.0)])
+@pytest.mark.parametrize("fs, noise_sd_mv", [(20_000.0, 0.2), (50_000.0, 0.5), (10_000.0, 3.0),
+                                             (20_000.0, 0.16), (20_000.0, 0.17)])
 def test_blocked_detection_equals_stored_slope_detection(fs, noise_sd_mv, monkeypatch):
     """Long regular traces take the blocked path; forcing the stored-slope path gives the same table
-    (quiet traces: certified cutoff; very noisy ones: exact robust SD; with SSOs and spikes)."""
+    (quiet traces: certified cutoff and feature span; very noisy ones: exact robust SD of the detection
+    slope; 0.16 / 0.17 mV at 20 kHz: the feature slope's certificate fails and its exact robust SD,
+    2.39 / 2.53 mV/ms against the 2.5 level, keeps / doubles the span; with SSOs and spikes)."""
     peaks = np.arange(0.05, 3.9, 0.137)
     v = make_trace(fs, 8.0, np.concatenate((peaks, peaks + 4.0)), noise_sd_mv=noise_sd_mv, sso=(60.0, 4.0, 0.0, 4.0, 0.0), seed=3)
     assert BlockSlope.usable(v.size, fs, SpikeParams().detection_smoothing_ms)
