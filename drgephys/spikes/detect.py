@@ -13,6 +13,13 @@ Pipeline (vectorized; the only loop runs over merge passes, usually one or two):
    half-width; reject peaks below `min_peak_mv`, heights below `min_amplitude_mv`, rises longer than
    `max_rise_ms` and anything that does not repolarise within `max_repolarization_ms`.
 5. AHP trough and `end_index` (AHP recovery) bounded by the next accepted spike.
+
+Memory and time: on long regularly sampled traces (≥ 65 536 samples) step 1 is one pass over
+cache-sized blocks (`_blocked.scan`) that keeps only the samples at or above half the floor and the
+counts certifying that the noise term is below it; the feature slope is certified the same way and
+then evaluated only in the spike windows. No trace-length array is built (the exact robust SD, over a
+stored slope, only when a certificate fails). Results are those of the whole-trace computation, bit
+for bit (`tests/spikes/test_blocked.py`).
 """
 
 from __future__ import annotations
