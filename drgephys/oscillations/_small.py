@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-__all__ = ["percentile", "median", "median_rows", "median_cols", "siegelslopes", "mean", "var", "unwrap", "dilate"]
+__all__ = ["percentile", "median", "median_rows", "median_cols", "window_medians", "siegelslopes", "mean", "var", "unwrap", "dilate"]
 
 
 def percentile(x: np.ndarray, q: float) -> float:
@@ -57,6 +57,14 @@ def median_rows(a: np.ndarray) -> np.ndarray:
 def median_cols(a: np.ndarray) -> np.ndarray:
     """``numpy.median(a, axis=0)`` of a finite 2-D float array (``a`` is not modified)."""
     return median_rows(np.array(a.T, order="C"))
+
+
+def window_medians(a: np.ndarray, w: int) -> np.ndarray:
+    """Medians of the ``w`` consecutive rows of a finite 2-D float array for every full window: shape
+    ``(rows - w + 1, cols)``, row ``i`` the median over rows ``i .. i + w - 1`` (the values of
+    ``scipy.ndimage.median_filter(a, size=(w, 1))`` at rows ``w // 2 .. rows - 1 - w // 2``, odd ``w``)."""
+    win = np.lib.stride_tricks.sliding_window_view(a, w, axis=0)        # (rows - w + 1, cols, w)
+    return median_rows(np.array(win, order="C").reshape(-1, w)).reshape(win.shape[:2])   # (a copy)
 
 
 def siegelslopes(y: np.ndarray, x: np.ndarray) -> tuple[float, float]:

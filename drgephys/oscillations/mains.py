@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import fft as sfft
-from scipy import ndimage
 
 from . import _small as sm
 
@@ -120,11 +119,14 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
     w = int(round(params.mains_window_s / params.mains_block_s)) | 1
     if w < c.shape[0]:
         ch = c[:, hum]
-        loc = (ndimage.median_filter(ch.real, size=(w, 1), mode="nearest")
-               + 1j * ndimage.median_filter(ch.imag, size=(w, 1), mode="nearest"))
+        h = w // 2
+        loc = np.empty(ch.shape, complex)
+        if h:   # running median over w blocks (scipy.ndimage.median_filter(size=(w, 1)) on full windows)
+            loc[h:-h] = sm.window_medians(ch.real, w) + 1j * sm.window_medians(ch.imag, w)
+        else:
+            loc[:] = ch
         # near the ends the window is kept inside the data (no padding: repeating or mirroring edge blocks
         # would weight them, or an SSO near the edge, twice)
-        h = w // 2
         loc[:h] = sm.median_cols(ch[:w].real) + 1j * sm.median_cols(ch[:w].imag)
         loc[-h:] = sm.median_cols(ch[-w:].real) + 1j * sm.median_cols(ch[-w:].imag)
     else:

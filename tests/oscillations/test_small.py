@@ -98,3 +98,13 @@ def test_siegelslopes_repeated_x_falls_back_to_scipy():
     x, y = np.array([1.0, 1.0, 2.0, 3.0]), np.array([0.0, 1.0, 2.0, 2.5])
     ref = stats.siegelslopes(y, x)
     assert _same(sm.siegelslopes(y, x), (ref.slope, ref.intercept))
+
+
+@pytest.mark.parametrize("rows, cols, w", [(60, 3, 51), (51, 1, 51), (150, 9, 51), (20, 2, 3), (9, 4, 7)])
+def test_window_medians_equal_median_filter_on_full_windows(rows, cols, w):
+    rng = np.random.default_rng(rows * cols)
+    a = rng.normal(size=(rows, cols))
+    a[::7] = a[0]                                                     # ties
+    h = w // 2
+    expected = ndimage.median_filter(a, size=(w, 1), mode="nearest")[h:rows - h]
+    assert _same(sm.window_medians(a, w), expected)
