@@ -8,6 +8,7 @@ single cost of SSO detection on long recordings.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import numpy as np
@@ -67,8 +68,13 @@ def _one_blas_thread():
     products are memory-bound: a second BLAS thread gains little on an idle machine, and on a loaded one
     its spin-waiting doubled the process time and made the wall time erratic (0.9-2.4 s for the cohort)."""
     if not _CONTROLLER:
-        from threadpoolctl import ThreadpoolController
-        _CONTROLLER.append(ThreadpoolController())
+        try:
+            from threadpoolctl import ThreadpoolController
+            _CONTROLLER.append(ThreadpoolController())
+        except ImportError:   # pragma: no cover - scikit-learn, a core dependency, requires threadpoolctl
+            _CONTROLLER.append(None)
+    if _CONTROLLER[0] is None:   # pragma: no cover
+        return contextlib.nullcontext()
     return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
