@@ -122,3 +122,21 @@ def test_single_interval_certificate_is_valid_and_level_aware(seed):
     strict = Bracket(slope.subsample(), level=0.5 * exact)
     assert not strict.single                          # falls back to the tight certificate
     assert scan(slope, strict)[0] > 0.5 * exact       # which cannot certify an impossible level
+
+
+@pytest.mark.parametrize("fs, span_ms", [(20_000.0, 10.0), (50_000.0, 0.5), (10_000.0, 0.5)])
+def test_wide_kernels_and_edges_within_their_bounds(fs, span_ms):
+    """Long kernels (201 taps: 19 pieces) and the edge samples (cached quadratic fit) stay within their
+    stated bounds of the exact values, and the gathered samples are exactly the exact slope's."""
+    v = _walk(3 * BLOCK + 9, seed=6)
+    slope = BlockSlope(v, fs, span_ms)
+    d = dvdt(v, fs, None, span_ms)
+    idx, y, eps = slope.approx_edges()
+    assert np.all(np.abs(y - d[idx]) <= eps)
+    a, b = BLOCK, 2 * BLOCK
+    y, eps = slope.approx_block(a, b)
+    assert np.all(np.abs(y - d[a:b]) <= eps)
+    level = np.quantile(d, 0.99)
+    _, finite, gathered, vals = scan(slope, Bracket(slope.subsample()), gather_level=level)
+    np.testing.assert_array_equal(gathered, np.flatnonzero(d >= level))
+    np.testing.assert_array_equal(vals, d[gathered])
