@@ -74,7 +74,7 @@ def test_regular_times_index_and_search_like_the_array(fs):
     rt = _RegularTimes(fs, n)
     rng = np.random.default_rng(4)
     x = np.concatenate([rng.uniform(-1, n / fs + 1, 20_000), t[rng.integers(0, n, 20_000)],
-                        t[rng.integers(0, n, 1000)] + 1e-3, [-np.inf, np.inf]])
+                        t[rng.integers(0, n, 1000)] + 1e-3, [-np.inf, np.inf, np.nan]])
     for side in ("left", "right"):
         np.testing.assert_array_equal(np.searchsorted(rt, x, side=side), np.searchsorted(t, x, side=side))
     i = rng.integers(0, n, 100)
