@@ -7,6 +7,7 @@ never made up.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 KEY_COLUMNS = ["file", "sweep", "channel"]
@@ -46,7 +47,7 @@ def empty(columns: dict) -> pd.DataFrame:
     return tpl.copy()
 
 
-def _matches(df: pd.DataFrame, columns: dict) -> bool:
+def matches(df: pd.DataFrame, columns: dict) -> bool:
     """True when `df` starts with the contract columns, in order, each of the contract dtype."""
     cols = list(df.columns)
     if cols[:len(columns)] != list(columns):
@@ -61,7 +62,7 @@ def conform(df: pd.DataFrame | None, columns: dict) -> pd.DataFrame:
     if df is None or len(df.columns) == 0:
         out = empty(columns)
         return out if df is None else pd.concat([out, df], axis=1)
-    if _matches(df, columns):                       # already conformant: a copy, no per-column work
+    if matches(df, columns):                       # already conformant: a copy, no per-column work
         return df.copy()
     data = {}
     for c, t in columns.items():
@@ -81,22 +82,57 @@ def conform(df: pd.DataFrame | None, columns: dict) -> pd.DataFrame:
     return pd.DataFrame(data, index=df.index, copy=True)
 
 
+def _column(values, dtype: str, n: int):
+    """One column of `n` rows in the contract `dtype` from an array, a scalar (broadcast) or None (empty),
+    built directly as the pandas array (no per-element inference)."""
+    if values is None:
+        values = [None] * n
+    elif np.ndim(values) == 0:
+        values = [values] * n
+    if dtype == "float64":
+        try:
+            return np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            pass
+    elif dtype in ("Int64", "boolean"):
+        a = np.asarray(values)
+        if a.dtype.kind in "iub":
+            cls = pd.arrays.IntegerArray if dtype == "Int64" else pd.arrays.BooleanArray
+            return cls(a.astype(np.int64 if dtype == "Int64" else bool), np.zeros(n, bool))
+    try:
+        return pd.array(values if isinstance(values, (list, np.ndarray)) else list(values), dtype=dtype)
+    except (TypeError, ValueError):
+        return pd.array(list(values), dtype=object)
+
+
+def frame(columns: dict, data: dict, n: int) -> pd.DataFrame:
+    """A conformed table of `n` rows in one constructor call.
+
+    Parameters
+    ----------
+    columns : dict
+        Contract columns and dtypes (`RECORDINGS_COLUMNS`, ...), first, in order.
+    data : dict
+        Column name -> array of length `n`, scalar (repeated) or None (empty); names outside `columns`
+        become extra columns after them, as given.
+    n : int
+        Number of rows.
+    """
+    out = {c: _column(data.get(c), t, n) for c, t in columns.items()}
+    for c, v in data.items():
+        if c not in columns:
+            out[c] = [v] * n if np.ndim(v) == 0 else v
+    return pd.DataFrame(out, copy=False)
+
+
 def from_rows(rows: list, columns: dict) -> pd.DataFrame:
     """A conformed table from a list of row dicts (keys missing from a row are empty; keys outside the
     contract become extra columns), built column by column in the contract dtypes (`conform` of
     ``pd.DataFrame(rows)`` without the intermediate object columns)."""
     if not rows:
         return empty(columns)
-    data = {}
-    for c, t in columns.items():
-        vals = [r.get(c) for r in rows]
-        try:
-            data[c] = pd.array(vals, dtype=t)
-        except (TypeError, ValueError):
-            data[c] = pd.Series(vals, dtype=object)
     extra = []
     for r in rows:
-        extra.extend(k for k in r if k not in columns and k not in data and k not in extra)
-    for c in extra:
-        data[c] = [r.get(c) for r in rows]
-    return pd.DataFrame(data)
+        extra.extend(k for k in r if k not in columns and k not in extra)
+    data = {c: [r.get(c) for r in rows] for c in list(columns) + extra}
+    return frame(columns, data, len(rows))
