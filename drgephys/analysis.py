@@ -56,6 +56,11 @@ class AnalysisParams:
     units: str | None = None
     chunk_s: float | None = None
 
+    def __post_init__(self):
+        from .io.load import _check_units
+
+        _check_units(self.units)   # fail at once, not as one error row per file
+
     def to_dict(self) -> dict:
         """Plain-JSON form (nested dicts; tuples become lists)."""
         return json_safe(dataclasses.asdict(self))

@@ -52,7 +52,10 @@ def cmd_analyze(args) -> int:
     if args.channel is not None:
         params = dataclasses.replace(params, channel=_channel(args.channel))
     if args.units is not None:
-        params = dataclasses.replace(params, units=args.units)
+        try:
+            params = dataclasses.replace(params, units=args.units)
+        except ValueError as err:
+            return _usage_error(f"--units: {err}")
     if args.chunk_s is not None:
         if not args.chunk_s > 0:
             return _usage_error(f"--chunk-s must be a positive number of seconds; got {args.chunk_s:g}")

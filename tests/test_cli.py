@@ -34,6 +34,7 @@ def test_analyze_exits_0_when_every_file_is_analysed(sim_folder, tmp_path):  # n
     (["analyze", ".", "--out", "x", "--jobs", "0"], "--jobs must be a positive"),
     (["analyze", ".", "--out", "x", "--groups", "missing.csv"], "--groups"),
     (["analyze", ".", "--out", "x", "--config", "missing.toml"], "--config"),
+    (["analyze", ".", "--out", "x", "--units", "foo"], "--units: `units` must be a unit name"),
 ])
 def test_usage_errors_exit_2(argv, msg, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -166,6 +166,7 @@ def load(path, *, channel=None, units=None, gain: float = 1.0, offset_mv: float 
     >>> rec = drgephys.load(next(pathlib.Path("sample_data").glob("*.abf")))  # doctest: +SKIP
     """
     p = _check_path(path)
+    _check_units(units)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -195,6 +196,19 @@ def load(path, *, channel=None, units=None, gain: float = 1.0, offset_mv: float 
     finally:
         close_io(io)
     return rec
+
+
+def _check_units(units) -> None:
+    """Raise ValueError unless `units` is None or a unit quantities can parse."""
+    if units is None:
+        return
+    import quantities as pq
+
+    try:
+        pq.Quantity(1.0, units)
+    except (LookupError, ValueError, TypeError, SyntaxError):
+        raise ValueError(f"`units` must be a unit name quantities understands, e.g. 'mV', 'V' or 'pA'; "
+                         f"got {units!r}") from None
 
 
 def close_io(io) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -186,3 +188,9 @@ def test_inputs_are_not_modified(tmp_path):
 def test_top_level_exports():
     assert drgephys.load is load
     assert issubclass(drgephys.RecordingError, ValueError)
+
+
+def test_unparseable_units_override_is_a_value_error():
+    path = Path(__file__).resolve().parents[2] / "sample_data" / "injured_tonic.abf"
+    with pytest.raises(ValueError, match=r"`units` must be a unit name quantities understands.*got 'foo'"):
+        load(path, units="foo")
