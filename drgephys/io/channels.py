@@ -272,14 +272,13 @@ def _refusal_message(file: str, cands: list[Candidate]) -> tuple[str, str]:
     return f"{src}: no plausible membrane-potential channel ({details}). {hint}", "not a membrane potential"
 
 
-def _report(cands: list[Candidate], chosen: list[int]):
-    import pandas as pd
-
-    return pd.DataFrame({
+def _report(cands: list[Candidate], chosen: list[int]) -> dict:
+    """The channel report's columns (`Recording.channel_report` makes the DataFrame when read)."""
+    return {
         "channel": [c.index for c in cands], "name": [c.name for c in cands],
         "units": [c.units for c in cands], "chosen": [c.index in chosen for c in cands],
         "score": [c.score for c in cands], "reason": [c.reason for c in cands],
-    })
+    }
 
 
 def _match_channel(cands: list[Candidate], channel) -> Candidate:

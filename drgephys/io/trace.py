@@ -128,14 +128,30 @@ class Recording(Sequence):
 
     def __init__(self, traces: list[Trace], *, file: str | None = None, channel_report=None,
                  reader: str = "", skipped: list | None = None):
-        import pandas as pd
-
         self.traces = list(traces)
         self.file = file
-        self.channel_report = channel_report if channel_report is not None else pd.DataFrame()
+        self.channel_report = channel_report
         self.reader = reader
         #: sweeps that could not be used, as dicts ``{sweep, channel, message}``
         self.skipped = list(skipped or [])
+
+    @property
+    def channel_report(self):
+        """The channel choice as a DataFrame (built on first access from the loader's column lists: most
+        batch runs never read it)."""
+        import pandas as pd
+
+        rep = self._channel_report
+        if rep is None:
+            rep = pd.DataFrame()
+        elif not isinstance(rep, pd.DataFrame):
+            rep = pd.DataFrame(rep)
+        self._channel_report = rep
+        return rep
+
+    @channel_report.setter
+    def channel_report(self, value):
+        self._channel_report = value
 
     def __getitem__(self, i):
         return self.traces[i]
