@@ -206,11 +206,20 @@ def _keyed_table(df: pd.DataFrame, key: dict, t0: float, time_cols, columns: dic
     The same frame as inserting the keys and calling `tables.conform`, built from the columns' arrays in
     one constructor call (`tables.frame`; pandas' per-column conversions cost ~0.5 ms per table).
     """
+    if len(df) == 0:   # the typed empty table for these columns (cached: most sweeps have no episodes)
+        sig = (tuple(columns.items()), tuple((c, str(d)) for c, d in df.dtypes.items()))
+        tpl = _EMPTY_KEYED.get(sig)
+        if tpl is None:
+            tpl = _EMPTY_KEYED[sig] = tables.frame(columns, {**key, **{c: df[c].to_numpy() for c in df}}, 0)
+        return tpl.copy()
     data = dict(key)
     for c, col in df.items():
         a = col.to_numpy()
         data[c] = a + t0 if c in time_cols else a
     return tables.frame(columns, data, len(df))
+
+
+_EMPTY_KEYED: dict = {}
 
 
 def status_row(file_label: str, *, sweep=None, channel=None, status: str, message: str) -> dict:
@@ -254,7 +263,7 @@ def _assemble(rows, epis, spks, params) -> AnalysisResult:
 def _combine(frames, columns: dict) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
     if len(frames) == 1 and tables.matches(frames[0], columns):
-        return frames[0].reset_index(drop=True)
+        return frames[0]             # `analyze_trace`'s own table: conformant, numbered from 0
     return tables.conform(pd.concat(frames, ignore_index=True) if frames else None, columns)
 
 
