@@ -150,11 +150,14 @@ def _resting_vm(v: np.ndarray, spikes: pd.DataFrame) -> float:
 
     if len(spikes) == 0:
         return median(v)
-    from .oscillations.preprocess import spans_to_mask
+    from .oscillations.preprocess import merge_spans
 
-    starts = spikes["threshold_index"].to_numpy(dtype=np.int64)
-    ends = np.minimum(spikes["end_index"].to_numpy(dtype=np.int64) + 1, v.size)
-    keep = ~spans_to_mask(starts, ends, v.size)   # merged spans, int8 edges (no loop over spikes)
+    s, e = merge_spans(spikes["threshold_index"].to_numpy(dtype=np.int64),
+                       spikes["end_index"].to_numpy(dtype=np.int64) + 1, v.size)
+    keep = np.ones(v.size, bool)
+    lengths = e - s
+    # clear the (few) spike samples by index: no trace-length int8 edges and cumulative sum
+    keep[np.arange(int(lengths.sum())) + np.repeat(s - (np.cumsum(lengths) - lengths), lengths)] = False
     return median(v, where=keep) if keep.any() else median(v)
 
 
