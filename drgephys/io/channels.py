@@ -21,7 +21,7 @@ from ..errors import RecordingError
 from .trace import Recording, Trace
 
 #: Samples used for the plausibility statistics of a channel (strided subsample of longer traces).
-ASSESS_SAMPLES = 50_000
+ASSESS_SAMPLES = 16_384
 #: Plausible resting range of a membrane potential in mV (wide: model cells and depolarised cells pass).
 VM_LEVEL_RANGE_MV = (-150.0, 60.0)
 #: A trace whose central 99 % spans less than this (mV) is constant.
