@@ -63,6 +63,7 @@ class Candidate:
     loaded: object = None              # the loaded neo signal
     v_mv: np.ndarray | None = None     # values in mV (declared units), cached by the assessment
     why: str | None = None             # the assessment of `v_mv` ('' when plausible)
+    finite: bool = False               # every sample of `v_mv` is finite (known from the assessment)
 
 
 def _units_kind(units) -> tuple[str, float]:
@@ -139,19 +140,21 @@ def _assess_voltage(v_mv: np.ndarray) -> str:
     return _assess_voltage_level(v_mv)[0]
 
 
-def _assess_voltage_level(v_mv: np.ndarray) -> tuple[str, float]:
-    """`_assess_voltage` and the (subsampled) median level in mV (NaN when there is none)."""
+def _assess_voltage_level(v_mv: np.ndarray) -> tuple[str, float, bool]:
+    """`_assess_voltage`, the (subsampled) median level in mV (NaN when there is none) and whether every
+    sample is finite."""
     if v_mv.size == 0:
-        return "the channel holds no samples", np.nan
+        return "the channel holds no samples", np.nan, True
     x = v_mv
-    if not all_finite(v_mv):
+    all_ok = all_finite(v_mv)
+    if not all_ok:
         finite = np.isfinite(v_mv)
         if not finite.any():
-            return "every sample is NaN or infinite", np.nan
+            return "every sample is NaN or infinite", np.nan, False
         x = v_mv[finite]
     x = _sample(x)
     p_lo, lo, med, hi, p_hi = np.percentile(x, [1, 0.5, 50, 99.5, 99])
-    return _verdict(x, p_lo, lo, med, hi, p_hi), float(med)
+    return _verdict(x, p_lo, lo, med, hi, p_hi), float(med), all_ok
 
 
 def _verdict(x, p_lo, lo, med, hi, p_hi) -> str:
@@ -228,7 +231,7 @@ def assess_candidates(cands: list[Candidate]) -> None:
             continue
         raw, _ = _load_column(c)
         c.v_mv = _to_mv(raw, c.units)
-        c.why, med = _assess_voltage_level(c.v_mv)
+        c.why, med, c.finite = _assess_voltage_level(c.v_mv)
         if c.why:
             c.reason = c.why
             continue
@@ -323,13 +326,13 @@ def make_trace(cand_in_seg: Candidate, *, file, sweep, reader, gain=1.0, offset_
     raw, sig = _load_column(cand_in_seg)
     plain = gain == 1.0 and offset_mv == 0.0
     if plain and cand_in_seg.why is not None:      # assessed while choosing the channel: no second pass
-        v, why = cand_in_seg.v_mv, cand_in_seg.why
+        v, why, finite = cand_in_seg.v_mv, cand_in_seg.why, cand_in_seg.finite
     else:
         units = units_override if units_override is not None else sig.units
         v = _to_mv(raw, units)
         if not plain:
             v = v * gain + offset_mv
-        why = _assess_voltage(v)
+        why, _, finite = _assess_voltage_level(v)
     if why:
         raise RecordingError(
             f"{file or 'data'} sweep {sweep} channel {cand_in_seg.index} '{cand_in_seg.name}' "
@@ -343,7 +346,7 @@ def make_trace(cand_in_seg: Candidate, *, file, sweep, reader, gain=1.0, offset_
     else:
         fs = float(sig.sampling_rate.rescale(pq.Hz).magnitude)
         t0, times = float(sig.t_start.rescale(pq.s).magnitude), None
-    if not all_finite(v):
+    if not finite:
         raise RecordingError(
             f"{file or 'data'} sweep {sweep} channel {cand_in_seg.index}: "
             f"{int(np.count_nonzero(~np.isfinite(v)))} NaN/inf samples; drgephys does not guess missing data",
