@@ -60,22 +60,36 @@ def stage_filters(fs: float, q: int, top_hz: float) -> tuple:
     return tuple(out)
 
 
-_CONTROLLER = []
+_BLAS = []
 
 
-def _one_blas_thread():
-    """Context limiting BLAS to one thread (threadpoolctl, a scikit-learn dependency). The decimation
-    products are memory-bound: a second BLAS thread gains little on an idle machine, and on a loaded one
-    its spin-waiting doubled the process time and made the wall time erratic (0.9-2.4 s for the cohort)."""
-    if not _CONTROLLER:
+def _blas_libraries() -> list:
+    """threadpoolctl's controllers of the BLAS libraries loaded in the process (looked up once: a fresh
+    ``ThreadpoolController().limit(...)`` inspects every loaded library, ~10-20 µs a call)."""
+    if not _BLAS:
         try:
             from threadpoolctl import ThreadpoolController
-            _CONTROLLER.append(ThreadpoolController())
+            _BLAS.append(list(ThreadpoolController().select(user_api="blas").lib_controllers))
         except ImportError:   # pragma: no cover - scikit-learn, a core dependency, requires threadpoolctl
-            _CONTROLLER.append(None)
-    if _CONTROLLER[0] is None:   # pragma: no cover
-        return contextlib.nullcontext()
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+            _BLAS.append([])
+    return _BLAS[0]
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """Context limiting BLAS to one thread (as threadpoolctl's ``limit(limits=1, user_api="blas")``, on the
+    controllers found once). The decimation products are memory-bound: a second BLAS thread gains little on
+    an idle machine, and on a loaded one its spin-waiting doubled the process time and made the wall time
+    erratic (0.9-2.4 s for the cohort)."""
+    libs = _blas_libraries()
+    old = [lib.get_num_threads() for lib in libs]
+    try:
+        for lib in libs:
+            lib.set_num_threads(1)
+        yield
+    finally:
+        for lib, n in zip(libs, old):
+            lib.set_num_threads(n)
 
 
 def fir_decimate(x: np.ndarray, q: int, h: np.ndarray, *, dtype=None, fill=None) -> np.ndarray:

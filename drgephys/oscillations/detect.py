@@ -217,6 +217,11 @@ def _clean(y, fw, bs, be, params, lo, hi):
     return r, valid, lines
 
 
+def _le_nan_inf(x, limit):
+    """``np.nan_to_num(x, nan=np.inf) <= limit`` (NaN counts as infinite) without nan_to_num's ~10 µs."""
+    return np.where(np.isnan(x), np.inf, x) <= limit
+
+
 def _acceptance(df, params, lo, hi):
     """Masks of episodes passing the full rule and of those with BOSC-level evidence only (which may
     extend an accepted neighbour, never stand alone). ``df``: a DataFrame or an `_Table`."""
@@ -227,8 +232,8 @@ def _acceptance(df, params, lo, hi):
     common = ((col["n_cycles"] >= params.min_cycles) & (amp <= params.max_amplitude_mv) & (amp > 0)
               & (f >= lo) & (f <= hi))
     ok = (common & (pw >= params.min_power_db) & (col["sinusoidality"] >= params.min_sinusoidality)
-          & (np.nan_to_num(col["period_cv"], nan=np.inf) <= params.max_period_cv)
-          & (np.nan_to_num(col["amplitude_cv"], nan=np.inf) <= params.max_amplitude_cv))
+          & _le_nan_inf(col["period_cv"], params.max_period_cv)
+          & _le_nan_inf(col["amplitude_cv"], params.max_amplitude_cv))
     basic = common & (pw >= params.min_power_db - params.extend_margin_db)
     return ok, basic
 

@@ -18,6 +18,8 @@ robust, block-wise form of sinusoid subtraction for line noise (cf. Mitra & Pesa
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import fft as sfft
 
@@ -26,11 +28,26 @@ from . import _small as sm
 __all__ = ["remove_mains"]
 
 
-def _block_amplitudes(xb, wb, freqs, fs, block, block_idx):
-    """Complex amplitude per block and line, phase referenced to sample 0 of the trace."""
+def _trig(freqs, fs, block):
+    """``(cos, sin)`` of ``2 pi f t`` over one block, shape (B, L) each."""
     arg = 2 * np.pi * np.outer(np.arange(block), freqs) / fs            # (B, L)
+    return np.cos(arg), np.sin(arg)
+
+
+@functools.lru_cache(maxsize=16)
+def _nominal_trig(freqs: tuple, fs: float, block: int):
+    """`_trig` at the nominal line frequencies (read-only; cached: a batch shares a few rates)."""
+    cos, sin = _trig(np.array(freqs), fs, block)
+    cos.flags.writeable = sin.flags.writeable = False
+    return cos, sin
+
+
+def _block_amplitudes(xb, wb, freqs, fs, block, block_idx, trig=None):
+    """Complex amplitude per block and line, phase referenced to sample 0 of the trace (``trig``: the
+    `_trig` table of ``freqs``, when known)."""
+    cos, sin = _trig(freqs, fs, block) if trig is None else trig
     count = wb.sum(axis=1)                                              # valid samples per block
-    c = (xb @ np.cos(arg) - 1j * (xb @ np.sin(arg))) * (2.0 / np.maximum(count, 1))[:, None]   # (nb, L)
+    c = (xb @ cos - 1j * (xb @ sin)) * (2.0 / np.maximum(count, 1))[:, None]   # (nb, L)
     starts = block_idx * block
     return c * np.exp(-2j * np.pi * np.outer(starts, freqs) / fs)
 
@@ -80,7 +97,8 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
     # amplitudes after counter-rotation (an 8x zero-padded FFT over blocks: a grid of ~1/(8 T) Hz, T the
     # trace duration, refined by a parabola through the peak), outlying blocks (|c| > 2 x median, e.g. SSO
     # blocks) left out
-    c = _block_amplitudes(xb, wb, freqs, fs, block, block_idx)
+    c = _block_amplitudes(xb, wb, freqs, fs, block, block_idx,
+                          _nominal_trig(tuple(freqs.tolist()), float(fs), block))
     t_b = (block_idx + 0.5) * block / fs
     mod = np.abs(c)
     seq = np.zeros((nb, freqs.size), complex)

@@ -25,8 +25,9 @@ def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def merge_spans(starts, ends, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Clip spans ``[start, end)`` to ``[0, n)``, sort them and merge overlapping or touching ones."""
-    s = np.clip(np.asarray(starts, dtype=np.int64), 0, n)
-    e = np.clip(np.asarray(ends, dtype=np.int64), 0, n)
+    # np.minimum / np.maximum: the values of np.clip on integers without its ~5 µs wrapper
+    s = np.minimum(np.maximum(np.asarray(starts, dtype=np.int64), 0), n)
+    e = np.minimum(np.maximum(np.asarray(ends, dtype=np.int64), 0), n)
     keep = e > s
     s, e = s[keep], e[keep]
     if s.size == 0:
@@ -72,7 +73,7 @@ def span_fill(anchor, starts, ends, n: int):
     idx = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(s, lengths)
     span_left = np.repeat(left, lengths)
     width = np.repeat(np.maximum(right - left, 1), lengths)
-    frac = np.clip((idx - span_left) / width, 0.0, 1.0)
+    frac = np.minimum(np.maximum((idx - span_left) / width, 0.0), 1.0)   # np.clip (finite values)
     return idx, np.repeat(xl, lengths) + frac * np.repeat(xr - xl, lengths)
 
 

@@ -29,8 +29,14 @@ __all__ = ["wavelet_freqs", "morlet_gain", "morlet_power", "background", "Segmen
 
 
 def wavelet_freqs(lo: float, hi: float, n: int) -> np.ndarray:
-    """``n`` log-spaced centre frequencies from ``lo`` to ``hi`` Hz."""
-    return np.geomspace(lo, hi, int(n))
+    """``n`` log-spaced centre frequencies from ``lo`` to ``hi`` Hz (``numpy.geomspace``)."""
+    return _geomspace(float(lo), float(hi), int(n)).copy()
+
+
+@functools.lru_cache(maxsize=32)
+def _geomspace(lo: float, hi: float, n: int) -> np.ndarray:
+    """Cached ``numpy.geomspace`` (~15-40 µs a call; a batch shares a few bands)."""
+    return np.geomspace(lo, hi, n)
 
 
 def morlet_gain(f_axis: np.ndarray, f0, cycles: float) -> np.ndarray:
