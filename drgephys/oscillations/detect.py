@@ -258,7 +258,11 @@ class _Table:
         return _Table(self.a[sel])
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.a, columns=COLUMNS) if len(self) else empty_episodes()
+        # columns from a cached Index (a shallow copy): building it from the list of names costs ~30 µs
+        return pd.DataFrame(self.a, columns=_COLUMN_INDEX.copy()) if len(self) else empty_episodes()
+
+
+_COLUMN_INDEX = pd.Index(COLUMNS)
 
 
 def _assemble(cand, r, y, valid, freqs, bg, thr, fw, params, lo, hi) -> pd.DataFrame:

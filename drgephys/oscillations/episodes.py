@@ -27,8 +27,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage, sparse
-from scipy.sparse import csgraph
 
 from . import _small as sm
 from .tfr import SegmentSpectrum
@@ -67,7 +65,7 @@ def find_candidates(power, thr, freqs, valid, fs, params):
     if valid.all():
         above[:, :n] &= valid[None, :]
     else:   # cone of influence around blanked spans: one wavelet SD (cycles / (2 pi f)) on each side
-        dist = ndimage.distance_transform_edt(valid)
+        dist = _distance_to_blank(valid)
         guard = params.wavelet_cycles / (2 * np.pi * freqs) * fs
         above[:, :n] &= dist[None, :] > guard[:, None]
     flat = above.ravel()
@@ -94,9 +92,7 @@ def find_candidates(power, thr, freqs, valid, fs, params):
     cnt = np.maximum(hi - lo, 0)
     src = np.repeat(np.arange(rows.size), cnt)
     dst = np.repeat(lo, cnt) + (np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt))
-    indptr = np.concatenate(([0], np.cumsum(cnt)))                  # src is sorted: CSR rows directly
-    graph = sparse.csr_array((np.ones(src.size), dst, indptr), shape=(rows.size, rows.size))
-    n_lab, lab = csgraph.connected_components(graph, directed=False)
+    n_lab, lab = _components(rows.size, src, dst)
     # dominant frequency: highest mean power / threshold within the region
     key = lab * n_f + rows
     sums = np.bincount(key, weights=run_sum, minlength=n_lab * n_f).reshape(n_lab, n_f)
@@ -113,6 +109,45 @@ def find_candidates(power, thr, freqs, valid, fs, params):
     np.maximum.at(e, lab[near], ce[near])
     order = np.argsort(s, kind="stable")
     return s[order], e[order], fi[order], best[order]
+
+
+def _distance_to_blank(valid: np.ndarray) -> np.ndarray:
+    """``scipy.ndimage.distance_transform_edt(valid)`` of a 1-D mask with at least one False: distance in
+    samples (float64) to the nearest False sample (the same values without the n-D transform's ~25 µs)."""
+    n = valid.size
+    i = np.arange(n)
+    blank = np.flatnonzero(~valid)
+    k = np.searchsorted(blank, i)                          # first blank sample at or after i
+    right = np.where(k < blank.size, blank[np.minimum(k, blank.size - 1)] - i, 2 * n)
+    left = np.where(k > 0, i - blank[np.maximum(k - 1, 0)], 2 * n)
+    return np.minimum(left, right).astype(np.float64)
+
+
+def _components(n_nodes: int, src: np.ndarray, dst: np.ndarray) -> tuple[int, np.ndarray]:
+    """Connected components of the undirected graph with edges ``src[i] -- dst[i]``: ``(n, labels)``
+    numbered in the order of each component's smallest node, as
+    ``scipy.sparse.csgraph.connected_components(..., directed=False)`` numbers them (its sparse-matrix
+    construction and checks cost ~50-100 µs per sweep).
+
+    Minimum-label propagation with pointer jumping: every node holds a node of its component no larger
+    than itself; each round lowers both ends of every edge to their minimum and jumps each label to its
+    label's label, until nothing changes (then every component holds its smallest node). A loop over
+    rounds (a few; at most the component diameter), each whole-array.
+    """
+    lab = np.arange(n_nodes)
+    if src.size == 0:
+        return n_nodes, lab
+    while True:
+        low = np.minimum(lab[src], lab[dst])
+        new = lab.copy()
+        np.minimum.at(new, src, low)
+        np.minimum.at(new, dst, low)
+        new = new[new]
+        if np.array_equal(new, lab):
+            break
+        lab = new
+    roots, lab = np.unique(lab, return_inverse=True)
+    return roots.size, lab
 
 
 def drop_overlaps(s, e, power_db) -> np.ndarray:

@@ -64,15 +64,23 @@ def _morlet_bank(nfft: int, fs: float, freqs: tuple, cycles: float) -> tuple:
     return tuple(bank)
 
 
+#: Complex64 values per inverse-FFT batch of `morlet_power` below which more than ``chunk`` frequencies are
+#: transformed together (512 KiB): short traces then take one or two calls instead of six (the batch size
+#: does not change pocketfft's values: each row is transformed alike).
+SMALL_BATCH = 1 << 16
+
+
 def morlet_power(r: np.ndarray, fs: float, freqs: np.ndarray, cycles: float, chunk: int = 4) -> np.ndarray:
     """Wavelet power ``|W(f, t)|^2`` in mV^2, float32 array of shape ``(len(freqs), len(r))``.
 
     The FFT length is ``next_fast_len(len(r) + pad)`` with ``pad`` three wavelet standard deviations of
-    the lowest frequency, so circular wrap-around does not reach the trace.
+    the lowest frequency, so circular wrap-around does not reach the trace. The inverse FFTs run on
+    ``chunk`` frequencies at a time, or more when they fit in `SMALL_BATCH` values.
     """
     n = r.size
     pad = int(math.ceil(3 * cycles / (2 * math.pi * freqs.min()) * fs))
     nfft = sfft.next_fast_len(n + pad)
+    chunk = max(int(chunk), SMALL_BATCH // nfft, 1)
     spec = sfft.rfft(r - r.mean(), nfft)
     bank = _morlet_bank(nfft, float(fs), tuple(np.asarray(freqs, dtype=np.float64).tolist()), float(cycles))
     out = np.empty((freqs.size, n), np.float32)
