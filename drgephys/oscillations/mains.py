@@ -42,11 +42,18 @@ def _nominal_trig(freqs: tuple, fs: float, block: int):
     return cos, sin
 
 
-def _block_amplitudes(xb, wb, freqs, fs, block, block_idx, trig=None):
-    """Complex amplitude per block and line, phase referenced to sample 0 of the trace (``trig``: the
-    `_trig` table of ``freqs``, when known)."""
+@functools.lru_cache(maxsize=16)
+def _offsets(m_fft: int) -> np.ndarray:
+    """``scipy.fft.fftfreq(m_fft, 1 / m_fft)`` (read-only; cached)."""
+    off = sfft.fftfreq(m_fft, 1 / m_fft)
+    off.flags.writeable = False
+    return off
+
+
+def _block_amplitudes(xb, count, freqs, fs, block, block_idx, trig=None):
+    """Complex amplitude per block and line, phase referenced to sample 0 of the trace (``count``: valid
+    samples per block; ``trig``: the `_trig` table of ``freqs``, when known)."""
     cos, sin = _trig(freqs, fs, block) if trig is None else trig
-    count = wb.sum(axis=1)                                              # valid samples per block
     c = (xb @ cos - 1j * (xb @ sin)) * (2.0 / np.maximum(count, 1))[:, None]   # (nb, L)
     starts = block_idx * block
     return c * np.exp(-2j * np.pi * np.outer(starts, freqs) / fs)
@@ -88,16 +95,17 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
         return r, []
     wb = valid[: nb * block].reshape(nb, block)
     xb = np.where(wb, r[: nb * block].reshape(nb, block), 0.0)
-    good = wb.mean(axis=1) >= 0.5
-    if good.sum() < 4:
-        return r, []
-    xb, wb = xb[good], wb[good]
+    count = wb.sum(axis=1)
+    good = 2 * count >= block             # wb.mean(axis=1) >= 0.5 (the same test on integers)
     block_idx = np.flatnonzero(good)
+    if block_idx.size < 4:
+        return r, []
+    xb, count = xb[block_idx], count[block_idx]
     # pass 1 at nominal frequencies. The offset from nominal maximises the coherent sum of the block
     # amplitudes after counter-rotation (an 8x zero-padded FFT over blocks: a grid of ~1/(8 T) Hz, T the
     # trace duration, refined by a parabola through the peak), outlying blocks (|c| > 2 x median, e.g. SSO
     # blocks) left out
-    c = _block_amplitudes(xb, wb, freqs, fs, block, block_idx,
+    c = _block_amplitudes(xb, count, freqs, fs, block, block_idx,
                           _nominal_trig(tuple(freqs.tolist()), float(fs), block))
     t_b = (block_idx + 0.5) * block / fs
     mod = np.abs(c)
@@ -106,7 +114,7 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
     m_fft = sfft.next_fast_len(8 * nb)
     mag = np.abs(sfft.fft(seq, m_fft, axis=0))               # coherent sum at offsets k fs / (m_fft B)
     df = fs / (m_fft * block)
-    off = sfft.fftfreq(m_fft, 1 / m_fft) * df
+    off = _offsets(m_fft) * df
     lim = 1.5 * params.mains_tolerance_hz * harm
     # a mild prior for the nominal frequency (Gaussian, SD 2 x tolerance: -12 % at the tolerance) breaks ties
     # between the main lobe and the side lobes that appear when an SSO splits the hum-only blocks into
@@ -119,10 +127,12 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
     den = lo_ - 2 * mid + hi_
     ok = (lo_ >= 0) & (hi_ >= 0) & (den < 0)
     frac = np.where(ok, 0.5 * (lo_ - hi_) / np.where(ok, den, -1.0), 0.0)
-    f_line = freqs + off[k] + np.clip(frac, -1, 1) * df
+    f_line = freqs + off[k] + np.minimum(np.maximum(frac, -1), 1) * df   # np.clip (finite values)
     # pass 2 at refined frequencies, phase referenced to the trace start
-    c = _block_amplitudes(xb, wb, f_line, fs, block, block_idx)
-    med = sm.median_cols(c.real) + 1j * sm.median_cols(c.imag)
+    c = _block_amplitudes(xb, count, f_line, fs, block, block_idx)
+    n_l = f_line.size
+    med_ri = sm.median_cols(np.concatenate((c.real, c.imag), axis=1))   # column medians of both at once
+    med = med_ri[:n_l] + 1j * med_ri[n_l:]
     spread = sm.median_cols(np.abs(c - med)) / np.sqrt(2 * np.log(2))   # per-coordinate sigma (Rayleigh)
     se = 1.2533 * spread / np.sqrt(c.shape[0])                              # s.e. of a median
     z = np.abs(med) / np.maximum(se, 1e-12)

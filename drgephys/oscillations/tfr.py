@@ -64,6 +64,26 @@ def _morlet_bank(nfft: int, fs: float, freqs: tuple, cycles: float) -> tuple:
     return tuple(bank)
 
 
+@functools.lru_cache(maxsize=16)
+def _bank_chunks(nfft: int, fs: float, freqs: tuple, cycles: float, chunk: int) -> tuple:
+    """`_morlet_bank` grouped by ``chunk`` frequencies: per group ``(c, pos, col, gain)``, the flat positions
+    in a ``(c, nfft)`` buffer of every support bin, their rfft bins and gains, so a group's spectra are
+    written by one fancy-indexed product (read-only; cached with the bank; used for short transforms only,
+    ``nfft <= SMALL_BATCH``, where the loop over frequencies costs more than the products)."""
+    bank = _morlet_bank(nfft, fs, freqs, cycles)
+    out = []
+    for i in range(0, len(bank), chunk):
+        part = bank[i:i + chunk]
+        col = np.concatenate([np.arange(k0, k1) for k0, k1, _ in part])
+        row = np.repeat(np.arange(len(part)), [k1 - k0 for k0, k1, _ in part])
+        gain = np.concatenate([g for _, _, g in part])
+        pos = row * nfft + col
+        for a in (pos, col, gain):
+            a.flags.writeable = False
+        out.append((len(part), pos, col, gain))
+    return tuple(out)
+
+
 #: Complex64 values per inverse-FFT batch of `morlet_power` below which more than ``chunk`` frequencies are
 #: transformed together (512 KiB): short traces then take one or two calls instead of six (the batch size
 #: does not change pocketfft's values: each row is transformed alike).
@@ -82,18 +102,26 @@ def morlet_power(r: np.ndarray, fs: float, freqs: np.ndarray, cycles: float, chu
     nfft = sfft.next_fast_len(n + pad)
     chunk = max(int(chunk), SMALL_BATCH // nfft, 1)
     spec = sfft.rfft(r - r.mean(), nfft)
-    bank = _morlet_bank(nfft, float(fs), tuple(np.asarray(freqs, dtype=np.float64).tolist()), float(cycles))
+    key = (nfft, float(fs), tuple(np.asarray(freqs, dtype=np.float64).tolist()), float(cycles))
+    bank = _morlet_bank(*key)
+    small = nfft <= SMALL_BATCH      # short traces: a group's spectra by one scatter (see `_bank_chunks`)
+    chunks = _bank_chunks(*key, chunk) if small else range(0, freqs.size, chunk)
     out = np.empty((freqs.size, n), np.float32)
     buf = np.zeros((min(chunk, freqs.size), nfft), np.complex64)
-    for i in range(0, freqs.size, chunk):       # loop over frequency chunks; each step is whole-array
-        c = min(chunk, freqs.size - i)
+    i = 0
+    for ch in chunks:                           # loop over frequency chunks; each step is whole-array
+        c = ch[0] if small else min(chunk, freqs.size - i)
         b = buf[:c]
         b[:] = 0
-        for j, (k0, k1, g) in enumerate(bank[i:i + c]):   # only the Gaussian's support is non-zero
-            b[j, k0:k1] = spec[k0:k1] * g
+        if small:
+            b.reshape(-1)[ch[1]] = spec[ch[2]] * ch[3]
+        else:
+            for j, (k0, k1, g) in enumerate(bank[i:i + c]):   # only the Gaussian's support is non-zero
+                b[j, k0:k1] = spec[k0:k1] * g
         w = sfft.ifft(b, axis=1, overwrite_x=True).view(np.float32)[:, : 2 * n]   # (re, im) pairs
         np.square(w, out=w)
         np.add(w[:, 0::2], w[:, 1::2], out=out[i:i + c])
+        i += c
     return out
 
 
