@@ -87,7 +87,8 @@ def siegelslopes(y: np.ndarray, x: np.ndarray) -> tuple[float, float]:
 
 
 def mean(x: np.ndarray) -> float:
-    """``numpy.mean(x)`` of a non-empty 1-D float64 array (pairwise sum, then one division)."""
+    """``numpy.mean(x)`` of a non-empty 1-D float64 or float32 array (pairwise sum in the array's dtype,
+    then one division in it), as a Python float."""
     return float(x.sum() / x.size)
 
 

@@ -172,11 +172,20 @@ def merge_groups(s, e, freq, valid, fs, params) -> np.ndarray:
     """
     if s.size < 2:
         return np.zeros(s.size, np.int64)
-    blank_cum = np.concatenate(([0], np.cumsum(~valid)))
-    blank_starts = np.concatenate(([0], np.cumsum(np.diff((~valid).view(np.int8), prepend=np.int8(0)) == 1)))
+    # blanked samples before p, and blank runs starting before p, at the gap ends only (from the blank runs:
+    # the same counts as cumulative sums over the trace, without two trace-length int64 arrays)
+    d = np.diff((~valid).view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    b0, b1 = np.flatnonzero(d == 1), np.flatnonzero(d == -1)          # blank runs [b0, b1)
+    cum_len = np.concatenate(([0], np.cumsum(b1 - b0)))
+
+    def blank_cum(p):
+        j = np.searchsorted(b1, p, side="right")                     # runs ending at or before p
+        partial = np.where(j < b0.size, p - b0[np.minimum(j, max(b0.size - 1, 0))], 0) if b0.size else 0
+        return cum_len[j] + np.maximum(partial, 0)
+
     gap = s[1:] - e[:-1]
-    blanked = blank_cum[s[1:]] - blank_cum[e[:-1]]
-    n_blanks = np.maximum(blank_starts[s[1:]] - blank_starts[e[:-1]], (blanked > 0).astype(np.int64))
+    blanked = blank_cum(s[1:]) - blank_cum(e[:-1])
+    n_blanks = np.maximum(np.searchsorted(b0, s[1:]) - np.searchsorted(b0, e[:-1]), (blanked > 0).astype(np.int64))
     period = fs / np.minimum(freq[1:], freq[:-1])
     same_f = np.abs(np.log(freq[1:] / freq[:-1])) <= np.log1p(1.0 / params.wavelet_cycles)
     allowed = (params.max_gap_cycles + n_blanks * params.wavelet_cycles / np.pi) * period
@@ -314,7 +323,7 @@ def measure_episode(r, y, valid, s, e, f0, bg_at, fs, params):
     return {
         "start_s": s / fs, "end_s": e / fs, "frequency_hz": freq, "amplitude_mv": amplitude,
         "n_cycles": (e - s) / fs * freq,
-        "mean_vm_mv": float(np.mean(y_se if all_v else y_se[v])) if any_v else float(np.mean(y_se)),
+        "mean_vm_mv": sm.mean(y_se if all_v else y_se[v]) if any_v else sm.mean(y_se),
         "power_db": float(10 * np.log10(max(sm.mean(p6 if all_v else p6[v]) if any_v else 0.0, 1e-30) / bg)),
         "period_cv": period_cv, "amplitude_cv": amplitude_cv, "sinusoidality": sinus,
     }

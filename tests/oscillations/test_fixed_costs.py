@@ -1,5 +1,6 @@
-"""Stand-ins for library calls on the SSO detector's per-sweep path give the library's values exactly:
-graph components (scipy.sparse.csgraph), 1-D distance transform (scipy.ndimage), batched inverse FFTs."""
+"""Stand-ins for library calls and trace-length passes on the SSO detector's per-sweep path give the same values
+exactly: graph components (scipy.sparse.csgraph), 1-D distance transform (scipy.ndimage), batched inverse
+FFTs, blanked counts of `merge_groups`."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from scipy import fft as sfft
 from scipy import ndimage, sparse
 from scipy.sparse import csgraph
 
 from drgephys.oscillations import tfr
-from drgephys.oscillations.episodes import _components, _distance_to_blank
+from drgephys.oscillations import OscillationParams
+from drgephys.oscillations.episodes import _components, _distance_to_blank, merge_groups
 
 
 def _scipy_components(n, src, dst):
@@ -56,5 +59,47 @@ def test_morlet_power_same_for_any_batch(n, monkeypatch):
     freqs = tfr.wavelet_freqs(10.0, 200.0, 24)
     auto = tfr.morlet_power(r, 606.0, freqs, 6.0)
     monkeypatch.setattr(tfr, "SMALL_BATCH", 0)          # exactly `chunk` frequencies per inverse FFT
-    for chunk in (1, 4, 5, 24):
-        np.testing.assert_array_equal(tfr.morlet_power(r, 606.0, freqs, 6.0, chunk=chunk), auto)
+    for scatter in (0, 1 << 20):                        # spectra by slices / by one scatter per batch
+        monkeypatch.setattr(tfr, "SCATTER_NFFT", scatter)
+        for chunk in (1, 4, 5, 24):
+            np.testing.assert_array_equal(tfr.morlet_power(r, 606.0, freqs, 6.0, chunk=chunk), auto)
+
+
+def _merge_groups_by_cumsum(s, e, freq, valid, fs, params):
+    """The reference: blanked counts from cumulative sums over the whole trace."""
+    if s.size < 2:
+        return np.zeros(s.size, np.int64)
+    blank_cum = np.concatenate(([0], np.cumsum(~valid)))
+    blank_starts = np.concatenate(([0], np.cumsum(np.diff((~valid).view(np.int8), prepend=np.int8(0)) == 1)))
+    gap = s[1:] - e[:-1]
+    blanked = blank_cum[s[1:]] - blank_cum[e[:-1]]
+    n_blanks = np.maximum(blank_starts[s[1:]] - blank_starts[e[:-1]], (blanked > 0).astype(np.int64))
+    period = fs / np.minimum(freq[1:], freq[:-1])
+    same_f = np.abs(np.log(freq[1:] / freq[:-1])) <= np.log1p(1.0 / params.wavelet_cycles)
+    allowed = (params.max_gap_cycles + n_blanks * params.wavelet_cycles / np.pi) * period
+    ok_gap = ((gap - blanked) <= allowed) & (blanked <= params.max_blank_gap_s * fs)
+    return np.cumsum(np.concatenate(([True], ~(same_f & ok_gap)))) - 1
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_merge_groups_equals_cumulative_sum_reference(seed):
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(5, 400))
+    valid = rng.random(m) < rng.choice([0.0, 0.3, 0.9, 1.0])
+    k = int(rng.integers(0, 8))
+    pts = np.sort(rng.integers(0, m + 1, 2 * k))
+    s, e = pts[0::2], pts[1::2]
+    freq = rng.choice([20.0, 21.0, 40.0], size=k)
+    fs, params = 600.0, OscillationParams(max_gap_cycles=float(rng.choice([0.5, 2.0, 20.0])),
+                                          max_blank_gap_s=float(rng.choice([0.01, 0.1])))
+    np.testing.assert_array_equal(merge_groups(s, e, freq, valid, fs, params),
+                                  _merge_groups_by_cumsum(s, e, freq, valid, fs, params))
+
+
+@pytest.mark.parametrize("n", [7, 64, 101, 1000, 4097])
+def test_segment_spectrum_frequencies_equal_fftfreq(n):
+    spec = tfr.SegmentSpectrum(np.random.default_rng(n).normal(size=n), 606.0606)
+    f_axis = sfft.fftfreq(spec.nfft, 1 / 606.0606)
+    np.testing.assert_array_equal(spec.f_axis, f_axis)
+    np.testing.assert_array_equal(spec._f_pos, f_axis[f_axis > 0])

@@ -108,3 +108,9 @@ def test_window_medians_equal_median_filter_on_full_windows(rows, cols, w):
     h = w // 2
     expected = ndimage.median_filter(a, size=(w, 1), mode="nearest")[h:rows - h]
     assert _same(sm.window_medians(a, w), expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(arrays(np.float32, st.integers(1, 3000), elements=st.floats(-200, 200, width=32)))
+def test_mean_of_float32_equals_numpy(x):
+    assert _same(sm.mean(x), np.mean(x))
