@@ -9,6 +9,7 @@ checked by `check_v`); numpy's NaN propagation is not reproduced.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -76,14 +77,30 @@ def siegelslopes(y: np.ndarray, x: np.ndarray) -> tuple[float, float]:
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     n = x.size
-    if n < 2 or np.unique(x).size != n:
+    pair = _siegel_pairs(x.tobytes()) if n >= 2 else None
+    if pair is None:
         from scipy import stats
         res = stats.siegelslopes(y, x)
         return float(res.slope), float(res.intercept)
-    off = ~np.eye(n, dtype=bool)
-    slopes = ((y[:, None] - y)[off] / (x[:, None] - x)[off]).reshape(n, n - 1)   # row j: slopes from point j
+    off, dx = pair
+    slopes = ((y[:, None] - y)[off] / dx).reshape(n, n - 1)   # row j: slopes from point j
     slope = median(median_rows(slopes))
     return slope, median(y - slope * x)
+
+
+@functools.lru_cache(maxsize=16)
+def _siegel_pairs(xb: bytes):
+    """``(off, dx)`` of `siegelslopes` for the float64 abscissae ``xb`` (bytes): the off-diagonal mask and the
+    abscissa differences ``(x[:, None] - x)[off]``, or ``None`` when ``x`` has repeated values (cached: the
+    background fit uses one set of wavelet frequencies per band)."""
+    x = np.frombuffer(xb, dtype=np.float64)
+    n = x.size
+    if np.unique(x).size != n:
+        return None
+    off = ~np.eye(n, dtype=bool)
+    dx = (x[:, None] - x)[off]
+    off.flags.writeable = dx.flags.writeable = False
+    return off, dx
 
 
 def mean(x: np.ndarray) -> float:

@@ -92,6 +92,19 @@ def _one_blas_thread():
             lib.set_num_threads(n)
 
 
+@functools.lru_cache(maxsize=32)
+def _polyphase(hb: bytes, dtype: str, q: int) -> np.ndarray:
+    """The reversed filter ``hb`` (bytes of ``dtype``) zero-padded to ``m q`` taps, as an ``(m, q)`` array
+    (read-only; cached: a batch shares a few filters)."""
+    h = np.frombuffer(hb, dtype=dtype)
+    m = -(-h.size // q)
+    g = np.zeros(m * q, dtype)
+    g[:h.size] = h[::-1]
+    g = g.reshape(m, q)
+    g.flags.writeable = False
+    return g
+
+
 def fir_decimate(x: np.ndarray, q: int, h: np.ndarray, *, dtype=None, fill=None) -> np.ndarray:
     """``scipy.signal.resample_poly(x, 1, q, window=h, padtype="line")`` as a polyphase matrix product.
 
@@ -128,9 +141,7 @@ def fir_decimate(x: np.ndarray, q: int, h: np.ndarray, *, dtype=None, fill=None)
     half = (taps - 1) // 2
     n_out = -(-n // q)
     m = -(-taps // q)
-    g = np.zeros(m * q, dtype)
-    g[:taps] = h[::-1]
-    g = g.reshape(m, q)
+    g = _polyphase(h.astype(dtype, copy=False).tobytes(), dtype.str, q)
     idx, vals = fill if fill is not None else (np.empty(0, np.int64), np.empty(0))
     x0 = dtype.type(vals[0]) if idx.size and idx[0] == 0 else dtype.type(x[0])
     x1 = dtype.type(vals[-1]) if idx.size and idx[-1] == n - 1 else dtype.type(x[n - 1])
