@@ -225,6 +225,8 @@ def _le_nan_inf(x, limit):
 def _acceptance(df, params, lo, hi):
     """Masks of episodes passing the full rule and of those with BOSC-level evidence only (which may
     extend an accepted neighbour, never stand alone). ``df``: a DataFrame or an `_Table`."""
+    if len(df) == 0:
+        return np.zeros(0, bool), np.zeros(0, bool)
     col = {c: np.asarray(df[c], dtype=np.float64) for c in ("n_cycles", "amplitude_mv", "frequency_hz",
                                                              "power_db", "sinusoidality", "period_cv",
                                                              "amplitude_cv")}
@@ -268,12 +270,16 @@ _COLUMN_INDEX = pd.Index(COLUMNS)
 def _assemble(cand, r, y, valid, freqs, bg, thr, fw, params, lo, hi) -> pd.DataFrame:
     """Step 6: measure candidates, accept, resolve overlaps, merge neighbours (with hysteresis)."""
     cs, ce, fi, ratio = cand
+    if cs.size == 0:
+        return empty_episodes()
     lf, lbg = np.log10(freqs), np.log10(bg)
 
     def bg_at(f):
         return float(10 ** np.interp(math.log10(f), lf, lbg))
 
     def measure(starts, ends, f0s):   # a loop over episodes; each step works on whole arrays
+        if starts.size == 0:
+            return _Table(np.empty((0, len(COLUMNS))))
         rows = [measure_episode(r, y, valid, s, e, f0, bg_at, fw, params) for s, e, f0 in zip(starts, ends, f0s)]
         return _Table([[row[c] for c in COLUMNS] for row in rows])
 
