@@ -50,6 +50,34 @@ def _offsets(m_fft: int) -> np.ndarray:
     return off
 
 
+@functools.lru_cache(maxsize=16)
+def _candidate_lines(mains_hz: tuple, top_hz: float, fs: float):
+    """``(freqs, harm)``: every harmonic of each mains fundamental up to ``min(1.5 top_hz, 0.45 fs)`` and its
+    order (read-only; cached)."""
+    cand, harm = [], []
+    for base in mains_hz:
+        k = np.arange(1, int(min(1.5 * top_hz, 0.45 * fs) // base) + 1)
+        cand.append(k * base)
+        harm.append(k)
+    freqs, harm = np.concatenate(cand), np.concatenate(harm)
+    freqs.flags.writeable = harm.flags.writeable = False
+    return freqs, harm
+
+
+@functools.lru_cache(maxsize=16)
+def _search_weights(m_fft: int, df: float, tol: float, harm: tuple):
+    """``(prior, inside)`` over the offsets of the frequency search, shape (m_fft, L): the Gaussian prior
+    for the nominal frequency and the mask of offsets within ``1.5 x tol x harmonic order`` (read-only;
+    cached: they depend on the trace length, rate and lines only)."""
+    harm = np.array(harm)
+    off = _offsets(m_fft) * df
+    lim = 1.5 * tol * harm
+    prior = np.exp(-0.5 * (off[:, None] / (2 * tol * harm[None, :])) ** 2)
+    inside = np.abs(off)[:, None] <= lim[None, :]
+    prior.flags.writeable = inside.flags.writeable = False
+    return prior, inside
+
+
 def _block_amplitudes(xb, count, freqs, fs, block, block_idx, trig=None):
     """Complex amplitude per block and line, phase referenced to sample 0 of the trace (``count``: valid
     samples per block; ``trig``: the `_trig` table of ``freqs``, when known)."""
@@ -85,12 +113,7 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
     nb = r.size // block if block > 0 else 0
     if nb < 4 or not params.mains_hz:
         return r, []
-    cand, harm = [], []
-    for base in params.mains_hz:
-        k = np.arange(1, int(min(1.5 * top_hz, 0.45 * fs) // base) + 1)
-        cand.append(k * base)
-        harm.append(k)
-    freqs, harm = np.concatenate(cand), np.concatenate(harm)
+    freqs, harm = _candidate_lines(tuple(params.mains_hz), float(top_hz), float(fs))
     if freqs.size == 0:
         return r, []
     wb = valid[: nb * block].reshape(nb, block)
@@ -115,12 +138,11 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
     mag = np.abs(sfft.fft(seq, m_fft, axis=0))               # coherent sum at offsets k fs / (m_fft B)
     df = fs / (m_fft * block)
     off = _offsets(m_fft) * df
-    lim = 1.5 * params.mains_tolerance_hz * harm
     # a mild prior for the nominal frequency (Gaussian, SD 2 x tolerance: -12 % at the tolerance) breaks ties
     # between the main lobe and the side lobes that appear when an SSO splits the hum-only blocks into
-    # distant groups
-    mag = mag * np.exp(-0.5 * (off[:, None] / (2 * params.mains_tolerance_hz * harm[None, :])) ** 2)
-    mag = np.where(np.abs(off)[:, None] <= lim[None, :], mag, -1.0)
+    # distant groups; offsets beyond 1.5 x tolerance per harmonic order are excluded
+    prior, inside = _search_weights(m_fft, df, params.mains_tolerance_hz, tuple(harm.tolist()))
+    mag = np.where(inside, mag * prior, -1.0)
     k = np.argmax(mag, axis=0)
     lo_, hi_ = mag[(k - 1) % m_fft, np.arange(freqs.size)], mag[(k + 1) % m_fft, np.arange(freqs.size)]
     mid = mag[k, np.arange(freqs.size)]
