@@ -210,9 +210,9 @@ def _clean(y, fw, bs, be, params, lo, hi):
     if art_s.size:
         pp.fill_spans(y, art_s - apad, art_e + apad)
         r, _ = pp.remove_drift(y, fw, params.drift_window_cycles / lo)
-    valid = ~pp.spans_to_mask(bs, be, m)
+    valid = ~pp.spans_to_mask(bs, be, m, merged=True)
     r = r.astype(np.float64)
-    pp.fill_spans(r, bs, be)
+    pp.fill_spans(r, bs, be, merged=True)
     r, lines = remove_mains(r, fw, valid, hi, params)
     return r, valid, lines
 

@@ -40,28 +40,31 @@ def merge_spans(starts, ends, n: int) -> tuple[np.ndarray, np.ndarray]:
     return s[new], np.maximum.reduceat(e, np.flatnonzero(new))
 
 
-def spans_to_mask(starts, ends, n: int) -> np.ndarray:
-    """Boolean mask of length ``n``, True inside the merged spans ``[start, end)``."""
-    s, e = merge_spans(starts, ends, n)
+def spans_to_mask(starts, ends, n: int, *, merged: bool = False) -> np.ndarray:
+    """Boolean mask of length ``n``, True inside the merged spans ``[start, end)`` (``merged``: the spans
+    are already the output of `merge_spans`)."""
+    s, e = (starts, ends) if merged else merge_spans(starts, ends, n)
     d = np.zeros(n + 1, np.int8)
     d[s] += 1
     d[e] -= 1
     return np.cumsum(d[:n], dtype=np.int8) > 0
 
 
-def fill_spans(x: np.ndarray, starts, ends) -> None:
+def fill_spans(x: np.ndarray, starts, ends, *, merged: bool = False) -> None:
     """Replace ``x`` inside the merged spans ``[start, end)`` by the straight line joining the samples on
-    either side (in place). A span touching an edge is filled with the value on its other side."""
-    fill = span_fill(lambda i: x[i].astype(np.float64), starts, ends, x.size)
+    either side (in place). A span touching an edge is filled with the value on its other side
+    (``merged``: the spans are already the output of `merge_spans`)."""
+    fill = span_fill(lambda i: x[i].astype(np.float64), starts, ends, x.size, merged=merged)
     if fill is not None:
         x[fill[0]] = fill[1]
 
 
-def span_fill(anchor, starts, ends, n: int):
+def span_fill(anchor, starts, ends, n: int, *, merged: bool = False):
     """The samples `fill_spans` writes: ``(idx, values)`` (increasing int64 indices, float64 values), or
     ``None`` when there is no span. ``anchor(indices)`` gives the float64 values of the trace there (the
-    anchors lie outside every merged span, so they are original samples)."""
-    s, e = merge_spans(starts, ends, n)
+    anchors lie outside every merged span, so they are original samples; ``merged``: the spans are already
+    the output of `merge_spans`)."""
+    s, e = (starts, ends) if merged else merge_spans(starts, ends, n)
     if s.size == 0:
         return None
     if s[0] == 0 and e[0] == n:

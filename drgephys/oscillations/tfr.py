@@ -105,7 +105,7 @@ def morlet_power(r: np.ndarray, fs: float, freqs: np.ndarray, cycles: float, chu
     pad = int(math.ceil(3 * cycles / (2 * math.pi * freqs.min()) * fs))
     nfft = sfft.next_fast_len(n + pad)
     chunk = max(int(chunk), SMALL_BATCH // nfft, 1)
-    spec = sfft.rfft(r - r.mean(), nfft)
+    spec = sfft.rfft(r - sm.mean(r), nfft)           # sm.mean: r.mean() without its wrapper
     key = (nfft, float(fs), tuple(np.asarray(freqs, dtype=np.float64).tolist()), float(cycles))
     bank = _morlet_bank(*key)
     small = nfft <= SCATTER_NFFT     # short traces: a group's spectra by one scatter (see `_bank_chunks`)

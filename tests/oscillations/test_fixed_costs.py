@@ -13,6 +13,7 @@ from scipy import fft as sfft
 from scipy import ndimage, sparse
 from scipy.sparse import csgraph
 
+from drgephys.oscillations import preprocess as pp
 from drgephys.oscillations import tfr
 from drgephys.oscillations import OscillationParams
 from drgephys.oscillations.episodes import _components, _distance_to_blank, merge_groups
@@ -103,3 +104,19 @@ def test_segment_spectrum_frequencies_equal_fftfreq(n):
     f_axis = sfft.fftfreq(spec.nfft, 1 / 606.0606)
     np.testing.assert_array_equal(spec.f_axis, f_axis)
     np.testing.assert_array_equal(spec._f_pos, f_axis[f_axis > 0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 200).flatmap(lambda n: st.tuples(
+    st.just(n), st.lists(st.tuples(st.integers(-5, n + 5), st.integers(0, 40)), max_size=12))))
+def test_merged_spans_skip_the_merge_with_the_same_result(case):
+    n, spans = case
+    s0 = np.array([a for a, _ in spans], np.int64)
+    e0 = s0 + np.array([b for _, b in spans], np.int64)
+    s, e = pp.merge_spans(s0, e0, n)
+    np.testing.assert_array_equal(pp.spans_to_mask(s, e, n, merged=True), pp.spans_to_mask(s0, e0, n))
+    x = np.random.default_rng(n).normal(size=n)
+    a, b = x.copy(), x.copy()
+    pp.fill_spans(a, s, e, merged=True)
+    pp.fill_spans(b, s0, e0)
+    np.testing.assert_array_equal(a, b)
