@@ -173,11 +173,17 @@ class SegmentSpectrum:
         nfft = sfft.next_fast_len(seg.size)
         self.nfft = nfft
         self._fs = fs
-        self.spec = sfft.fft(seg - sm.mean(seg), nfft)
+        self._centred = seg - sm.mean(seg)
         self._pos = slice(1, (nfft - 1) // 2 + 1)          # f_axis > 0
-        self._spec_pos = self.spec[self._pos]
+        # scipy.fft.fft of a real input is its rfft mirrored (pocketfft's r2c): the same positive half
+        self._spec_pos = sfft.rfft(self._centred, nfft)[self._pos]
         # the positive part of `f_axis`, as scipy.fft.fftfreq computes it (bin index x 1 / (nfft / fs))
         self._f_pos = np.arange(1, (nfft - 1) // 2 + 1) * (1.0 / (nfft * (1 / fs)))
+
+    @property
+    def spec(self) -> np.ndarray:
+        """``scipy.fft.fft`` of the mean-removed segment, zero-padded to ``nfft`` (complex, shape (nfft,))."""
+        return sfft.fft(self._centred, self.nfft)
 
     @property
     def f_axis(self) -> np.ndarray:

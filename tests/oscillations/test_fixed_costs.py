@@ -120,3 +120,10 @@ def test_merged_spans_skip_the_merge_with_the_same_result(case):
     pp.fill_spans(a, s, e, merged=True)
     pp.fill_spans(b, s0, e0)
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("n", [7, 64, 101, 1000, 1999, 4097])
+def test_segment_spectrum_positive_half_equals_complex_fft(n):
+    # the rfft half is taken for scipy.fft.fft's: both come from pocketfft's real transform
+    spec = tfr.SegmentSpectrum(np.random.default_rng(n).normal(size=n) - 55.0, 606.0606)
+    np.testing.assert_array_equal(spec._spec_pos, spec.spec[spec.f_axis > 0])
