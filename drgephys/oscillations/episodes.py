@@ -69,10 +69,7 @@ def find_candidates(power, thr, freqs, valid, fs, params):
         guard = params.wavelet_cycles / (2 * np.pi * freqs) * fs
         above[:, :n] &= dist[None, :] > guard[:, None]
     flat = above.ravel()
-    starts = np.flatnonzero(flat[1:] > flat[:-1]) + 1          # rising edges (no int8 diff copy)
-    if flat[0]:
-        starts = np.concatenate(([0], starts))
-    ends = np.flatnonzero(flat[1:] < flat[:-1]) + 1            # falling edges; the separator ends each row
+    starts, ends = _run_edges(flat)                     # the separator column ends each row's last run
     del above, flat
     rows, cs, ce = starts // w, starts % w, ends % w
     keep = (ce - cs) >= np.ceil(params.min_cycles * fs / freqs)[rows]
@@ -109,6 +106,16 @@ def find_candidates(power, thr, freqs, valid, fs, params):
     np.maximum.at(e, lab[near], ce[near])
     order = np.argsort(s, kind="stable")
     return s[order], e[order], fi[order], best[order]
+
+
+def _run_edges(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and (exclusive) ends of the runs of True in a 1-D boolean array ending in False, from one pass
+    over it (no int8 diff copy): the changes alternate rising / falling, the first rising unless the array
+    starts inside a run."""
+    edges = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+    if flat[0]:
+        return np.concatenate(([0], edges[1::2])), edges[0::2]
+    return edges[0::2], edges[1::2]
 
 
 def _distance_to_blank(valid: np.ndarray) -> np.ndarray:

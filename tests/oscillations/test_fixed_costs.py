@@ -16,7 +16,7 @@ from scipy.sparse import csgraph
 from drgephys.oscillations import preprocess as pp
 from drgephys.oscillations import tfr
 from drgephys.oscillations import OscillationParams
-from drgephys.oscillations.episodes import _components, _distance_to_blank, merge_groups
+from drgephys.oscillations.episodes import _components, _distance_to_blank, _run_edges, merge_groups
 
 
 def _scipy_components(n, src, dst):
@@ -127,3 +127,13 @@ def test_segment_spectrum_positive_half_equals_complex_fft(n):
     # the rfft half is taken for scipy.fft.fft's: both come from pocketfft's real transform
     spec = tfr.SegmentSpectrum(np.random.default_rng(n).normal(size=n) - 55.0, 606.0606)
     np.testing.assert_array_equal(spec._spec_pos, spec.spec[spec.f_axis > 0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(arrays(bool, st.integers(0, 300)))
+def test_run_edges_equal_the_runs(mask):
+    flat = np.concatenate((mask, [False]))            # find_candidates' arrays end in a False separator
+    s, e = _run_edges(flat)
+    ref_s, ref_e = pp.runs(mask)
+    np.testing.assert_array_equal(s, ref_s)
+    np.testing.assert_array_equal(e, ref_e)
