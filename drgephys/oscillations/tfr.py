@@ -111,7 +111,7 @@ def morlet_power(r: np.ndarray, fs: float, freqs: np.ndarray, cycles: float, chu
     small = nfft <= SCATTER_NFFT     # short traces: a group's spectra by one scatter (see `_bank_chunks`)
     chunks = _bank_chunks(*key, chunk) if small else range(0, freqs.size, chunk)
     out = np.empty((freqs.size, n), np.float32)
-    buf = np.zeros((min(chunk, freqs.size), nfft), np.complex64)
+    buf = np.empty((min(chunk, freqs.size), nfft), np.complex64)   # zeroed per chunk below
     i = 0
     for ch in chunks:                           # loop over frequency chunks; each step is whole-array
         c = ch[0] if small else min(chunk, freqs.size - i)
@@ -147,7 +147,9 @@ def background(power: np.ndarray, freqs: np.ndarray, use: np.ndarray, tolerance_
     line : ndarray, shape (n_freqs,)
         Robust straight-line fit of log10 power against log10 frequency, evaluated at ``freqs`` (mV^2).
     """
-    idx = np.flatnonzero(use) if use.sum() >= 16 else np.arange(power.shape[1])
+    idx = np.flatnonzero(use)
+    if idx.size < 16:
+        idx = np.arange(power.shape[1])
     # every 4th sample: wavelet power is correlated over a wavelet SD (>= 3 samples at the band top at the
     # working rate), so little is lost and the copy stays small
     sel = power[:, idx[::4]]
