@@ -48,10 +48,25 @@ def morlet_gain(f_axis: np.ndarray, f0, cycles: float) -> np.ndarray:
     return np.where(f_axis > 0, g, 0.0)
 
 
-@functools.lru_cache(maxsize=16)
+#: Longest FFT whose Morlet gain table is cached (~8 MB at 2^18; a 1-h sweep's table would hold ~85 MB,
+#: and a batch of long files of different lengths would keep 16 of them).
+CACHE_NFFT = 1 << 18
+
+
 def _morlet_bank(nfft: int, fs: float, freqs: tuple, cycles: float) -> tuple:
     """``(k0, k1, gain)`` per frequency: the rfft bins of the Gaussian's support (+-6 SD) and the gain there
-    (read-only; recordings of one protocol share the FFT length, so the table is computed once)."""
+    (read-only; cached up to `CACHE_NFFT`: recordings of one protocol share the FFT length)."""
+    if nfft <= CACHE_NFFT:
+        return _morlet_bank_cached(nfft, fs, freqs, cycles)
+    return _make_bank(nfft, fs, freqs, cycles)
+
+
+@functools.lru_cache(maxsize=16)
+def _morlet_bank_cached(nfft: int, fs: float, freqs: tuple, cycles: float) -> tuple:
+    return _make_bank(nfft, fs, freqs, cycles)
+
+
+def _make_bank(nfft: int, fs: float, freqs: tuple, cycles: float) -> tuple:
     f_axis = np.arange(nfft // 2 + 1) * fs / nfft
     df = fs / nfft
     bank = []
