@@ -112,7 +112,6 @@ def json_safe(obj):
     return obj
 
 
-@dataclass
 class AnalysisResult:
     """The three tables of an analysis plus the parameters that produced them.
 
@@ -127,10 +126,28 @@ class AnalysisResult:
     params : AnalysisParams
     """
 
-    recordings: pd.DataFrame
-    oscillations: pd.DataFrame
-    spikes: pd.DataFrame
-    params: AnalysisParams
+    def __init__(self, recordings, oscillations, spikes, params):
+        # each table is a DataFrame, or `tables.Parts` built into one on first access (a batch combines
+        # the parts of all its files into one frame per table instead)
+        self._raw = {"recordings": recordings, "oscillations": oscillations, "spikes": spikes}
+        self.params = params
+
+    def _table(self, name: str) -> pd.DataFrame:
+        t = self._raw[name]
+        if isinstance(t, tables.Parts):
+            t = self._raw[name] = t.frame()
+        return t
+
+    def _count(self, name: str) -> int:
+        """Rows of a table without building it."""
+        return len(self._raw[name])
+
+    recordings = property(lambda self: self._table("recordings"),
+                          lambda self, df: self._raw.__setitem__("recordings", df))
+    oscillations = property(lambda self: self._table("oscillations"),
+                            lambda self, df: self._raw.__setitem__("oscillations", df))
+    spikes = property(lambda self: self._table("spikes"),
+                      lambda self, df: self._raw.__setitem__("spikes", df))
 
     def __repr__(self) -> str:
         n_ok = int((self.recordings["status"] == "ok").sum()) if len(self.recordings) else 0
@@ -172,6 +189,12 @@ def _uniform(trace: Trace) -> tuple[np.ndarray, float, str]:
 
 def analyze_trace(trace: Trace, params: AnalysisParams | None = None, *, file_label: str | None = None):
     """Analyse one sweep; return (recording row dict, oscillations DataFrame, spikes DataFrame)."""
+    row, epi, spk = _sweep_parts(trace, params, file_label=file_label)
+    return row, epi.frame(), spk.frame()
+
+
+def _sweep_parts(trace: Trace, params: AnalysisParams | None = None, *, file_label: str | None = None):
+    """`analyze_trace` with its two tables as `tables.Parts` (not yet DataFrames)."""
     from .oscillations import detect_oscillations, summarize_oscillations
     from .spikes import classify_discharge, classify_triggers, detect_spikes
 
@@ -199,30 +222,18 @@ def analyze_trace(trace: Trace, params: AnalysisParams | None = None, *, file_la
                spike_rate_hz=len(spk) / duration if duration > 0 else np.nan, firing_pattern=pattern,
                **{k: summary[k] for k in ("sso_detected", "sso_frequency_hz", "sso_amplitude_mv",
                                            "sso_time_fraction")})
-    return (row, _keyed_table(epi, key, trace.t0, ("start_s", "end_s"), tables.OSCILLATIONS_COLUMNS),
-            _keyed_table(spk, key, trace.t0, ("peak_s", "threshold_s"), tables.SPIKES_COLUMNS))
+    return (row, _keyed(epi, key, trace.t0, ("start_s", "end_s"), tables.OSCILLATIONS_COLUMNS),
+            _keyed(spk, key, trace.t0, ("peak_s", "threshold_s"), tables.SPIKES_COLUMNS))
 
 
-def _keyed_table(df: pd.DataFrame, key: dict, t0: float, time_cols, columns: dict) -> pd.DataFrame:
-    """`df` with the key columns in front, `t0` added to `time_cols`, conformed to `columns`.
-
-    The same frame as inserting the keys and calling `tables.conform`, built from the columns' arrays in
-    one constructor call (`tables.frame`; pandas' per-column conversions cost ~0.5 ms per table).
-    """
-    if len(df) == 0:   # the typed empty table for these columns (cached: most sweeps have no episodes)
-        sig = (tuple(columns.items()), tuple((c, str(d)) for c, d in df.dtypes.items()))
-        tpl = _EMPTY_KEYED.get(sig)
-        if tpl is None:
-            tpl = _EMPTY_KEYED[sig] = tables.frame(columns, {**key, **{c: df[c].to_numpy() for c in df}}, 0)
-        return tpl.copy()
+def _keyed(df: pd.DataFrame, key: dict, t0: float, time_cols, columns: dict) -> tables.Parts:
+    """`df` with the key columns in front and `t0` added to `time_cols`, as `tables.Parts` of `columns`
+    (once built, the same frame as inserting the keys and calling `tables.conform`)."""
     data = dict(key)
     for c, col in df.items():
         a = col.to_numpy()
         data[c] = a + t0 if c in time_cols else a
-    return tables.frame(columns, data, len(df))
-
-
-_EMPTY_KEYED: dict = {}
+    return tables.Parts(columns, [(data, len(df))])
 
 
 def status_row(file_label: str, *, sweep=None, channel=None, status: str, message: str) -> dict:
@@ -239,7 +250,7 @@ def analyze_recording(rec: Recording, params: AnalysisParams | None = None, *,
     rows, epis, spks = [], [], []
     for tr in rec:
         try:
-            row, epi, spk = analyze_trace(tr, params, file_label=label)
+            row, epi, spk = _sweep_parts(tr, params, file_label=label)
         except ValueError as err:  # e.g. a sweep too short to measure anything
             rows.append(status_row(label, sweep=tr.sweep, channel=tr.metadata.get("channel_name", tr.channel),
                                    status="refused", message=f"sweep {tr.sweep}: {err}"))
@@ -254,20 +265,27 @@ def analyze_recording(rec: Recording, params: AnalysisParams | None = None, *,
 
 
 def _assemble(rows, epis, spks, params) -> AnalysisResult:
-    """The result of one file from its recordings rows and its sweeps' conformed episode and spike tables
-    (one table is used as it is; several are concatenated)."""
-    recs = tables.from_rows(rows, tables.RECORDINGS_COLUMNS)
-    if len(recs) > 1:
-        recs = recs.sort_values(["file", "sweep"], kind="stable", na_position="first").reset_index(drop=True)
+    """The result of one file from its recordings rows (sorted by file, then sweep; rows without a sweep
+    first) and its sweeps' episode and spike tables (`tables.Parts` or DataFrames)."""
+    order = sorted(range(len(rows)), key=lambda i: (str(rows[i].get("file")), rows[i].get("sweep") is not None,
+                                                    rows[i].get("sweep") or 0))
+    rows = [rows[i] for i in order]
+    extra = []
+    for r in rows:
+        extra.extend(k for k in r if k not in tables.RECORDINGS_COLUMNS and k not in extra)
+    recs = tables.Parts(tables.RECORDINGS_COLUMNS,
+                        [({c: [r.get(c) for r in rows] for c in list(tables.RECORDINGS_COLUMNS) + extra},
+                          len(rows))] if rows else [])
     return AnalysisResult(recs, _combine(epis, tables.OSCILLATIONS_COLUMNS),
                           _combine(spks, tables.SPIKES_COLUMNS), params)
 
 
-def _combine(frames, columns: dict) -> pd.DataFrame:
-    frames = [f for f in frames if len(f)]
-    if len(frames) == 1 and tables.matches(frames[0], columns):
-        return frames[0]             # `analyze_trace`'s own table: conformant, numbered from 0
-    return tables.conform(pd.concat(frames, ignore_index=True) if frames else None, columns)
+def _combine(items, columns: dict):
+    """Parts of every sweep as one `tables.Parts` (built later), or one conformed DataFrame."""
+    items = [x for x in items if len(x)]
+    if all(isinstance(x, tables.Parts) for x in items):
+        return tables.Parts(columns, [b for x in items for b in x.blocks])
+    return tables.combine(items, columns)
 
 
 def analyze(path_or_trace, *, params: AnalysisParams | None = None, file_label: str | None = None,

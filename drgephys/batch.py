@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import _cache, tables
@@ -78,8 +79,9 @@ def analyze_job(job: Job, params: AnalysisParams) -> tuple[AnalysisResult, str]:
         else:
             rec = load(job.path, channel=params.channel, units=params.units)
             res = analyze_recording(rec, params, file_label=job.label)
-        n_ok = int((res.recordings["status"] == "ok").sum())
-        return res, f"ok: {job.label}: {n_ok} sweeps, {len(res.oscillations)} episodes, {len(res.spikes)} spikes"
+        n_ok = _n_ok(res)
+        return res, (f"ok: {job.label}: {n_ok} sweeps, {res._count('oscillations')} episodes, "
+                     f"{res._count('spikes')} spikes")
     except RecordingError as err:
         rows = [status_row(job.label, channel=err.channel, status="refused", message=str(err))]
         log = f"refused: {job.label}: {err}"
@@ -88,6 +90,13 @@ def analyze_job(job: Job, params: AnalysisParams) -> tuple[AnalysisResult, str]:
         rows = [status_row(job.label, status="error", message=tb)]
         log = f"error: {job.label}: {tb}\n" + "".join(traceback.format_exception(err))
     return _assemble(rows, [], [], params), log
+
+
+def _n_ok(res: AnalysisResult) -> int:
+    """Sweeps analysed ("ok"), without building the recordings table when it is not built yet."""
+    raw = res._raw["recordings"]
+    status = raw.values("status") if isinstance(raw, tables.Parts) else raw["status"].to_numpy()
+    return int(np.count_nonzero(status == "ok"))
 
 
 def merge_groups(recordings: pd.DataFrame, groups: pd.DataFrame | None) -> pd.DataFrame:
@@ -293,14 +302,11 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, groups=None, j
                 bar.update()
     bar.close()
     results = [o[0] for o in outputs]
-    recs = [r.recordings for r in results if len(r.recordings)]
-    osc = [r.oscillations for r in results if len(r.oscillations)]
-    spk = [r.spikes for r in results if len(r.spikes)]
-    rec_df = pd.concat(recs, ignore_index=True) if recs else tables.empty(tables.RECORDINGS_COLUMNS)
+    # every file's tables (parts not yet built, or frames from the cache) become one frame per table
     combined = AnalysisResult(
-        merge_groups(tables.conform(rec_df, tables.RECORDINGS_COLUMNS), groups),
-        tables.conform(pd.concat(osc, ignore_index=True) if osc else None, tables.OSCILLATIONS_COLUMNS),
-        tables.conform(pd.concat(spk, ignore_index=True) if spk else None, tables.SPIKES_COLUMNS),
+        merge_groups(tables.combine([r._raw["recordings"] for r in results], tables.RECORDINGS_COLUMNS), groups),
+        tables.combine([r._raw["oscillations"] for r in results], tables.OSCILLATIONS_COLUMNS),
+        tables.combine([r._raw["spikes"] for r in results], tables.SPIKES_COLUMNS),
         params)
     combined.log = [o[1] for o in outputs]
     return combined

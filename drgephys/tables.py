@@ -136,3 +136,59 @@ def from_rows(rows: list, columns: dict) -> pd.DataFrame:
         extra.extend(k for k in r if k not in columns and k not in extra)
     data = {c: [r.get(c) for r in rows] for c in list(columns) + extra}
     return frame(columns, data, len(rows))
+
+
+class Parts:
+    """A table not yet built: blocks of column arrays (one per sweep or file), made into one DataFrame by
+    `frame` — a batch builds each of its three tables once instead of three small frames per file.
+
+    Parameters
+    ----------
+    columns : dict
+        Contract columns and dtypes.
+    blocks : list of (dict, int)
+        Per block, column name -> array of its `n` rows, scalar (repeated) or None (empty), and `n`.
+    """
+
+    def __init__(self, columns: dict, blocks: list):
+        self.columns = columns
+        self.blocks = [(d, int(n)) for d, n in blocks]
+
+    def __len__(self) -> int:
+        return sum(n for _, n in self.blocks)
+
+    def values(self, name: str) -> np.ndarray:
+        """One column's values over every block, as a numpy array (object when blocks differ)."""
+        parts = [_block_array(d.get(name), n) for d, n in self.blocks]
+        return np.concatenate(parts) if parts else np.empty(0, object)
+
+    def frame(self) -> pd.DataFrame:
+        """The conformed DataFrame (contract columns first, then extra columns in order of appearance)."""
+        if not self.blocks:
+            return empty(self.columns)
+        if len(self.blocks) == 1:
+            d, n = self.blocks[0]
+            return frame(self.columns, d, n)
+        names = list(self.columns)
+        for d, _ in self.blocks:
+            names.extend(c for c in d if c not in names)
+        return frame(self.columns, {c: self.values(c) for c in names}, len(self))
+
+
+def _block_array(v, n: int) -> np.ndarray:
+    if v is None:
+        return np.full(n, None, object)
+    if np.ndim(v) == 0:
+        return np.full(n, v, object if isinstance(v, str) else None)
+    return v if isinstance(v, np.ndarray) else np.asarray(v, dtype=object)
+
+
+def combine(items: list, columns: dict) -> pd.DataFrame:
+    """One conformed table from `Parts` and/or DataFrames (in order); Parts alone are built in one go."""
+    items = [x for x in items if len(x)]
+    if all(isinstance(x, Parts) for x in items):
+        return Parts(columns, [b for x in items for b in x.blocks]).frame()
+    frames = [x.frame() if isinstance(x, Parts) else x for x in items]
+    if len(frames) == 1 and matches(frames[0], columns):
+        return frames[0]
+    return conform(pd.concat(frames, ignore_index=True) if frames else None, columns)
