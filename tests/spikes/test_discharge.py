@@ -99,3 +99,38 @@ def test_errors():
         discharge_features([0.1, np.nan], 1.0)
     with pytest.raises(ValueError, match=r"`sso_frequency_hz` must be a positive number in Hz"):
         discharge_features([0.1, 0.2], 1.0, sso_frequency_hz=-5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(1e-4, 10.0), min_size=2, max_size=60))
+def test_regularity_equals_elephant_bit_for_bit(isi):
+    """The in-house CV/CV2/LV are elephant.statistics' values exactly (same operations, no quantities)."""
+    import warnings
+
+    from drgephys.spikes.discharge import _elephant_stats
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from elephant import statistics as es
+
+        x = np.asarray(isi)
+        ref = (float(es.cv(x)), float(es.cv2(x, with_nan=True)), float(es.lv(x, with_nan=True)))
+    assert _elephant_stats(x) == ref
+
+
+def test_default_model_fast_path_predicts_like_the_estimator():
+    """classify_discharge's direct evaluation of the shipped model gives the estimator's class on random
+    feature vectors spread over ±3 training SDs (identical predictions required)."""
+    from drgephys.spikes import classify_discharge
+    from drgephys.spikes.classifier import DischargePatternClassifier
+    from drgephys.spikes.discharge import _default_model
+
+    m, d = DischargePatternClassifier.default(), _default_model()
+    rng = np.random.default_rng(7)
+    X = rng.normal(m.mean_, 3 * m.scale_, size=(5000, m.mean_.size))
+    logits = ((X - d["mean"]) / d["scale"]) @ d["coef_t"] + d["intercept"]
+    assert np.array_equal(np.asarray(d["classes"])[np.argmax(logits, axis=1)], m.predict(X))
+    times = np.sort(rng.uniform(0, 10, size=(40, 12)), axis=1)
+    for t in times:
+        assert classify_discharge(t, 10.0) == classify_discharge(t, 10.0, model=m)
+    assert not d["mean"].flags.writeable     # the cached model cannot be changed by a caller
