@@ -26,6 +26,10 @@ MIN_FAST = 65_536
 SUBSAMPLE = 16_384
 #: Half-width of the bracket, as a fraction of the subsample (±5 % of ranks around its median).
 BRACKET = 0.05
+#: `robust_sd_bound` certifies arrays from this size; below it (and below `MIN_FAST`) its subsample
+#: has about `SHORT_SUBSAMPLE` samples (sorting it costs far less than the exact MAD's partitions).
+MIN_BOUND = 256
+SHORT_SUBSAMPLE = 2048
 
 
 def median(x: np.ndarray, where: np.ndarray | None = None) -> float:
@@ -116,22 +120,36 @@ def savgol(x: np.ndarray, window: int, polyorder: int, *, deriv: int = 0, delta:
 def robust_sd_bound(x: np.ndarray) -> float:
     """A cheap certified upper bound of ``1.4826 × MAD`` of `x` (`robust_sd`), ``inf`` when not certified.
 
-    One pass: if more than half of the samples lie in ``[lo, hi]`` (the 22nd and 78th percentiles of a
-    strided subsample), the median lies there too, so more than half of the absolute deviations are at
-    most ``hi − lo`` and so is their median. Used to skip the exact MAD when only "is it below a level?"
-    matters and the answer is certain.
+    A strided subsample proposes a bracket ``[a, b]`` of the median (its 47th and 53rd percentiles) and
+    a radius ``r`` (its 54th-percentile absolute deviation from ``c = (a + b) / 2``, plus ``(b − a) / 2``).
+    Counting passes over `x` then prove (i) the median lies in ``[a, b]`` (at most ``(n − 1) // 2``
+    samples below `a`, at most ``n − 1 − n // 2`` above `b`) and (ii) at least ``n // 2 + 1`` samples lie
+    in ``[b − r, a + r]``, hence within `r` of the median, so both middle absolute deviations, and the
+    MAD, are at most `r`. Tight (~1.1–1.3 × the robust SD for Gaussian noise): used to skip the exact MAD
+    (two partitions) when only "is it below a level?" matters and the answer is certain. ``inf`` below
+    `MIN_BOUND` samples or when a count fails. (The certificate holds whatever the subsample: it only
+    picks `a`, `b`, `r`.)
     """
     x = np.asarray(x).reshape(-1)
     n = x.size
-    if n < MIN_FAST:
+    if n < MIN_BOUND:
         return np.inf
-    sub = np.sort(x[:: n // SUBSAMPLE])
+    sub = np.sort(x[:: n // SUBSAMPLE] if n >= MIN_FAST else x[:: max(n // SHORT_SUBSAMPLE, 1)])
     m = sub.size
-    lo, hi = sub[int(0.22 * m)], sub[int(0.78 * m)]
-    inside = int(np.count_nonzero((x >= lo) & (x <= hi)))
-    if inside < n // 2 + 1:
+    a, b = sub[int(0.47 * m)], sub[min(int(0.53 * m), m - 1)]
+    if not (np.isfinite(a) and np.isfinite(b)):
         return np.inf
-    return float(1.4826 * (hi - lo)) * (1.0 + 1e-12)
+    c = 0.5 * (a + b)
+    dev = np.sort(np.abs(sub - c))
+    r = float(dev[min(int(0.54 * m), m - 1)] + 0.5 * (b - a))
+    if int(np.count_nonzero(x < a)) > (n - 1) // 2 or int(np.count_nonzero(x > b)) > n - 1 - n // 2:
+        return np.inf
+    lo, hi = b - r, a + r
+    if int(np.count_nonzero((x >= lo) & (x <= hi))) < n // 2 + 1:
+        return np.inf
+    # rounding of b − r, a + r, the median and x − median: a margin far above float64 error
+    slack = 1e-13 * (abs(a) + abs(b) + r)
+    return float(1.4826 * (r + slack)) * (1.0 + 1e-12)
 
 
 def _pieces(starts, stops, n: int, margin: int):

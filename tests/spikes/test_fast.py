@@ -3,6 +3,8 @@ library calls they replace (exactly, or to summation-order float noise where sta
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.signal import savgol_filter
 
 from drgephys.spikes._deriv import _gradient, dvdt, dvdt_at, robust_sd, window_samples
@@ -35,7 +37,7 @@ def test_median_equals_numpy(n):
             assert median(x, where=keep) == np.median(x[keep]), name
 
 
-@pytest.mark.parametrize("n", [MIN_FAST + 3, 400_000])
+@pytest.mark.parametrize("n", [300, 20_000, MIN_FAST + 3, 400_000])
 def test_robust_sd_bound_is_an_upper_bound(n):
     rng = np.random.default_rng(7)
     for name, x in _signals(rng, n).items():
@@ -117,3 +119,14 @@ def test_window_argmin_equals_segments_argmin():
              "empty": (starts, starts), "edges": (np.array([-3, n - 1]), np.array([2, n + 5]))}
     for name, (s, e) in cases.items():
         np.testing.assert_array_equal(window_argmin(x, s, e), Segments(s, e, n).argmin(x), err_msg=name)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(256, 5000), st.integers(0, 2**32 - 1), st.sampled_from(["normal", "ties", "cauchy", "sine"]))
+def test_robust_sd_bound_never_below_exact(n, seed, kind):
+    """The certificate is a proof: whenever it is finite it is at least the exact robust SD (ties,
+    heavy tails and periodic signals included)."""
+    rng = np.random.default_rng(seed)
+    x = {"normal": rng.normal(size=n), "ties": rng.integers(0, 4, n).astype(float),
+         "cauchy": rng.standard_cauchy(n), "sine": np.sin(np.arange(n) * 0.37) - 60.0}[kind]
+    assert robust_sd(x) <= robust_sd_bound(x)
