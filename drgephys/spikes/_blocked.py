@@ -16,9 +16,8 @@ from __future__ import annotations
 from functools import cached_property, lru_cache
 
 import numpy as np
-from scipy.signal import savgol_filter
 
-from ._fast import BRACKET, MIN_FAST, SUBSAMPLE, Sampled, _pieces, coeffs
+from ._fast import BRACKET, MIN_FAST, SUBSAMPLE, Sampled, _pieces, coeffs, edge_fit
 
 #: Samples per block: a block, its halo and a few masks stay in the L2 cache.
 BLOCK = 1 << 16
@@ -65,17 +64,18 @@ class BlockSlope:
     @cached_property
     def head(self) -> np.ndarray:
         """SciPy's edge fit at the first `h` samples (computed when first needed: it costs ~0.3 ms)."""
-        return self._edge(self.v[:self.w])[:self.h]
+        return self._edge(self.v[:self.w], True)
 
     @cached_property
     def tail(self) -> np.ndarray:
-        return self._edge(self.v[self.n - self.w:])[self.w - self.h:]
+        return self._edge(self.v[self.n - self.w:], False)
 
-    def _edge(self, x: np.ndarray) -> np.ndarray:
-        """SciPy's edge fit over one window (NaN when the window is not finite: `scan` reports it)."""
+    def _edge(self, x: np.ndarray, head: bool) -> np.ndarray:
+        """SciPy's edge fit at one end of a window (`_fast.edge_fit`; `h` values, NaN when the window is
+        not finite: `scan` reports it)."""
         if not np.all(np.isfinite(x)):
-            return np.full(x.size, np.nan)
-        return savgol_filter(x, self.w, 2, deriv=1, delta=self.dt_ms, mode="interp")
+            return np.full(self.h, np.nan)
+        return edge_fit(np.asarray(x, dtype=np.float64), 2, 1, self.dt_ms, head)
 
     @staticmethod
     def usable(n: int, fs: float, span_ms: float) -> bool:

@@ -20,6 +20,11 @@ import numpy as np
 from scipy.ndimage import convolve1d
 from scipy.signal import savgol_coeffs, savgol_filter
 
+try:  # SciPy's own edge fit (what savgol_filter(mode="interp") calls for each end); public path if moved
+    from scipy.signal._savitzky_golay import _fit_edge as _scipy_fit_edge
+except ImportError:  # pragma: no cover - depends on the SciPy version
+    _scipy_fit_edge = None
+
 #: Arrays shorter than this go straight to ``np.median`` (no gain below).
 MIN_FAST = 65_536
 #: Size of the strided subsample that brackets the middle ranks.
@@ -86,6 +91,23 @@ def coeffs(window: int, polyorder: int, deriv: int, delta: float) -> np.ndarray:
     return c
 
 
+def edge_fit(xw: np.ndarray, polyorder: int, deriv: int, delta: float, head: bool) -> np.ndarray:
+    """The first (`head`) or last ``window // 2`` values of
+    ``savgol_filter(xw, window, polyorder, deriv=deriv, delta=delta, mode="interp")`` for one window
+    ``xw`` (float64, length `window`): only that end's polynomial fit, by SciPy's own ``_fit_edge`` (the
+    same call savgol_filter makes, so the same values; savgol_filter would also fit the other end and
+    convolve the window). Falls back to savgol_filter when SciPy moves that function."""
+    w = xw.size
+    h = w // 2
+    if _scipy_fit_edge is None:
+        y = savgol_filter(xw, w, polyorder, deriv=deriv, delta=delta, mode="interp")
+    elif head:
+        y = _scipy_fit_edge(xw, 0, w, 0, h, 0, polyorder, deriv, delta, np.empty(w))
+    else:
+        y = _scipy_fit_edge(xw, 0, w, w - h, w, 0, polyorder, deriv, delta, np.empty(w))
+    return y[:h] if head else y[w - h:]
+
+
 def savgol(x: np.ndarray, window: int, polyorder: int, *, deriv: int = 0, delta: float = 1.0) -> np.ndarray:
     """``scipy.signal.savgol_filter(x, window, polyorder, deriv=deriv, delta=delta, mode="interp")``.
 
@@ -112,8 +134,8 @@ def savgol(x: np.ndarray, window: int, polyorder: int, *, deriv: int = 0, delta:
     c = coeffs(window, polyorder, deriv, delta)
     y = np.convolve(x, c, mode="same")
     h = window // 2
-    y[:h] = savgol_filter(x[:window], window, polyorder, deriv=deriv, delta=delta, mode="interp")[:h]
-    y[n - h:] = savgol_filter(x[n - window:], window, polyorder, deriv=deriv, delta=delta, mode="interp")[window - h:]
+    y[:h] = edge_fit(x[:window], polyorder, deriv, delta, True)
+    y[n - h:] = edge_fit(x[n - window:], polyorder, deriv, delta, False)
     return y
 
 
@@ -224,12 +246,12 @@ def savgol_at(x: np.ndarray, window: int, polyorder: int, starts, stops, *, deri
         vals[:] = convolve1d(x[src], c, mode="constant")[pos]
         head, tail = tgt < h, tgt >= n - h
         if head.any():
-            edge = savgol_filter(x[np.arange(window)], window, polyorder, deriv=deriv, delta=delta, mode="interp")
+            edge = edge_fit(np.asarray(x[np.arange(window)], dtype=np.float64), polyorder, deriv, delta, True)
             vals[head] = edge[tgt[head]]
         if tail.any():
-            edge = savgol_filter(x[np.arange(n - window, n)], window, polyorder, deriv=deriv, delta=delta,
-                                 mode="interp")
-            vals[tail] = edge[tgt[tail] - (n - window)]
+            edge = edge_fit(np.asarray(x[np.arange(n - window, n)], dtype=np.float64), polyorder, deriv, delta,
+                            False)
+            vals[tail] = edge[tgt[tail] - (n - h)]
     return Sampled(tgt, vals, n)
 
 

@@ -130,3 +130,14 @@ def test_robust_sd_bound_never_below_exact(n, seed, kind):
     x = {"normal": rng.normal(size=n), "ties": rng.integers(0, 4, n).astype(float),
          "cauchy": rng.standard_cauchy(n), "sine": np.sin(np.arange(n) * 0.37) - 60.0}[kind]
     assert robust_sd(x) <= robust_sd_bound(x)
+
+
+@pytest.mark.parametrize("window, order, deriv", [(5, 2, 1), (11, 3, 0), (25, 2, 1)])
+def test_edge_fit_is_savgol_filters_edge_bit_for_bit(window, order, deriv):
+    from drgephys.spikes._fast import edge_fit
+
+    xw = np.cumsum(np.random.default_rng(window).normal(size=window)) - 60.0
+    ref = savgol_filter(xw, window, order, deriv=deriv, delta=0.05, mode="interp")
+    h = window // 2
+    assert np.array_equal(edge_fit(xw, order, deriv, 0.05, True), ref[:h])
+    assert np.array_equal(edge_fit(xw, order, deriv, 0.05, False), ref[window - h:])
