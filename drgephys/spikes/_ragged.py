@@ -10,6 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 
+def clip(a, lo, hi) -> np.ndarray:
+    """``np.clip(a, lo, hi)`` for integer arrays: ``minimum(maximum(a, lo), hi)``, numpy's definition
+    (same values, also when ``lo > hi``), without np.clip's per-call dispatch overhead (~6 us)."""
+    return np.minimum(np.maximum(a, lo), hi)
+
+
 class Segments:
     """Half-open windows ``[starts[k], stops[k])`` (each at least one sample long) over a trace.
 
@@ -22,8 +28,8 @@ class Segments:
     """
 
     def __init__(self, starts, stops, n: int):
-        starts = np.clip(np.asarray(starts, dtype=np.int64), 0, max(n - 1, 0))
-        stops = np.clip(np.asarray(stops, dtype=np.int64), starts + 1, n)
+        starts = clip(np.asarray(starts, dtype=np.int64), 0, max(n - 1, 0))
+        stops = clip(np.asarray(stops, dtype=np.int64), starts + 1, n)
         self.starts = starts
         self.lengths = stops - starts
         self.offsets = np.concatenate(([0], np.cumsum(self.lengths)[:-1])).astype(np.int64)
@@ -87,8 +93,8 @@ def first_crossing(x: np.ndarray, starts, stops, level, *, above: bool, inclusiv
     crossing comes early). The loop runs over chunk sizes (a handful of passes), not windows.
     """
     n = x.size
-    starts = np.clip(np.asarray(starts, dtype=np.int64), 0, max(n - 1, 0))
-    stops = np.clip(np.asarray(stops, dtype=np.int64), starts + 1, n)
+    starts = clip(np.asarray(starts, dtype=np.int64), 0, max(n - 1, 0))
+    stops = clip(np.asarray(stops, dtype=np.int64), starts + 1, n)
     level = np.broadcast_to(np.asarray(level, dtype=np.float64), starts.shape)
     out = np.full(starts.size, -1, dtype=np.int64)
     todo = np.arange(starts.size)
@@ -118,8 +124,8 @@ def window_argmin(x: np.ndarray, starts, stops) -> np.ndarray:
     ``np.minimum.reduceat`` over the trace itself (no flat copy of the windows) and the first sample at
     that minimum from `first_crossing`, which stops at it (AHP troughs come early in 100-ms windows)."""
     n = x.size
-    starts = np.clip(np.asarray(starts, dtype=np.int64), 0, max(n - 1, 0))
-    stops = np.clip(np.asarray(stops, dtype=np.int64), starts + 1, n)
+    starts = clip(np.asarray(starts, dtype=np.int64), 0, max(n - 1, 0))
+    stops = clip(np.asarray(stops, dtype=np.int64), starts + 1, n)
     if starts.size == 0 or np.any(starts[1:] < stops[:-1]):
         return Segments(starts, stops, n).argmin(x)
     edges = np.empty(2 * starts.size, dtype=np.int64)

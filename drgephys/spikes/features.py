@@ -10,7 +10,7 @@ import numpy as np
 
 from ._deriv import window_samples
 from ._fast import savgol, savgol_at
-from ._ragged import Segments, first_crossing, window_argmin
+from ._ragged import Segments, clip, first_crossing, window_argmin
 from .params import SpikeParams
 
 
@@ -50,7 +50,7 @@ def refine_peak(t: np.ndarray, v: np.ndarray, pk: np.ndarray) -> np.ndarray:
     (real sample times, so irregular sampling works); the sample time where that is undefined."""
     n = v.size
     ok = (pk > 0) & (pk < n - 1)
-    i0, i2 = np.clip(pk - 1, 0, n - 1), np.clip(pk + 1, 0, n - 1)
+    i0, i2 = clip(pk - 1, 0, n - 1), clip(pk + 1, 0, n - 1)
     x0, x2 = t[i0] - t[pk], t[i2] - t[pk]
     y0, y1, y2 = v[i0], v[pk], v[i2]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -194,5 +194,5 @@ def after_spike(v, t, shape: dict, params: SpikeParams, foot=None) -> dict:
         nd = ~has_dip
         end[nd] = first_crossing(v, jf[nd], cap[nd], (baseline + tol)[nd], above=False, inclusive=True)
     end = np.where(end < 0, cap - 1, end)
-    end = np.clip(np.maximum(end, trough), jf, n - 1)  # never before the AHP minimum
+    end = clip(np.maximum(end, trough), jf, n - 1)  # never before the AHP minimum
     return {"trough_index": trough, "ahp_mv": shape["threshold_mv"] - v[trough], "end_index": end}

@@ -26,6 +26,7 @@ import pandas as pd
 from .._validation import check_fs, check_v
 from ..oscillations.preprocess import merge_spans
 from ._deriv import dvdt_at
+from ._ragged import clip
 from .features import foot_index
 from .params import TriggerParams
 
@@ -64,8 +65,8 @@ class _Spans:
 def _excluded(n, spikes, blank_n, foot_index=None) -> _Spans:
     """Samples inside any spike's [foot (or threshold) − blank, end] span (no loop), as `_Spans`."""
     first = spikes["threshold_index"].to_numpy(np.int64) if foot_index is None else foot_index
-    start = np.clip(first - blank_n, 0, n)
-    stop = np.clip(spikes["end_index"].to_numpy(np.int64) + 1, 0, n)
+    start = clip(first - blank_n, 0, n)
+    stop = clip(spikes["end_index"].to_numpy(np.int64) + 1, 0, n)
     return _Spans(start, stop, n)               # merged spans: the union of the spans
 
 
