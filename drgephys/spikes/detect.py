@@ -106,7 +106,8 @@ class _RegularTimes:
         inequalities."""
         x = np.asarray(x, dtype=np.float64)
         fs, n = self.fs, self.size
-        k = np.clip(np.ceil(np.nan_to_num(x * fs, nan=n, posinf=n, neginf=0)), 0, n).astype(np.int64)
+        k = np.minimum(np.maximum(np.ceil(x * fs), 0), n)     # np.clip(np.ceil(np.nan_to_num(...)))'s
+        k = np.where(np.isnan(k), n, k).astype(np.int64)      # values (±inf → n / 0, NaN → n)
         # (NaN sorts after every time, as in np.searchsorted; no comparison below moves it)
         while True:
             prev, here = (k - 1) / fs, k / fs
