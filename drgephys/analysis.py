@@ -269,13 +269,7 @@ def _assemble(rows, epis, spks, params) -> AnalysisResult:
     first) and its sweeps' episode and spike tables (`tables.Parts` or DataFrames)."""
     order = sorted(range(len(rows)), key=lambda i: (str(rows[i].get("file")), rows[i].get("sweep") is not None,
                                                     rows[i].get("sweep") or 0))
-    rows = [rows[i] for i in order]
-    extra = []
-    for r in rows:
-        extra.extend(k for k in r if k not in tables.RECORDINGS_COLUMNS and k not in extra)
-    recs = tables.Parts(tables.RECORDINGS_COLUMNS,
-                        [({c: [r.get(c) for r in rows] for c in list(tables.RECORDINGS_COLUMNS) + extra},
-                          len(rows))] if rows else [])
+    recs = tables.Parts.from_rows([rows[i] for i in order], tables.RECORDINGS_COLUMNS)
     return AnalysisResult(recs, _combine(epis, tables.OSCILLATIONS_COLUMNS),
                           _combine(spks, tables.SPIKES_COLUMNS), params)
 

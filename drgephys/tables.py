@@ -129,13 +129,7 @@ def from_rows(rows: list, columns: dict) -> pd.DataFrame:
     """A conformed table from a list of row dicts (keys missing from a row are empty; keys outside the
     contract become extra columns), built column by column in the contract dtypes (`conform` of
     ``pd.DataFrame(rows)`` without the intermediate object columns)."""
-    if not rows:
-        return empty(columns)
-    extra = []
-    for r in rows:
-        extra.extend(k for k in r if k not in columns and k not in extra)
-    data = {c: [r.get(c) for r in rows] for c in list(columns) + extra}
-    return frame(columns, data, len(rows))
+    return Parts.from_rows(rows, columns).frame()
 
 
 class Parts:
@@ -153,6 +147,16 @@ class Parts:
     def __init__(self, columns: dict, blocks: list):
         self.columns = columns
         self.blocks = [(d, int(n)) for d, n in blocks]
+
+    @classmethod
+    def from_rows(cls, rows: list, columns: dict) -> "Parts":
+        """One block from a list of row dicts (missing keys empty; keys outside `columns` extra columns)."""
+        if not rows:
+            return cls(columns, [])
+        extra = []
+        for r in rows:
+            extra.extend(k for k in r if k not in columns and k not in extra)
+        return cls(columns, [({c: [r.get(c) for r in rows] for c in list(columns) + extra}, len(rows))])
 
     def __len__(self) -> int:
         return sum(n for _, n in self.blocks)
