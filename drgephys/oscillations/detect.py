@@ -128,11 +128,55 @@ def _run(v, fs, spikes, params, keep: bool):
         raise TypeError(f"`params` must be an OscillationParams; got {type(params).__name__}")
     fs = check_fs(fs)
     v = check_v(v)
+    lo, hi = _band(v.size, fs, params)
+    ss, se = pp.spike_spans(_spike_table(v, fs, spikes), v.size, fs, params.spike_pre_ms, params.spike_post_ms)
+    return _detect_checked(v, fs, ss, se, params, lo, hi, keep=keep)
+
+
+def detect_checked(v: np.ndarray, fs: float, threshold_index: np.ndarray, end_index: np.ndarray,
+                   params: OscillationParams = OscillationParams()) -> pd.DataFrame:
+    """`detect_oscillations` on inputs the caller has already validated (the array-level core that
+    `drgephys.analysis` calls after `detect_spikes`, so the trace is not checked again).
+
+    Parameters
+    ----------
+    v : ndarray, shape (n,), float64
+        Finite membrane potential, mV (checked by the caller, e.g. by `detect_spikes`).
+    fs : float
+        Sampling rate, Hz (checked).
+    threshold_index, end_index : ndarray of int, shape (k,)
+        The spikes' ``[threshold_index, end_index]`` spans, ``0 <= threshold_index <= end_index < n``
+        (as `detect_spikes` returns them).
+    params : OscillationParams
+
+    Returns
+    -------
+    DataFrame
+        As `detect_oscillations`.
+
+    Raises
+    ------
+    ValueError
+        When the trace is too short or too slowly sampled for the band (as `detect_oscillations`).
+    """
+    lo, hi = _band(v.size, fs, params)
+    ss, se = pp.spans_from_indices(np.asarray(threshold_index, np.int64), np.asarray(end_index, np.int64), fs,
+                                   params.spike_pre_ms, params.spike_post_ms)
+    return _detect_checked(v, fs, ss, se, params, lo, hi, keep=False)
+
+
+def _band(n: int, fs: float, params: OscillationParams) -> tuple[float, float]:
+    """`effective_band`, after checking that ``n`` samples at ``fs`` last `min_cycles` of its bottom."""
     lo, hi = effective_band(fs, params)
-    if v.size / fs < params.min_cycles / lo:
+    if n / fs < params.min_cycles / lo:
         raise ValueError(f"`v` must last at least {params.min_cycles:g} cycles of the band bottom ({lo:g} Hz), "
-                         f"i.e. {params.min_cycles / lo:g} s; got {v.size / fs:g} s ({v.size} samples at {fs:g} Hz)")
-    y, fw, bs, be = _blank_and_decimate(v, fs, _spike_table(v, fs, spikes), params, hi)
+                         f"i.e. {params.min_cycles / lo:g} s; got {n / fs:g} s ({n} samples at {fs:g} Hz)")
+    return lo, hi
+
+
+def _detect_checked(v, fs, ss, se, params, lo, hi, keep: bool):
+    """Steps 1-6 from the full-rate spike spans ``[ss, se)`` (validated inputs)."""
+    y, fw, bs, be = _blank_and_decimate(v, fs, ss, se, params, hi)
     return detect_working(y, fw, bs, be, params, lo, hi, keep=keep)
 
 
@@ -181,14 +225,12 @@ def detect_working(y, fw, bs, be, params, lo, hi, *, keep: bool = False):
             "band_hz": (lo, hi)}
 
 
-def _blank_and_decimate(v, fs, spikes, params, hi):
-    """Steps 1-2: bridge each spike span, decimate to the working rate.
+def _blank_and_decimate(v, fs, ss, se, params, hi):
+    """Steps 1-2: bridge each full-rate spike span ``[ss, se)``, decimate to the working rate.
 
     Returns ``(y, fw, bs, be)``: the decimated trace (float32 mV, drift kept), the working rate (Hz) and the
     blanked spans at the working rate.
     """
-    n = v.size
-    ss, se = pp.spike_spans(spikes, n, fs, params.spike_pre_ms, params.spike_post_ms)
     q = pp.decimation_factor(fs, hi, params.working_fs_ratio)
     fw = fs / q
     y = pp.blank_and_decimate(v, ss, se, fs, q, hi)   # float32 (the caller's array is never modified)

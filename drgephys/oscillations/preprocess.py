@@ -106,9 +106,15 @@ def spike_spans(spikes, n: int, fs: float, pre_ms: float, post_ms: float) -> tup
         raise ValueError(f"`spikes` spans must satisfy 0 <= threshold_index <= end_index < len(v) = {n}; got "
                          f"threshold_index in [{thr.min():g}, {thr.max():g}], end_index in [{end.min():g}, "
                          f"{end.max():g}]. Were the spikes detected on this trace?")
+    return spans_from_indices(thr.astype(np.int64), end.astype(np.int64), fs, pre_ms, post_ms)
+
+
+def spans_from_indices(threshold_index: np.ndarray, end_index: np.ndarray, fs: float, pre_ms: float,
+                       post_ms: float) -> tuple[np.ndarray, np.ndarray]:
+    """Full-rate spans ``[threshold_index - pre, end_index + 1 + post)`` (int64 arrays; validated indices)."""
     pre = int(math.ceil(pre_ms * 1e-3 * fs))
     post = int(math.ceil(post_ms * 1e-3 * fs))
-    return thr.astype(np.int64) - pre, end.astype(np.int64) + 1 + post
+    return threshold_index - pre, end_index + 1 + post
 
 
 def blank_and_decimate(v: np.ndarray, starts, ends, fs: float, q: int, top_hz: float) -> np.ndarray:
