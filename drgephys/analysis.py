@@ -58,8 +58,18 @@ class AnalysisParams:
 
     def __post_init__(self):
         from .io.load import _check_units
+        from .oscillations import OscillationParams
+        from .spikes import SpikeParams, TriggerParams
 
-        _check_units(self.units)   # fail at once, not as one error row per file
+        # fail at once, not as one error row per file
+        for name, cls in (("spikes", SpikeParams), ("oscillations", OscillationParams),
+                          ("trigger", TriggerParams)):
+            value = getattr(self, name)
+            if not isinstance(value, cls):
+                article = "an" if cls.__name__[0] in "AEIOU" else "a"
+                raise TypeError(f"`{name}` must be {article} {cls.__name__}; got {type(value).__name__}. "
+                                f"Build one with drgephys.{cls.__module__.split('.')[1]}.{cls.__name__}(...).")
+        _check_units(self.units)
 
     def to_dict(self) -> dict:
         """Plain-JSON form (nested dicts; tuples become lists)."""
@@ -161,16 +171,16 @@ class AnalysisResult:
         return head + self.recordings[[c for c in cols if c in self.recordings]].head(20).to_html(index=False)
 
 
-def _resting_vm(v: np.ndarray, spikes: pd.DataFrame) -> float:
-    """Median membrane potential (mV) outside spikes and their afterhyperpolarisations."""
+def _resting_vm(v: np.ndarray, threshold_index: np.ndarray, end_index: np.ndarray) -> float:
+    """Median membrane potential (mV) outside the spikes' ``[threshold_index, end_index]`` spans (spikes and
+    their afterhyperpolarisations)."""
     from .spikes._fast import median  # exact np.median without partitioning the whole sweep
 
-    if len(spikes) == 0:
+    if threshold_index.size == 0:
         return median(v)
     from .oscillations.preprocess import merge_spans
 
-    s, e = merge_spans(spikes["threshold_index"].to_numpy(dtype=np.int64),
-                       spikes["end_index"].to_numpy(dtype=np.int64) + 1, v.size)
+    s, e = merge_spans(threshold_index, end_index + 1, v.size)
     keep = np.ones(v.size, bool)
     lengths = e - s
     # clear the (few) spike samples by index: no trace-length int8 edges and cumulative sum
@@ -194,46 +204,61 @@ def analyze_trace(trace: Trace, params: AnalysisParams | None = None, *, file_la
 
 
 def _sweep_parts(trace: Trace, params: AnalysisParams | None = None, *, file_label: str | None = None):
-    """`analyze_trace` with its two tables as `tables.Parts` (not yet DataFrames)."""
-    from .oscillations import detect_oscillations, summarize_oscillations
-    from .spikes import classify_discharge, classify_triggers, detect_spikes
+    """`analyze_trace` with its two tables as `tables.Parts` (not yet DataFrames).
+
+    The steps call the array-level cores (`spike_columns`, `detect_checked`, `trigger_labels`): the trace
+    is checked once (its finiteness inside spike detection's pass) and no intermediate DataFrame is built.
+    """
+    from ._validation import check_fs, check_v
+    from .oscillations import summarize_oscillations
+    from .oscillations.detect import detect_checked
+    from .spikes import classify_discharge
+    from .spikes.detect import spike_columns
+    from .spikes.trigger import trigger_labels
 
     params = params or AnalysisParams()
     v, fs, note = _uniform(trace)
+    fs = check_fs(fs)
+    v = check_v(v, allow_nan=True)   # finiteness: checked by spike_columns (fused into its detection pass)
     key = {"file": file_label if file_label is not None else (trace.file or ""), "sweep": trace.sweep,
            "channel": str(trace.metadata.get("channel_name") or trace.channel)}
     duration = v.size / fs
-    spk = detect_spikes(v, fs, params=params.spikes)
+    spk = spike_columns(v, fs, params=params.spikes)
+    thr_i, end_i = spk["threshold_index"], spk["end_index"]
     notes = [note] if note else []
     try:
-        epi = detect_oscillations(v, fs, spikes=spk, params=params.oscillations)
+        epi = detect_checked(v, fs, thr_i, end_i, params=params.oscillations)
         summary = summarize_oscillations(epi, duration)
     except ValueError as err:  # too short or too slowly sampled for the SSO band: spikes are still measured
         epi = tables.empty(tables.OSCILLATIONS_COLUMNS).drop(columns=tables.KEY_COLUMNS)
         summary = {"sso_detected": None, "sso_frequency_hz": np.nan, "sso_amplitude_mv": np.nan,
                    "sso_time_fraction": np.nan}
         notes.append(f"no SSO analysis: {err}")
-    spk = classify_triggers(v, fs, spk, epi, params=params.trigger)
-    note = "; ".join(notes)
-    times = spk["peak_s"].to_numpy(dtype=float) if len(spk) else np.empty(0)
-    pattern = classify_discharge(times, duration, sso_frequency_hz=summary.get("sso_frequency_hz"))
-    row = dict(key, status="ok", message=note, duration_s=duration, fs_hz=fs,
-               resting_vm_mv=_resting_vm(v, spk), spike_count=int(len(spk)),
-               spike_rate_hz=len(spk) / duration if duration > 0 else np.nan, firing_pattern=pattern,
+    epi_cols = {c: epi[c].to_numpy() for c in epi.columns} if len(epi) else {}
+    phase, osc = trigger_labels(v, fs, spk["threshold_s"], thr_i, end_i,
+                                *(epi_cols.get(c, np.empty(0)) for c in ("start_s", "end_s", "frequency_hz")),
+                                params=params.trigger)
+    spk["sso_phase_rad"] = phase
+    spk["trigger"] = np.where(osc, "oscillation", "other").astype(object)
+    n_spikes = thr_i.size
+    pattern = classify_discharge(spk["peak_s"], duration, sso_frequency_hz=summary.get("sso_frequency_hz"))
+    row = dict(key, status="ok", message="; ".join(notes), duration_s=duration, fs_hz=fs,
+               resting_vm_mv=_resting_vm(v, thr_i, end_i), spike_count=n_spikes,
+               spike_rate_hz=n_spikes / duration if duration > 0 else np.nan, firing_pattern=pattern,
                **{k: summary[k] for k in ("sso_detected", "sso_frequency_hz", "sso_amplitude_mv",
                                            "sso_time_fraction")})
-    return (row, _keyed(epi, key, trace.t0, ("start_s", "end_s"), tables.OSCILLATIONS_COLUMNS),
-            _keyed(spk, key, trace.t0, ("peak_s", "threshold_s"), tables.SPIKES_COLUMNS))
+    return (row, _keyed(epi_cols, len(epi), key, trace.t0, ("start_s", "end_s"), tables.OSCILLATIONS_COLUMNS),
+            _keyed(spk, n_spikes, key, trace.t0, ("peak_s", "threshold_s"), tables.SPIKES_COLUMNS))
 
 
-def _keyed(df: pd.DataFrame, key: dict, t0: float, time_cols, columns: dict) -> tables.Parts:
-    """`df` with the key columns in front and `t0` added to `time_cols`, as `tables.Parts` of `columns`
-    (once built, the same frame as inserting the keys and calling `tables.conform`)."""
+def _keyed(cols: dict, n_rows: int, key: dict, t0: float, time_cols, columns: dict) -> tables.Parts:
+    """Columns `cols` (arrays of `n_rows`) with the key columns in front and `t0` added to `time_cols`, as
+    `tables.Parts` of `columns` (once built, the same frame as inserting the keys and calling
+    `tables.conform`)."""
     data = dict(key)
-    for c, col in df.items():
-        a = col.to_numpy()
+    for c, a in cols.items():
         data[c] = a + t0 if c in time_cols else a
-    return tables.Parts(columns, [(data, len(df))])
+    return tables.Parts(columns, [(data, n_rows)])
 
 
 def status_row(file_label: str, *, sweep=None, channel=None, status: str, message: str) -> dict:

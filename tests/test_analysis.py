@@ -73,6 +73,11 @@ def test_params_round_trip_and_overrides():
         AnalysisParams.from_dict({"bogus": {}})
     with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['nope'\] in \[spikes\]"):
         AnalysisParams.from_dict({"spikes": {"nope": 1}})
+    # a section of the wrong type fails when the parameters are built, not as one error row per file
+    with pytest.raises(TypeError, match=r"`trigger` must be a TriggerParams; got SpikeParams"):
+        AnalysisParams(trigger=p.spikes)
+    with pytest.raises(TypeError, match=r"`oscillations` must be an OscillationParams; got dict"):
+        AnalysisParams(oscillations={})
 
 
 def test_analyze_rejects_unknown_inputs_and_parameters(sso_sim):

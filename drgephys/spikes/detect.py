@@ -59,6 +59,11 @@ def _empty_template() -> pd.DataFrame:
 _EMPTY = _empty_template()
 
 
+def _empty_columns() -> dict:
+    """`spike_columns` with no spikes: length-0 arrays of the table's dtypes."""
+    return {c: np.empty(0, _EMPTY[c].dtype) for c in COLUMNS}
+
+
 def empty_spikes() -> pd.DataFrame:
     """The spike table with no rows (correct columns and dtypes; a copy of one template, as building it
     column by column costs ~1 ms per silent sweep)."""
@@ -265,6 +270,23 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
     TypeError, ValueError
         On invalid `v`, `fs`, `params`, `times` or `stimulus_windows_s`.
     """
+    cols = spike_columns(v, fs, params=params, times=times, stimulus_windows_s=stimulus_windows_s)
+    # built at once (a column added afterwards costs ~0.4 ms per sweep)
+    return pd.DataFrame(cols) if cols["threshold_index"].size else empty_spikes()
+
+
+def spike_columns(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
+                  stimulus_windows_s=None) -> dict:
+    """`detect_spikes`'s table as a dict of column arrays (keys `COLUMNS`, in order): the same checks and
+    values without building a DataFrame (what `drgephys.analysis` passes on to the SSO and trigger steps;
+    a DataFrame and reading its columns back costs ~1 ms per sweep).
+
+    Returns
+    -------
+    dict of str to ndarray, each of shape (n_spikes,)
+        The columns of `detect_spikes` (int64 indices, float64 values, bool ``evoked``); length-0 arrays of
+        those dtypes when there are no spikes.
+    """
     fs = check_fs(fs)
     v = check_v(v, allow_nan=True)           # finiteness: below (fused into the detection pass when long)
     if not isinstance(params, SpikeParams):
@@ -278,7 +300,7 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
     if not blocked:
         check_v(v)
     if n < 5:
-        return empty_spikes()
+        return _empty_columns()
 
     # regular sampling never builds the time array (`_RegularTimes`: same values, same searches)
     t = _RegularTimes(fs, n) if regular else t_irr
@@ -289,7 +311,7 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
         d_det = dvdt(v, fs, t_irr, params.detection_smoothing_ms)
         on = _candidates(d_det, t, params)
     if on.size == 0:
-        return empty_spikes()
+        return _empty_columns()
     on, pk = _merge(v, t, on, params)
     back = max(window_samples(params.detection_smoothing_ms, fs) // 2, 1)
     rise_n = int(math.ceil(params.max_rise_ms * 1e-3 * fs)) + 2
@@ -320,7 +342,7 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
     shape = spike_shape(v, t, fs, d_feat, d2, on, pk, params, vs=vs)
     keep = shape.pop("keep")
     if not keep.any():
-        return empty_spikes()
+        return _empty_columns()
     shape = {k: a[keep] for k, a in shape.items()}
     foot_back = int(round(FOOT_SEARCH_MS * 1e-3 * fs))
     if d_det is None:
@@ -335,7 +357,7 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
     tail = after_spike(v, t, shape, params, foot=foot)
 
     ts = shape["threshold_s"]
-    return pd.DataFrame({     # built at once (a column added afterwards costs ~0.4 ms per sweep)
+    return {
         "threshold_index": shape["threshold_index"].astype(np.int64),
         "peak_index": shape["peak_index"].astype(np.int64),
         "trough_index": tail["trough_index"].astype(np.int64),
@@ -349,7 +371,7 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
         "ahp_mv": tail["ahp_mv"],
         "max_dvdt_mv_per_ms": shape["max_dvdt_mv_per_ms"],
         "evoked": ((ts[:, None] >= windows[:, 0]) & (ts[:, None] < windows[:, 1])).any(axis=1),
-    })
+    }
 
 
-__all__ = ["detect_spikes", "empty_spikes", "COLUMNS"]
+__all__ = ["detect_spikes", "spike_columns", "empty_spikes", "COLUMNS"]

@@ -62,11 +62,10 @@ class _Spans:
         return (k >= 0) & (idx < self.e[np.maximum(k, 0)])
 
 
-def _excluded(n, spikes, blank_n, foot_index=None) -> _Spans:
-    """Samples inside any spike's [foot (or threshold) − blank, end] span (no loop), as `_Spans`."""
-    first = spikes["threshold_index"].to_numpy(np.int64) if foot_index is None else foot_index
-    start = clip(first - blank_n, 0, n)
-    stop = clip(spikes["end_index"].to_numpy(np.int64) + 1, 0, n)
+def _excluded(n, first_index, end_index, blank_n) -> _Spans:
+    """Samples inside any spike's [first (foot or threshold) − blank, end] span (no loop), as `_Spans`."""
+    start = clip(first_index - blank_n, 0, n)
+    stop = clip(end_index + 1, 0, n)
     return _Spans(start, stop, n)               # merged spans: the union of the spans
 
 
@@ -205,29 +204,58 @@ def classify_triggers(v, fs, spikes: pd.DataFrame, episodes: pd.DataFrame | None
     if episodes is None:
         episodes = pd.DataFrame({c: pd.Series(dtype=float) for c in _EPISODE_COLS})
     _require(episodes, _EPISODE_COLS, "episodes")
-    k_spikes = len(spikes)
-    if k_spikes == 0 or len(episodes) == 0:
-        return _labelled(spikes, np.full(k_spikes, np.nan), np.zeros(k_spikes, dtype=bool))
+    phase, osc = trigger_labels(
+        v, fs, spikes["threshold_s"].to_numpy(float), spikes["threshold_index"].to_numpy(np.int64),
+        spikes["end_index"].to_numpy(np.int64), episodes["start_s"].to_numpy(float),
+        episodes["end_s"].to_numpy(float), episodes["frequency_hz"].to_numpy(float), params)
+    return _labelled(spikes, phase, osc)
+
+
+def trigger_labels(v, fs, threshold_s, threshold_index, end_index, start_s, end_s, frequency_hz,
+                   params: TriggerParams = TriggerParams()) -> tuple[np.ndarray, np.ndarray]:
+    """The array-level core of `classify_triggers`, for callers that validated their inputs (e.g.
+    `drgephys.analysis`, after `detect_spikes` checked the trace): no table is copied or built.
+
+    Parameters
+    ----------
+    v : ndarray, shape (n,), float64
+        Finite membrane potential, mV.
+    fs : float
+        Sampling rate, Hz.
+    threshold_s, threshold_index, end_index : ndarray, shape (k,)
+        The spikes' columns of the same names (`detect_spikes`).
+    start_s, end_s, frequency_hz : ndarray, shape (m,)
+        The SSO episodes' columns of the same names (`detect_oscillations`).
+    params : TriggerParams
+
+    Returns
+    -------
+    phase : ndarray of float, shape (k,)
+        ``sso_phase_rad`` (NaN where not measurable).
+    oscillation : ndarray of bool, shape (k,)
+        True where the spike is labelled ``"oscillation"``.
+    """
+    k_spikes = threshold_s.size
+    if k_spikes == 0 or start_s.size == 0:
+        return np.full(k_spikes, np.nan), np.zeros(k_spikes, dtype=bool)
 
     lo, hi = float(params.band_hz[0]), float(params.band_hz[1])
-    out = spikes
-    thr_s = out["threshold_s"].to_numpy(float)
-    thr_i = out["threshold_index"].to_numpy(np.int64)
-    start = episodes["start_s"].to_numpy(float) - params.episode_margin_s
-    stop = episodes["end_s"].to_numpy(float) + params.episode_margin_s
+    thr_s, thr_i = threshold_s, threshold_index
+    start = start_s - params.episode_margin_s
+    stop = end_s + params.episode_margin_s
     inside = (thr_s[:, None] >= start[None, :]) & (thr_s[:, None] <= stop[None, :])
     has = inside.any(axis=1)
     if not has.any():
-        return _labelled(spikes, np.full(k_spikes, np.nan), np.zeros(k_spikes, dtype=bool))
+        return np.full(k_spikes, np.nan), np.zeros(k_spikes, dtype=bool)
     ep = np.argmax(inside, axis=1)
-    f = episodes["frequency_hz"].to_numpy(float)[ep]
+    f = frequency_hz[ep]
     f = np.clip(np.where(np.isfinite(f) & (f > 0), f, np.sqrt(lo * hi)), lo, min(hi, fs / 4))
     blank_n = int(round(params.blank_before_ms * 1e-3 * fs))
     foot = foot_times(v, fs, thr_i, params)
-    excluded = _excluded(v.size, out, blank_n, np.round(foot * fs).astype(np.int64))
-    phase = np.full(len(out), np.nan)
-    r2 = np.full(len(out), np.nan)
-    cov = np.zeros(len(out))
+    excluded = _excluded(v.size, np.round(foot * fs).astype(np.int64), end_index, blank_n)
+    phase = np.full(k_spikes, np.nan)
+    r2 = np.full(k_spikes, np.nan)
+    cov = np.zeros(k_spikes)
     sel = np.flatnonzero(has)
     phase[sel], r2[sel], cov[sel] = sso_phase(v, fs, thr_s[sel], f[sel], excluded, params, foot_s=foot[sel])
     measurable = has & np.isfinite(phase) & (cov >= params.min_fit_coverage)
@@ -235,12 +263,11 @@ def classify_triggers(v, fs, spikes: pd.DataFrame, episodes: pd.DataFrame | None
     decided = measurable & (r2 >= params.min_fit_r2) & (np.abs(phase) <= params.max_abs_phase_rad)
     # burst continuation: an unmeasurable spike right after a spike of the same episode takes that
     # spike's decision (forward fill of the last measurable or chain-breaking spike's index)
-    k = np.arange(len(out))
-    cont = np.zeros(len(out), dtype=bool)
+    k = np.arange(k_spikes)
+    cont = np.zeros(k_spikes, dtype=bool)
     cont[1:] = has[1:] & has[:-1] & (ep[1:] == ep[:-1])
     src = np.maximum.accumulate(np.where(measurable | ~cont, k, -1))
-    osc = has & decided[src]
-    return _labelled(spikes, phase, osc)
+    return phase, has & decided[src]
 
 
 def _labelled(spikes: pd.DataFrame, phase: np.ndarray, osc: np.ndarray) -> pd.DataFrame:
