@@ -173,19 +173,17 @@ class AnalysisResult:
 
 def _resting_vm(v: np.ndarray, threshold_index: np.ndarray, end_index: np.ndarray) -> float:
     """Median membrane potential (mV) outside the spikes' ``[threshold_index, end_index]`` spans (spikes and
-    their afterhyperpolarisations)."""
+    their afterhyperpolarisations); the whole sweep's median when the spikes cover it."""
     from .spikes._fast import median  # exact np.median without partitioning the whole sweep
 
-    if threshold_index.size == 0:
-        return median(v)
-    from .oscillations.preprocess import merge_spans
+    stops = end_index + 1
+    if threshold_index.size and np.sum(np.minimum(stops, v.size) - threshold_index) >= v.size:
+        from .oscillations.preprocess import merge_spans
 
-    s, e = merge_spans(threshold_index, end_index + 1, v.size)
-    keep = np.ones(v.size, bool)
-    lengths = e - s
-    # clear the (few) spike samples by index: no trace-length int8 edges and cumulative sum
-    keep[np.arange(int(lengths.sum())) + np.repeat(s - (np.cumsum(lengths) - lengths), lengths)] = False
-    return median(v, where=keep) if keep.any() else median(v)
+        s, e = merge_spans(threshold_index, stops, v.size)
+        if int(np.sum(e - s)) >= v.size:
+            return median(v)
+    return median(v, outside=(threshold_index, stops))
 
 
 def _uniform(trace: Trace) -> tuple[np.ndarray, float, str]:

@@ -2,8 +2,8 @@
 
 - `median`: the exact ``np.median`` of a long 1-D array without partitioning (and, for ``np.median``'s
   ``axis=None`` path, copying) the whole array: a strided subsample brackets the middle ranks, one pass
-  counts the samples below the bracket and gathers those inside it, and only those few percent are
-  partitioned. When the bracket misses the middle ranks (e.g. a subsample aliased with a periodic
+  over cache-sized blocks counts the samples below the bracket and gathers those inside it, and only
+  those few percent are partitioned. Samples can be left out by a mask or by spans (a sweep's spikes). When the bracket misses the middle ranks (e.g. a subsample aliased with a periodic
   signal) it falls back to ``np.median``, so the result is always ``np.median``'s, bit for bit.
 - `savgol`: ``scipy.signal.savgol_filter(..., mode="interp")`` with the interior computed by
   ``np.convolve`` (a contiguous dot-product kernel, 2-4x faster than ``ndimage.convolve1d`` for the
@@ -37,7 +37,7 @@ MIN_BOUND = 256
 SHORT_SUBSAMPLE = 2048
 
 
-def median(x: np.ndarray, where: np.ndarray | None = None) -> float:
+def median(x: np.ndarray, where: np.ndarray | None = None, *, outside=None) -> float:
     """``float(np.median(x))`` (or ``np.median(x[where])``) for a finite 1-D array, without sorting
     (or copying) the whole array.
 
@@ -47,6 +47,10 @@ def median(x: np.ndarray, where: np.ndarray | None = None) -> float:
         Finite values.
     where : ndarray of bool, shape (n,), optional
         Samples to include (at least one True).
+    outside : (ndarray of int, ndarray of int), optional
+        Spans ``[starts, stops)`` to leave out instead of a mask (e.g. the spikes of a sweep; any order,
+        overlapping or clipped; at least one sample must remain): the same value as
+        ``where=~spans_to_mask(starts, stops, n)`` without a trace-length mask.
 
     Returns
     -------
@@ -55,31 +59,104 @@ def median(x: np.ndarray, where: np.ndarray | None = None) -> float:
         number is even).
     """
     x = np.asarray(x).reshape(-1)
-    n = x.size if where is None else int(np.count_nonzero(where))
+    if where is not None and outside is not None:
+        raise ValueError("`where` and `outside` both select samples; pass one of them")
+    excl = None
+    if outside is not None:
+        excl = _span_indices(*outside, x.size)
+        excl = excl if excl.size else None
+    if where is not None:
+        n = int(np.count_nonzero(where))
+    else:
+        n = x.size - (excl.size if excl is not None else 0)
     if n < MIN_FAST:
-        return float(np.median(x if where is None else x[where]))
+        return float(np.median(_included(x, where, excl)))
     step = x.size // SUBSAMPLE
-    sub = np.sort(x[::step] if where is None else x[::step][where[::step]])
+    sub = x[::step]
+    if where is not None:
+        sub = sub[where[::step]]
+    elif excl is not None:
+        sub = np.delete(sub, excl[excl % step == 0] // step)     # the excluded subsample positions
+    sub = np.sort(sub)
     m = sub.size
     if m < 16:
-        return float(np.median(x if where is None else x[where]))
-    half = int(BRACKET * m) + 1
+        return float(np.median(_included(x, where, excl)))
+    half = int(MEDIAN_BRACKET * m) + 1
     lo, hi = sub[max(m // 2 - half, 0)], sub[min(m // 2 + half, m - 1)]
-    in_lo = x >= lo
-    if where is not None:
-        in_lo &= where
-        below = n - int(np.count_nonzero(in_lo))
-    else:
-        below = n - int(np.count_nonzero(in_lo))
-    in_lo &= x <= hi
-    inside = x[in_lo]
+    below, inside = _bracket(x, lo, hi, where, excl)
     r0, r1 = (n - 1) // 2 - below, n // 2 - below
     if r0 < 0 or r1 >= inside.size:          # bracket missed the middle: the plain (exact) way
-        return float(np.median(x if where is None else x[where]))
+        return float(np.median(_included(x, where, excl)))
     if r0 == r1:
-        return float(np.partition(inside, r0)[r0])
-    part = np.partition(inside, (r0, r1))
-    return float(np.mean(part[[r0, r1]]))
+        inside.partition(r0)
+        return float(inside[r0])
+    inside.partition((r0, r1))
+    return float(np.mean(inside[[r0, r1]]))
+
+
+#: Samples per block of `median`'s counting pass (512 KiB of float64: the block and its masks stay in
+#: cache, so the trace is read from memory once).
+MEDIAN_BLOCK = 1 << 16
+#: Half-width of `median`'s bracket, as a fraction of the subsample: ±2 % of ranks, ~5 standard errors of
+#: the subsample median's rank (0.5 / sqrt(16 384)); a miss only costs the exact fallback. Narrower than
+#: `BRACKET`: the values inside are gathered and partitioned (cohort resting Vm 0.12 -> 0.075 s).
+MEDIAN_BRACKET = 0.02
+
+
+def _bracket(x, lo, hi, where, excl):
+    """Count of included samples below `lo` and the included values in ``[lo, hi]`` (a new array), in one
+    blocked pass. Excluded samples (`excl`, sorted indices) are set to +inf in a cached copy of their
+    block, so they are never below `lo` nor inside."""
+    n, b = x.size, MEDIAN_BLOCK
+    lt = np.empty(min(b, n), bool)
+    ib = np.empty(min(b, n), bool)
+    cuts = np.searchsorted(excl, np.arange(0, n + b, b)) if excl is not None else None
+    below, parts = 0, []
+    for k, a in enumerate(range(0, n, b)):       # one iteration per block; each step is whole-block work
+        blk = x[a:a + b]
+        c = blk.size
+        l_, i_ = lt[:c], ib[:c]
+        if cuts is not None and cuts[k + 1] > cuts[k]:
+            blk = blk.copy()
+            blk[excl[cuts[k]:cuts[k + 1]] - a] = np.inf
+        np.less(blk, lo, out=l_)
+        np.less_equal(blk, hi, out=i_)
+        if where is not None:
+            w = where[a:a + b]
+            np.logical_and(l_, w, out=l_)
+            np.logical_and(i_, w, out=i_)
+        below += int(np.count_nonzero(l_))
+        np.logical_xor(i_, l_, out=i_)           # below lo implies at most hi: the xor is lo <= x <= hi
+        parts.append(blk[i_])
+    return below, np.concatenate(parts)
+
+
+def _span_indices(starts, stops, n: int) -> np.ndarray:
+    """Sorted distinct sample indices inside the union of the spans ``[starts, stops)`` clipped to
+    ``[0, n)``."""
+    s = np.minimum(np.maximum(np.asarray(starts, dtype=np.int64).reshape(-1), 0), n)
+    e = np.minimum(np.maximum(np.asarray(stops, dtype=np.int64).reshape(-1), 0), n)
+    ok = e > s
+    s, e = s[ok], e[ok]
+    if s.size == 0:
+        return np.empty(0, np.int64)
+    order = np.argsort(s, kind="stable")
+    s, e = s[order], e[order]
+    reach = np.maximum.accumulate(e)             # merge overlapping spans (no index twice)
+    new = np.ones(s.size, bool)
+    new[1:] = s[1:] > reach[:-1]
+    s, e = s[new], np.maximum.reduceat(e, np.flatnonzero(new))
+    lengths = e - s
+    return np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(s - (np.cumsum(lengths) - lengths), lengths)
+
+
+def _included(x, where, excl):
+    """The included samples of `x` (a copy unless all are)."""
+    if where is not None:
+        return x[where]
+    if excl is not None:
+        return np.delete(x, excl)
+    return x
 
 
 @lru_cache(maxsize=128)

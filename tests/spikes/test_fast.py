@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from scipy.signal import savgol_filter
 
 from drgephys.spikes._deriv import _gradient, dvdt, dvdt_at, robust_sd, window_samples
+from drgephys.oscillations.preprocess import spans_to_mask
 from drgephys.spikes._fast import MIN_FAST, Sampled, gradient_at, median, robust_sd_bound, savgol, savgol_at
 from drgephys.spikes._ragged import Segments, first_crossing
 
@@ -35,6 +36,18 @@ def test_median_equals_numpy(n):
         keep[: n // 2] = False
         if keep.any():
             assert median(x, where=keep) == np.median(x[keep]), name
+        # spans left out (overlapping, clipped, empty), as the resting potential leaves out the spikes
+        starts = rng.integers(-50, n, 25)
+        stops = starts + rng.integers(-3, max(n // 20, 2), 25)
+        keep = ~spans_to_mask(starts, stops, n)
+        if keep.any():
+            assert median(x, outside=(starts, stops)) == np.median(x[keep]), name
+        assert median(x, outside=(np.empty(0, int), np.empty(0, int))) == np.median(x), name
+
+
+def test_median_takes_one_selection():
+    with pytest.raises(ValueError, match="`where` and `outside` both select samples; pass one of them"):
+        median(np.zeros(10), np.ones(10, bool), outside=([0], [1]))
 
 
 @pytest.mark.parametrize("n", [300, 20_000, MIN_FAST + 3, 400_000])
