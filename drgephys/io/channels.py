@@ -352,7 +352,7 @@ def make_trace(cand_in_seg: Candidate, *, file, sweep, reader, gain=1.0, offset_
             f"{int(np.count_nonzero(~np.isfinite(v)))} NaN/inf samples; drgephys does not guess missing data",
             file=file, channel=cand_in_seg.index, units=cand_in_seg.units, reason="non-finite samples")
     return Trace(v=v, fs=fs, t0=t0, file=file, sweep=sweep, channel=cand_in_seg.index,
-                 units=cand_in_seg.units, times=times, metadata=meta)
+                 units=cand_in_seg.units, times=times, metadata=meta, _checked_v=True)  # finite: checked above
 
 
 def recording_from_segments(segments, *, channel=None, file=None, reader="", units=None,

@@ -6,7 +6,7 @@ only here, at the boundary (`Trace.to_neo`, `from_neo`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -50,9 +50,15 @@ class Trace:
     units: str = "mV"
     times: np.ndarray | None = None
     metadata: dict = field(default_factory=dict)
+    #: The loader sets this when it has already checked `v` (a 1-D float64 array of finite samples): the
+    #: trace is then not scanned a second time. Not a field (no effect on repr or copies).
+    _checked_v: InitVar[bool] = False
 
-    def __post_init__(self):
-        object.__setattr__(self, "v", check_v(self.v, min_samples=1))
+    def __post_init__(self, _checked_v: bool = False):
+        checked = _checked_v and isinstance(self.v, np.ndarray) and self.v.dtype == np.float64 \
+            and self.v.ndim == 1 and self.v.size >= 1
+        if not checked:
+            object.__setattr__(self, "v", check_v(self.v, min_samples=1))
         object.__setattr__(self, "fs", check_fs(self.fs))
         t0 = float(self.t0)
         if not np.isfinite(t0):

@@ -59,9 +59,12 @@ def _empty_template() -> pd.DataFrame:
 _EMPTY = _empty_template()
 
 
+_DTYPES = {c: _EMPTY[c].dtype for c in COLUMNS}   # read once: a DataFrame column lookup costs ~20 µs
+
+
 def _empty_columns() -> dict:
     """`spike_columns` with no spikes: length-0 arrays of the table's dtypes."""
-    return {c: np.empty(0, _EMPTY[c].dtype) for c in COLUMNS}
+    return {c: np.empty(0, d) for c, d in _DTYPES.items()}
 
 
 def empty_spikes() -> pd.DataFrame:
