@@ -12,7 +12,8 @@ from scipy import stats
 
 from .._validation import check_fs, check_v
 from . import preprocess as pp
-from .episodes import COLUMNS, empty_episodes, find_candidates, measure_episode, merge_groups, drop_overlaps
+from .episodes import COLUMNS, empty_episodes, find_candidates, merge_groups, drop_overlaps
+from .measure import measure_episode, screen_episode
 from .mains import remove_mains
 from .params import OscillationParams
 from .tfr import background, morlet_power, wavelet_freqs
@@ -325,13 +326,32 @@ def _assemble(cand, r, y, valid, freqs, bg, thr, fw, params, lo, hi) -> pd.DataF
         rows = [measure_episode(r, y, valid, s, e, f0, bg_at, fw, params) for s, e, f0 in zip(starts, ends, f0s)]
         return _Table([[row[c] for c in COLUMNS] for row in rows])
 
+    def screen(starts, ends, f0s, need_ok):
+        """`measure` by `screen_episode`: the rows and their (ok, basic) acceptance masks (rows decided by
+        their cheap measures carry NaN in the columns that were not measured; they never reach the output)."""
+        n = starts.size
+        ok, basic = np.zeros(n, bool), np.zeros(n, bool)
+        if n == 0:
+            return _Table(np.empty((0, len(COLUMNS)))), ok, basic
+        rows, full = [], []
+        for i, (s, e, f0) in enumerate(zip(starts, ends, f0s)):
+            row, decided = screen_episode(r, y, valid, s, e, f0, bg_at, fw, params, lo, hi, need_ok)
+            rows.append([row[c] for c in COLUMNS])
+            if decided is None:
+                full.append(i)
+            else:
+                ok[i], basic[i] = decided
+        table = _Table(rows)
+        if full:
+            ok[full], basic[full] = _acceptance(table.rows(full), params, lo, hi)
+        return table, ok, basic
+
     # cheap pre-selection on the region's power at its grid frequency (the measured power at the refined
     # frequency exceeds it by at most ~0.7 dB): strong candidates may pass, weak ones may only extend
     region_db = 10 * np.log10(np.maximum(ratio * thr[fi] / bg[fi], 1e-30))
     strong = region_db >= params.min_power_db - 2.0
     weak = (region_db >= params.min_power_db - params.extend_margin_db - 2.0) & ~strong
-    first_pass = measure(cs[strong], ce[strong], freqs[fi[strong]])
-    ok, _ = _acceptance(first_pass, params, lo, hi)
+    first_pass, ok, basic_1 = screen(cs[strong], ce[strong], freqs[fi[strong]], True)
     # weak candidates are measured only when close enough (time, frequency) to an accepted one to merge
     a_s, a_e, a_f = cs[strong][ok], ce[strong][ok], fi[strong][ok]
     w_idx = np.flatnonzero(weak)
@@ -342,12 +362,12 @@ def _assemble(cand, r, y, valid, freqs, bg, thr, fw, params, lo, hi) -> pd.DataF
         w_idx = w_idx[near]
     else:
         w_idx = w_idx[:0]
-    extra = measure(cs[w_idx], ce[w_idx], freqs[fi[w_idx]])
+    extra, _, basic_w = screen(cs[w_idx], ce[w_idx], freqs[fi[w_idx]], False)   # weak ones are never `ok`
     order = np.argsort(np.concatenate((cs[strong], cs[w_idx])), kind="stable")
     table = _Table(np.concatenate((first_pass.a, extra.a))).rows(order)
     cs, ce = np.concatenate((cs[strong], cs[w_idx]))[order], np.concatenate((ce[strong], ce[w_idx]))[order]
     ok = np.concatenate((ok, np.zeros(w_idx.size, bool)))[order]
-    ok_full, basic = _acceptance(table, params, lo, hi)
+    basic = np.concatenate((basic_1, basic_w))[order]
     use = ok | basic
     table, cs, ce, ok = table.rows(use), cs[use], ce[use], ok[use]
     if len(table) > 1:   # overlapping candidates (harmonics, two ridges): the accepted, then stronger, wins
