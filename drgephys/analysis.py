@@ -232,7 +232,11 @@ def _sweep_parts(trace: Trace, params: AnalysisParams | None = None, *, file_lab
         summary = {"sso_detected": None, "sso_frequency_hz": np.nan, "sso_amplitude_mv": np.nan,
                    "sso_time_fraction": np.nan}
         notes.append(f"no SSO analysis: {err}")
-    epi_cols = {c: epi[c].to_numpy() for c in epi.columns} if len(epi) else {}
+    if len(epi):   # (every episode column is float64: one block, read once)
+        block = epi.to_numpy(dtype=np.float64)
+        epi_cols = {c: block[:, i] for i, c in enumerate(epi.columns)}
+    else:
+        epi_cols = {}
     phase, osc = trigger_labels(v, fs, spk["threshold_s"], thr_i, end_i,
                                 *(epi_cols.get(c, np.empty(0)) for c in ("start_s", "end_s", "frequency_hz")),
                                 params=params.trigger)
