@@ -152,16 +152,23 @@ def _assess_voltage_level(v_mv: np.ndarray) -> tuple[str, float, bool]:
         if not finite.any():
             return "every sample is NaN or infinite", np.nan, False
         x = v_mv[finite]
-    x = _sample(x)
+    x = np.sort(_sample(x))      # sorted once: the percentiles and the distinct values read it
     p_lo, lo, med, hi, p_hi = np.percentile(x, [1, 0.5, 50, 99.5, 99])
     return _verdict(x, p_lo, lo, med, hi, p_hi), float(med), all_ok
 
 
+def _unique_sorted(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(x, return_counts=True)`` of a sorted finite array (no second sort)."""
+    first = np.flatnonzero(np.concatenate(([True], x[1:] != x[:-1])))
+    return x[first], np.diff(np.append(first, x.size))
+
+
 def _verdict(x, p_lo, lo, med, hi, p_hi) -> str:
-    """The reason the finite subsample `x` (with its percentiles) is not a membrane potential, or ''."""
+    """The reason the sorted finite subsample `x` (with its percentiles) is not a membrane potential,
+    or ''."""
     if hi - lo < MIN_SPREAD_MV:
         return f"the trace is constant ({med:.3g} mV throughout)"
-    vals, counts = np.unique(x, return_counts=True)
+    vals, counts = _unique_sorted(x)
     mode_share = counts.max() / x.size
     if mode_share > COMMAND_MODE_SHARE and vals.size < 256:
         return (f"the trace is piecewise constant ({mode_share:.0%} of samples at {vals[counts.argmax()]:.3g} mV, "

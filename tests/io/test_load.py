@@ -194,3 +194,16 @@ def test_unparseable_units_override_is_a_value_error():
     path = Path(__file__).resolve().parents[2] / "sample_data" / "injured_tonic.abf"
     with pytest.raises(ValueError, match=r"`units` must be a unit name quantities understands.*got 'foo'"):
         load(path, units="foo")
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 16_384])
+def test_distinct_values_of_the_sorted_subsample_match_numpy(n):
+    """The channel assessment counts distinct values on its sorted subsample without a second sort."""
+    from drgephys.io.channels import _unique_sorted
+
+    rng = np.random.default_rng(n)
+    for x in (rng.normal(size=n), np.round(rng.normal(size=n), 1), np.full(n, -65.0)):
+        vals, counts = _unique_sorted(np.sort(x))
+        ref_vals, ref_counts = np.unique(x, return_counts=True)
+        np.testing.assert_array_equal(vals, ref_vals)
+        np.testing.assert_array_equal(counts, ref_counts)
