@@ -79,9 +79,9 @@ def analyze_job(job: Job, params: AnalysisParams) -> tuple[AnalysisResult, str]:
         else:
             rec = load(job.path, channel=params.channel, units=params.units)
             res = analyze_recording(rec, params, file_label=job.label)
-        n_ok = _n_ok(res)
-        return res, (f"ok: {job.label}: {n_ok} sweeps, {res._count('oscillations')} episodes, "
-                     f"{res._count('spikes')} spikes")
+        n_ok = int(np.count_nonzero(res.column("recordings", "status") == "ok"))
+        return res, (f"ok: {job.label}: {n_ok} sweeps, {res.n_rows('oscillations')} episodes, "
+                     f"{res.n_rows('spikes')} spikes")
     except RecordingError as err:
         rows = [status_row(job.label, channel=err.channel, status="refused", message=str(err))]
         log = f"refused: {job.label}: {err}"
@@ -90,13 +90,6 @@ def analyze_job(job: Job, params: AnalysisParams) -> tuple[AnalysisResult, str]:
         rows = [status_row(job.label, status="error", message=tb)]
         log = f"error: {job.label}: {tb}\n" + "".join(traceback.format_exception(err))
     return _assemble(rows, [], [], params), log
-
-
-def _n_ok(res: AnalysisResult) -> int:
-    """Sweeps analysed ("ok"), without building the recordings table when it is not built yet."""
-    raw = res._raw["recordings"]
-    status = raw.values("status") if isinstance(raw, tables.Parts) else raw["status"].to_numpy()
-    return int(np.count_nonzero(status == "ok"))
 
 
 def merge_groups(recordings: pd.DataFrame, groups: pd.DataFrame | None) -> pd.DataFrame:
@@ -303,10 +296,7 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, groups=None, j
     bar.close()
     results = [o[0] for o in outputs]
     # every file's tables (parts not yet built, or frames from the cache) become one frame per table
-    combined = AnalysisResult(
-        merge_groups(tables.combine([r._raw["recordings"] for r in results], tables.RECORDINGS_COLUMNS), groups),
-        tables.combine([r._raw["oscillations"] for r in results], tables.OSCILLATIONS_COLUMNS),
-        tables.combine([r._raw["spikes"] for r in results], tables.SPIKES_COLUMNS),
-        params)
+    combined = AnalysisResult.concat(results, params)
+    combined.recordings = merge_groups(combined.recordings, groups)
     combined.log = [o[1] for o in outputs]
     return combined

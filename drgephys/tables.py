@@ -187,11 +187,13 @@ def _block_array(v, n: int) -> np.ndarray:
     return v if isinstance(v, np.ndarray) else np.asarray(v, dtype=object)
 
 
-def combine(items: list, columns: dict) -> pd.DataFrame:
-    """One conformed table from `Parts` and/or DataFrames (in order); Parts alone are built in one go."""
+def combine(items: list, columns: dict, *, build: bool = True):
+    """One conformed table from `Parts` and/or DataFrames (in order); Parts alone are built in one go,
+    or, with ``build=False``, kept as one `Parts` to build later."""
     items = [x for x in items if len(x)]
     if all(isinstance(x, Parts) for x in items):
-        return Parts(columns, [b for x in items for b in x.blocks]).frame()
+        parts = Parts(columns, [b for x in items for b in x.blocks])
+        return parts.frame() if build else parts
     frames = [x.frame() if isinstance(x, Parts) else x for x in items]
     if len(frames) == 1 and matches(frames[0], columns):
         return frames[0]

@@ -6,6 +6,7 @@ import dataclasses
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import drgephys
@@ -123,3 +124,22 @@ def test_chunked_analysis_through_analyze_matches_in_memory(tmp_path):
     chunked = analyze(path, chunk_s=6.0)
     np.testing.assert_allclose(chunked.spikes["peak_s"], whole.spikes["peak_s"], atol=1e-9)
     assert len(chunked.oscillations) == len(whole.oscillations)
+
+
+def test_result_reads_columns_and_concatenates_without_building_first(sso_sim):
+    """`column` and `n_rows` read a table before it is built; `concat` keeps the rows of each result in
+    order (the frames equal pandas' concatenation of the built tables)."""
+    from drgephys.analysis import AnalysisResult
+
+    quiet = simulate_trace(duration_s=2.0, fs_hz=10000.0, seed=3, pattern="silent", sso=False)
+    a = analyze(drgephys.Trace(sso_sim.v, sso_sim.fs), file_label="a")
+    b = analyze(drgephys.Trace(quiet.v, quiet.fs), file_label="b")
+    c = analyze(drgephys.Trace(sso_sim.v, sso_sim.fs), file_label="c")
+    assert a.n_rows("spikes") > 0 and a.n_rows("oscillations") > 0
+    np.testing.assert_array_equal(a.column("spikes", "peak_s"), a.spikes["peak_s"].to_numpy())
+    assert a.n_rows("spikes") == len(a.spikes)                 # same answer once built
+    both = AnalysisResult.concat([a, b, c], a.params)
+    for name in ("recordings", "oscillations", "spikes"):
+        expected = pd.concat([t for t in (getattr(r, name) for r in (a, b, c)) if len(t)], ignore_index=True)
+        pd.testing.assert_frame_equal(getattr(both, name), expected)
+    assert both.recordings["file"].tolist() == ["a", "b", "c"]
