@@ -177,6 +177,65 @@ def background(power: np.ndarray, freqs: np.ndarray, use: np.ndarray, tolerance_
     return bg, line
 
 
+# SegmentSpectrum's transforms run a few hundred times per recording on ~100-2000 points, where scipy.fft's
+# dispatch and argument checks (~3-5 µs a call) cost as much as the transform: its pocketfft core is called
+# directly (the same function with the arguments scipy.fft.rfft / ifft pass it: identical values, tested),
+# falling back to scipy.fft if SciPy moves it.
+def _load_pocketfft():
+    """scipy's pocketfft module when its calls give scipy.fft's values on a probe (else None)."""
+    try:
+        from scipy.fft._pocketfft import pypocketfft as pf
+        x = np.cos(np.arange(30.0))
+        c = np.exp(1j * np.arange(30.0)).reshape(2, 15)
+        same = (np.array_equal(pf.r2c(x.copy(), (0,), True, 0, None, 1), sfft.rfft(x))
+                and np.array_equal(pf.c2c(c.copy(), (1,), False, 2, None, 1), sfft.ifft(c, axis=1)))
+    except Exception:  # pragma: no cover - depends on the SciPy version
+        return None
+    return pf if same else None
+
+
+_pocketfft = _load_pocketfft()
+
+
+def _rfft(x: np.ndarray) -> np.ndarray:
+    """``scipy.fft.rfft(x)`` of a 1-D float64 array."""
+    if _pocketfft is None:  # pragma: no cover
+        return sfft.rfft(x)
+    return _pocketfft.r2c(x, (0,), True, 0, None, 1)
+
+
+def _ifft_rows(buf: np.ndarray) -> np.ndarray:
+    """``scipy.fft.ifft(buf, axis=1, overwrite_x=True)`` of a 2-D complex128 array (in place)."""
+    if _pocketfft is None:  # pragma: no cover
+        return sfft.ifft(buf, axis=1, overwrite_x=True)
+    return _pocketfft.c2c(buf, (1,), False, 2, buf, 1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fast_len(n: int) -> int:
+    """``scipy.fft.next_fast_len(n)`` (cached)."""
+    return sfft.next_fast_len(n)
+
+
+#: Longest segment FFT whose positive frequencies are cached (at most 512 tables of <= 16 KB).
+CACHE_SEGMENT_NFFT = 4096
+
+
+def _positive_freqs(nfft: int, fs: float) -> np.ndarray:
+    """The positive part of ``scipy.fft.fftfreq(nfft, 1 / fs)``, as fftfreq computes it (bin index x
+    ``1 / (nfft / fs)``); read-only, cached up to `CACHE_SEGMENT_NFFT` (a recording's segments share a few
+    hundred lengths)."""
+    if nfft <= CACHE_SEGMENT_NFFT:
+        return _positive_freqs_cached(nfft, fs)
+    return np.arange(1, (nfft - 1) // 2 + 1) * (1.0 / (nfft * (1 / fs)))
+
+
+@functools.lru_cache(maxsize=512)
+def _positive_freqs_cached(nfft: int, fs: float) -> np.ndarray:
+    f = np.arange(1, (nfft - 1) // 2 + 1) * (1.0 / (nfft * (1 / fs)))
+    f.flags.writeable = False
+    return f
+
 class SegmentSpectrum:
     """FFT of a short segment (mean removed, padded to a fast length), to band-pass it several times.
 
@@ -186,16 +245,16 @@ class SegmentSpectrum:
     """
 
     def __init__(self, seg: np.ndarray, fs: float):
-        self.n = seg.size
-        nfft = sfft.next_fast_len(seg.size)
-        self.nfft = nfft
+        n = self.n = seg.size
+        nfft = self.nfft = _fast_len(n)
         self._fs = fs
         self._centred = seg - sm.mean(seg)
         self._pos = slice(1, (nfft - 1) // 2 + 1)          # f_axis > 0
         # scipy.fft.fft of a real input is its rfft mirrored (pocketfft's r2c): the same positive half
-        self._spec_pos = sfft.rfft(self._centred, nfft)[self._pos]
-        # the positive part of `f_axis`, as scipy.fft.fftfreq computes it (bin index x 1 / (nfft / fs))
-        self._f_pos = np.arange(1, (nfft - 1) // 2 + 1) * (1.0 / (nfft * (1 / fs)))
+        buf = np.zeros(nfft)
+        buf[:n] = self._centred
+        self._spec_pos = _rfft(buf)[self._pos]
+        self._f_pos = _positive_freqs(nfft, float(fs))
 
     @property
     def spec(self) -> np.ndarray:
@@ -222,7 +281,7 @@ class SegmentSpectrum:
         buf = np.zeros((len(spectra), self.nfft), complex)
         for i, sp in enumerate(spectra):
             buf[i, self._pos] = sp
-        return sfft.ifft(buf, axis=1, overwrite_x=True)[:, : self.n]
+        return _ifft_rows(buf)[:, : self.n]
 
     def morlet(self, f0: float, cycles: float) -> np.ndarray:
         """Analytic Morlet-band copy (gain 1 at ``f0`` for the analytic amplitude)."""

@@ -137,3 +137,16 @@ def test_run_edges_equal_the_runs(mask):
     ref_s, ref_e = pp.runs(mask)
     np.testing.assert_array_equal(s, ref_s)
     np.testing.assert_array_equal(e, ref_e)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 64, 101, 1000, 1999, 4097, 5003])
+def test_segment_transforms_equal_scipy_fft(n):
+    # SegmentSpectrum calls pocketfft directly: the same values as scipy.fft's wrappers
+    assert tfr._pocketfft is not None
+    assert tfr._fast_len(n) == sfft.next_fast_len(n)
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=n)
+    np.testing.assert_array_equal(tfr._rfft(x.copy()), sfft.rfft(x))
+    c = rng.normal(size=(3, n)) + 1j * rng.normal(size=(3, n))
+    np.testing.assert_array_equal(tfr._ifft_rows(c.copy()), sfft.ifft(c, axis=1))
+    assert tfr._positive_freqs(n, 606.0606).flags.writeable == (n > tfr.CACHE_SEGMENT_NFFT)
