@@ -13,7 +13,7 @@ from scipy import stats
 from .._validation import check_fs, check_v
 from . import preprocess as pp
 from .episodes import COLUMNS, empty_episodes, find_candidates, merge_groups, drop_overlaps
-from .measure import measure_episode, screen_episode
+from .measure import measure_episodes, screen_episodes
 from .mains import remove_mains
 from .params import OscillationParams
 from .tfr import background, morlet_power, wavelet_freqs
@@ -320,22 +320,22 @@ def _assemble(cand, r, y, valid, freqs, bg, thr, fw, params, lo, hi) -> pd.DataF
     def bg_at(f):
         return float(10 ** np.interp(math.log10(f), lf, lbg))
 
-    def measure(starts, ends, f0s):   # a loop over episodes; each step works on whole arrays
+    def measure(starts, ends, f0s):
         if starts.size == 0:
             return _Table(np.empty((0, len(COLUMNS))))
-        rows = [measure_episode(r, y, valid, s, e, f0, bg_at, fw, params) for s, e, f0 in zip(starts, ends, f0s)]
+        rows = measure_episodes(r, y, valid, starts, ends, f0s, bg_at, fw, params)
         return _Table([[row[c] for c in COLUMNS] for row in rows])
 
     def screen(starts, ends, f0s, need_ok):
-        """`measure` by `screen_episode`: the rows and their (ok, basic) acceptance masks (rows decided by
+        """`measure` by `screen_episodes`: the rows and their (ok, basic) acceptance masks (rows decided by
         their cheap measures carry NaN in the columns that were not measured; they never reach the output)."""
         n = starts.size
         ok, basic = np.zeros(n, bool), np.zeros(n, bool)
         if n == 0:
             return _Table(np.empty((0, len(COLUMNS)))), ok, basic
         rows, full = [], []
-        for i, (s, e, f0) in enumerate(zip(starts, ends, f0s)):
-            row, decided = screen_episode(r, y, valid, s, e, f0, bg_at, fw, params, lo, hi, need_ok)
+        for i, (row, decided) in enumerate(screen_episodes(r, y, valid, starts, ends, f0s, bg_at, fw, params,
+                                                           lo, hi, need_ok)):
             rows.append([row[c] for c in COLUMNS])
             if decided is None:
                 full.append(i)

@@ -21,7 +21,7 @@ import numpy as np
 from . import _small as sm
 from .tfr import SegmentSpectrum
 
-__all__ = ["measure_episode", "screen_episode"]
+__all__ = ["measure_episode", "measure_episodes", "screen_episode", "screen_episodes"]
 
 #: Relative margin of the amplitude bounds in `screen_episode` (the cycle means and the percentile's
 #: interpolation round within a few ulps of the envelope's range; anything closer is measured in full).
@@ -65,7 +65,15 @@ def measure_episode(r, y, valid, s, e, f0, bg_at, fs, params):
     -------
     dict with the columns of :data:`drgephys.oscillations.episodes.COLUMNS`.
     """
-    return _cycles(_locate(r, valid, s, e, f0, bg_at, fs, params), y, valid, fs, params)
+    return measure_episodes(r, y, valid, [s], [e], [f0], bg_at, fs, params)[0]
+
+
+def measure_episodes(r, y, valid, starts, ends, f0s, bg_at, fs, params) -> list:
+    """`measure_episode` of several candidates (sequences ``starts``, ``ends``, ``f0s``): a list of dicts,
+    the same values (their elementwise steps run as whole-array operations over all of them)."""
+    if len(starts) == 0:
+        return []
+    return [_cycles(st, y, valid, fs, params) for st in _locate_many(r, valid, starts, ends, f0s, bg_at, fs, params)]
 
 
 def screen_episode(r, y, valid, s, e, f0, bg_at, fs, params, lo, hi, need_ok):
@@ -89,7 +97,19 @@ def screen_episode(r, y, valid, s, e, f0, bg_at, fs, params, lo, hi, need_ok):
         ``(ok, basic)`` as `detect._acceptance` would give them on the full row, or None when the row was
         measured in full (the caller applies the rule).
     """
-    st = _locate(r, valid, s, e, f0, bg_at, fs, params)
+    return screen_episodes(r, y, valid, [s], [e], [f0], bg_at, fs, params, lo, hi, need_ok)[0]
+
+
+def screen_episodes(r, y, valid, starts, ends, f0s, bg_at, fs, params, lo, hi, need_ok) -> list:
+    """`screen_episode` of several candidates: a list of ``(row, decided)``."""
+    if len(starts) == 0:
+        return []
+    return [_screen(st, y, valid, fs, params, lo, hi, need_ok)
+            for st in _locate_many(r, valid, starts, ends, f0s, bg_at, fs, params)]
+
+
+def _screen(st, y, valid, fs, params, lo, hi, need_ok):
+    """`screen_episode` from the state of `_locate_many`."""
     a, s, e, freq, bg, spec, z6, env, p6, v, all_v, any_v = st
     n_cycles = (e - s) / fs * freq
     power_db = float(10 * np.log10(max(sm.mean(p6[s - a:e - a] if all_v else p6[s - a:e - a][v])
@@ -112,38 +132,113 @@ def screen_episode(r, y, valid, s, e, f0, bg_at, fs, params, lo, hi, need_ok):
     return _cycles(st, y, valid, fs, params), None
 
 
-def _locate(r, valid, s, e, f0, bg_at, fs, params):
-    """Refined frequency, 6-cycle envelope and half-maximum boundaries of a candidate ``[s, e)``.
+def _morlet_spectra(specs, f0s, cycles):
+    """``[spec.morlet_spectrum(f0, cycles) for spec, f0 in zip(specs, f0s)]`` by one set of whole-array
+    operations over all segments (the same elementwise operations on the same values)."""
+    f0s = np.asarray(f0s, dtype=np.float64)
+    sizes = [sp._f_pos.size for sp in specs]
+    f_pos = np.concatenate([sp._f_pos for sp in specs])
+    f0 = np.repeat(f0s, sizes)
+    sd = np.repeat(f0s / cycles, sizes)
+    out = np.concatenate([sp._spec_pos for sp in specs]) * (2.0 * np.exp(-0.5 * ((f_pos - f0) / sd) ** 2))
+    return _split(out, sizes)
 
-    Returns ``(a, s, e, freq, bg, spec, z6, env, p6, v, all_v, any_v)``: the segment's first sample ``a``
-    (its arrays start there), the refined bounds, frequency (Hz) and background power (mV^2), the segment's
-    `SegmentSpectrum`, the 6-cycle analytic signal, envelope and power, and the validity of ``[s, e)``.
-    """
+
+def _split(x, sizes):
+    """Consecutive views of ``x`` of the given sizes."""
+    ends = np.cumsum(sizes).tolist()
+    return [x[e - n:e] for n, e in zip(sizes, ends)]
+
+
+def _unwrap_rows(p, sizes):
+    """``np.concatenate([sm.unwrap(row) for row in _split(p, sizes)])`` by whole-array operations: the
+    jumps of all rows at once, their corrections accumulated per row (a row-wise cumulative sum of a
+    zero-padded (rows, jumps) array: sequential, as numpy's cumsum of each row) and carried forward to
+    the row's later samples (non-empty rows)."""
+    n = p.size
+    up = p.copy()
+    if n < 2:
+        return up
+    k = len(sizes)
+    ends = np.cumsum(sizes)
+    dd = p[1:] - p[:-1]
+    big = np.abs(dd) >= np.pi
+    big[ends[:-1] - 1] = False                       # steps between rows
+    jump = np.flatnonzero(big)
+    if jump.size == 0:
+        return up
+    d = dd[jump]
+    dmod = np.mod(d - (-np.pi), 2 * np.pi) + (-np.pi)
+    np.copyto(dmod, np.pi, where=(dmod == -np.pi) & (d > 0))
+    corr = dmod - d
+    row_of = np.repeat(np.arange(k), sizes)          # row of each sample
+    jrow = row_of[jump]
+    cnt = np.bincount(jrow, minlength=k)
+    rank = np.arange(jump.size) - (np.cumsum(cnt) - cnt)[jrow]
+    mat = np.zeros((k, int(cnt.max())))
+    mat[jrow, rank] = corr
+    cum = np.cumsum(mat, axis=1)[jrow, rank]          # running correction after each jump
+    last = np.zeros(n, np.int64)                       # 1 + the last jump before each sample (0: none)
+    last[jump + 1] = np.arange(1, jump.size + 1)
+    last = np.maximum.accumulate(last)
+    same = np.concatenate(([-1], jrow))[last] == row_of
+    add = np.where(same, np.concatenate(([0.0], cum))[last], 0.0)
+    # numpy adds the (zero) correction to every sample but the first of a row that has jumps
+    has = (cnt > 0)[row_of]
+    has[ends - np.asarray(sizes)] = False
+    np.add(p, add, out=up, where=has)
+    return up
+
+
+def _locate_many(r, valid, starts, ends, f0s, bg_at, fs, params):
+    """``[_locate(r, valid, s, e, f0, bg_at, fs, params) for s, e, f0 in zip(starts, ends, f0s)]`` with the
+    elementwise steps of all candidates (Morlet gains, phases, envelopes) as whole-array operations; the
+    transforms and the per-candidate reductions stay per candidate (the same values)."""
     cyc = params.wavelet_cycles
-    pad = int(math.ceil(3 * cyc / (2 * math.pi * f0) * fs))
-    a, b = max(s - pad, 0), min(e + pad, r.size)
-    spec = SegmentSpectrum(np.asarray(r[a:b], dtype=np.float64), fs)
-    v = valid[s:e]
-    all_v = bool(v.all())
-    any_v = all_v or bool(v.any())
-    t = np.arange(s, e) / fs if all_v else np.arange(s, e)[v] / fs
-    z = spec.morlet(f0, cyc)[s - a:e - a]
-    phase = sm.unwrap(np.angle(z))
-    if not all_v:
-        phase = phase[v]
-    freq = f0
-    if t.size > 2:   # least-squares slope of the unwrapped phase
-        tc = t - sm.mean(t)
-        freq = float(np.dot(tc, phase - sm.mean(phase)) / np.dot(tc, tc) / (2 * np.pi))
-    if not (0.5 * f0 < freq < 2 * f0):
+    r = np.asarray(r, dtype=np.float64)
+    starts, ends, f0s = [int(x) for x in starts], [int(x) for x in ends], [float(x) for x in f0s]
+    lay, specs = [], []
+    for s, e, f0 in zip(starts, ends, f0s):
+        pad = int(math.ceil(3 * cyc / (2 * math.pi * f0) * fs))
+        a, b = max(s - pad, 0), min(e + pad, r.size)
+        specs.append(SegmentSpectrum(r[a:b], fs))
+        lay.append((a, b, s, e))
+    zs = [sp.analytic(m)[0][s - a:e - a] for sp, m, (a, b, s, e) in zip(specs, _morlet_spectra(specs, f0s, cyc), lay)]
+    sizes = [e - s for a, b, s, e in lay]
+    phases = _split(_unwrap_rows(np.angle(np.concatenate(zs)), sizes), sizes)
+    freqs, bgs, vs = [], [], []
+    for (a, b, s, e), f0, phase in zip(lay, f0s, phases):
+        v = valid[s:e]
+        all_v = bool(v.all())
+        any_v = all_v or bool(v.any())
+        t = np.arange(s, e) / fs if all_v else np.arange(s, e)[v] / fs
+        if not all_v:
+            phase = phase[v]
         freq = f0
-    bg = bg_at(freq)
-    # (each row of a batched inverse FFT equals its own transform: z6 alone here, z3 and broad in `_cycles`)
-    z6 = spec.morlet(freq, cyc)
-    p6 = np.abs(z6) ** 2
-    env = 2 * np.sqrt(np.maximum(p6 - bg, 0.0))   # peak-to-peak, noise power removed
-    # boundaries at half the episode's amplitude (the simulator's half-maximum convention): first and last
-    # half-maximum samples inside the candidate, extended outwards while the envelope stays above it
+        if t.size > 2:   # least-squares slope of the unwrapped phase
+            tc = t - sm.mean(t)
+            freq = float(np.dot(tc, phase - sm.mean(phase)) / np.dot(tc, tc) / (2 * np.pi))
+        if not (0.5 * f0 < freq < 2 * f0):
+            freq = f0
+        freqs.append(freq)
+        bgs.append(bg_at(freq))
+        vs.append((v, all_v, any_v))
+    z6s = [sp.analytic(m)[0] for sp, m in zip(specs, _morlet_spectra(specs, freqs, cyc))]
+    n_seg = [b - a for a, b, s, e in lay]
+    p6 = np.abs(np.concatenate(z6s)) ** 2
+    env = 2 * np.sqrt(np.maximum(p6 - np.repeat(bgs, n_seg), 0.0))   # peak-to-peak, noise power removed
+    out = []
+    for (a, b, s, e), freq, bg, sp, z6, env_i, p6_i, (v, all_v, any_v) in zip(
+            lay, freqs, bgs, specs, z6s, _split(env, n_seg), _split(p6, n_seg), vs):
+        s, e, v, all_v, any_v = _half_max(env_i, valid, a, b, s, e, v, all_v, any_v)
+        out.append((a, s, e, freq, bg, sp, z6, env_i, p6_i, v, all_v, any_v))
+    return out
+
+
+def _half_max(env, valid, a, b, s, e, v, all_v, any_v):
+    """Boundaries at half the episode's amplitude (the simulator's half-maximum convention): first and last
+    half-maximum samples inside the candidate ``[s, e)``, extended outwards while the envelope (of the
+    segment ``[a, b)``) stays above it. Returns ``(s, e, v, all_v, any_v)``."""
     if any_v:
         amp0 = sm.percentile(env[s - a:e - a] if all_v else env[s - a:e - a][v], 90)
     else:
@@ -162,11 +257,11 @@ def _locate(r, valid, s, e, f0, bg_at, fs, params):
             v = valid[s:e]
             all_v = bool(v.all())
             any_v = all_v or bool(v.any())
-    return a, s, e, freq, bg, spec, z6, env, p6, v, all_v, any_v
+    return s, e, v, all_v, any_v
 
 
 def _cycles(st, y, valid, fs, params):
-    """The full row of `measure_episode` from the state of `_locate`."""
+    """The full row of `measure_episode` from the state of `_locate_many`."""
     a, s, e, freq, bg, spec, z6, env, p6, v, all_v, any_v = st
     cyc = params.wavelet_cycles
     z3, broad = spec.analytic(spec.morlet_spectrum(freq, cyc / 2), spec.band_spectrum(freq / 2, 2 * freq))

@@ -7,11 +7,16 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drgephys.oscillations import OscillationParams, explain_oscillations
 from drgephys.oscillations.detect import COLUMNS, _Table, _acceptance
 from drgephys.oscillations.episodes import find_candidates
-from drgephys.oscillations.measure import measure_episode, screen_episode
+from drgephys.oscillations import _small as sm
+from drgephys.oscillations.measure import (_locate_many, _morlet_spectra, _split, _unwrap_rows, measure_episode,
+                                           measure_episodes, screen_episode, screen_episodes)
+from drgephys.oscillations.tfr import SegmentSpectrum
 
 from .synth import make_trace
 
@@ -65,3 +70,107 @@ def test_screen_matches_full_measure(name, need_ok):
                 assert not decided[0]
     if name == "noise_only":   # noise candidates fail the minima: they are settled by the cheap measures
         assert n_decided > 0
+
+
+def _locate_reference(r, valid, s, e, f0, bg_at, fs, params):
+    """One candidate's `_locate_many` state, written out step by step (the code `_locate_many` vectorizes
+    over candidates): refined frequency, 6-cycle envelope and half-maximum boundaries of ``[s, e)``.
+
+    Returns ``(a, s, e, freq, bg, spec, z6, env, p6, v, all_v, any_v)``: the segment's first sample ``a``
+    (its arrays start there), the refined bounds, frequency (Hz) and background power (mV^2), the segment's
+    `SegmentSpectrum`, the 6-cycle analytic signal, envelope and power, and the validity of ``[s, e)``.
+    """
+    cyc = params.wavelet_cycles
+    pad = int(math.ceil(3 * cyc / (2 * math.pi * f0) * fs))
+    a, b = max(s - pad, 0), min(e + pad, r.size)
+    spec = SegmentSpectrum(np.asarray(r[a:b], dtype=np.float64), fs)
+    v = valid[s:e]
+    all_v = bool(v.all())
+    any_v = all_v or bool(v.any())
+    t = np.arange(s, e) / fs if all_v else np.arange(s, e)[v] / fs
+    z = spec.morlet(f0, cyc)[s - a:e - a]
+    phase = sm.unwrap(np.angle(z))
+    if not all_v:
+        phase = phase[v]
+    freq = f0
+    if t.size > 2:   # least-squares slope of the unwrapped phase
+        tc = t - sm.mean(t)
+        freq = float(np.dot(tc, phase - sm.mean(phase)) / np.dot(tc, tc) / (2 * np.pi))
+    if not (0.5 * f0 < freq < 2 * f0):
+        freq = f0
+    bg = bg_at(freq)
+    # (each row of a batched inverse FFT equals its own transform: z6 alone here, z3 and broad in `_cycles`)
+    z6 = spec.morlet(freq, cyc)
+    p6 = np.abs(z6) ** 2
+    env = 2 * np.sqrt(np.maximum(p6 - bg, 0.0))   # peak-to-peak, noise power removed
+    # boundaries at half the episode's amplitude (the simulator's half-maximum convention): first and last
+    # half-maximum samples inside the candidate, extended outwards while the envelope stays above it
+    if any_v:
+        amp0 = sm.percentile(env[s - a:e - a] if all_v else env[s - a:e - a][v], 90)
+    else:
+        amp0 = 0.0
+    half = env >= 0.5 * amp0
+    half &= valid[a:b]
+    inner = np.flatnonzero(half[s - a:e - a])
+    if inner.size:
+        i0, i1 = inner[0] + s - a, inner[-1] + s - a
+        lows = np.flatnonzero(~half[:i0])
+        highs = np.flatnonzero(~half[i1 + 1:])
+        s2 = a + (lows[-1] + 1 if lows.size else 0)
+        e2 = a + (i1 + 1 + highs[0] if highs.size else b - a)
+        if e2 - s2 >= 3:
+            s, e = int(s2), int(e2)
+            v = valid[s:e]
+            all_v = bool(v.all())
+            any_v = all_v or bool(v.any())
+    return a, s, e, freq, bg, spec, z6, env, p6, v, all_v, any_v
+
+
+def _same(x, y):
+    if isinstance(x, SegmentSpectrum):
+        return np.array_equal(x._spec_pos, y._spec_pos) and np.array_equal(x._f_pos, y._f_pos)
+    if isinstance(x, np.ndarray):
+        return x.dtype == y.dtype and np.array_equal(x, y)
+    return x == y and type(x) is type(y)
+
+
+@pytest.mark.parametrize("name", sorted(TRACES))
+def test_locate_many_equals_one_by_one(name):
+    st_, p, bg_at, cands = _candidates(name)
+    r, valid, fw = st_["residual_mv"], st_["valid"], st_["working_fs_hz"]
+    s, e, f0 = (list(x) for x in zip(*cands))
+    many = _locate_many(r, valid, s, e, f0, bg_at, fw, p)
+    for c, got in zip(cands, many):
+        ref = _locate_reference(r, valid, *c, bg_at, fw, p)
+        assert all(_same(x, y) for x, y in zip(ref, got))
+    # batched rows equal single ones, for the full measure and the screen
+    args = (r, st_["filled_mv"], valid)
+    rows = measure_episodes(*args, s, e, f0, bg_at, fw, p)
+    screened = screen_episodes(*args, s, e, f0, bg_at, fw, p, *st_["band_hz"], True)
+    for c, row, (srow, dec) in zip(cands, rows, screened):
+        one = measure_episode(*args, *c, bg_at, fw, p)
+        np.testing.assert_array_equal([row[k] for k in COLUMNS], [one[k] for k in COLUMNS])
+        sone, dec_one = screen_episode(*args, *c, bg_at, fw, p, *st_["band_hz"], True)
+        np.testing.assert_array_equal([srow[k] for k in COLUMNS], [sone[k] for k in COLUMNS])
+        assert dec == dec_one
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(1, 40), min_size=1, max_size=8), st.integers(0, 2 ** 32 - 1),
+       st.sampled_from([1.0, 3.0, 8.0]))
+def test_unwrap_rows_equals_numpy_per_row(sizes, seed, scale):
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(-np.pi, np.pi, sum(sizes)) * scale
+    p[rng.random(p.size) < 0.05] = -0.0
+    got = _unwrap_rows(p, sizes)
+    np.testing.assert_array_equal(got, np.concatenate([np.unwrap(row) for row in _split(p, sizes)]))
+    ref = np.concatenate([sm.unwrap(row) for row in _split(p, sizes)])   # down to the sign of zeros
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(ref))
+
+
+def test_morlet_spectra_equal_one_by_one():
+    rng = np.random.default_rng(4)
+    specs = [SegmentSpectrum(rng.normal(size=n), 606.0606) for n in (5, 64, 101, 999)]
+    f0s = [11.3, 40.0, 87.5, 199.0]
+    for sp, f0, got in zip(specs, f0s, _morlet_spectra(specs, f0s, 6.0)):
+        np.testing.assert_array_equal(got, sp.morlet_spectrum(f0, 6.0))
