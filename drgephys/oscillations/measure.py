@@ -73,7 +73,7 @@ def measure_episodes(r, y, valid, starts, ends, f0s, bg_at, fs, params) -> list:
     the same values (their elementwise steps run as whole-array operations over all of them)."""
     if len(starts) == 0:
         return []
-    return [_cycles(st, y, valid, fs, params) for st in _locate_many(r, valid, starts, ends, f0s, bg_at, fs, params)]
+    return _cycles_many(_locate_many(r, valid, starts, ends, f0s, bg_at, fs, params), y, valid, fs, params)
 
 
 def screen_episode(r, y, valid, s, e, f0, bg_at, fs, params, lo, hi, need_ok):
@@ -104,12 +104,16 @@ def screen_episodes(r, y, valid, starts, ends, f0s, bg_at, fs, params, lo, hi, n
     """`screen_episode` of several candidates: a list of ``(row, decided)``."""
     if len(starts) == 0:
         return []
-    return [_screen(st, y, valid, fs, params, lo, hi, need_ok)
-            for st in _locate_many(r, valid, starts, ends, f0s, bg_at, fs, params)]
+    states = _locate_many(r, valid, starts, ends, f0s, bg_at, fs, params)
+    out = [_screen(st, fs, params, lo, hi, need_ok) for st in states]
+    full = [i for i, (_, decided) in enumerate(out) if decided is None]
+    for i, row in zip(full, _cycles_many([states[i] for i in full], y, valid, fs, params)):
+        out[i] = (row, None)
+    return out
 
 
-def _screen(st, y, valid, fs, params, lo, hi, need_ok):
-    """`screen_episode` from the state of `_locate_many`."""
+def _screen(st, fs, params, lo, hi, need_ok):
+    """`screen_episode` from the state of `_locate_many` (``decided`` None: the row needs `_cycles_many`)."""
     a, s, e, freq, bg, spec, z6, env, p6, v, all_v, any_v = st
     n_cycles = (e - s) / fs * freq
     power_db = float(10 * np.log10(max(sm.mean(p6[s - a:e - a] if all_v else p6[s - a:e - a][v])
@@ -129,7 +133,7 @@ def _screen(st, y, valid, fs, params, lo, hi, need_ok):
             return row, (False, True)
         if low * (1 - BOUND_RTOL) > params.max_amplitude_mv:
             return row, (False, False)
-    return _cycles(st, y, valid, fs, params), None
+    return row, None
 
 
 def _morlet_spectra(specs, f0s, cycles):
@@ -260,15 +264,62 @@ def _half_max(env, valid, a, b, s, e, v, all_v, any_v):
     return s, e, v, all_v, any_v
 
 
-def _cycles(st, y, valid, fs, params):
-    """The full row of `measure_episode` from the state of `_locate_many`."""
+def _cycles_many(states, y, valid, fs, params) -> list:
+    """The full rows of `measure_episode` from states of `_locate_many`: the 3-cycle and broad-band copies'
+    spectra, phases and trough crossings of all candidates as whole-array operations, the cycle statistics
+    per candidate."""
+    if not states:
+        return []
+    cyc = params.wavelet_cycles
+    specs = [st[5] for st in states]
+    freqs = np.array([st[3] for st in states])
+    pairs = [sp.analytic(m3, mb) for sp, m3, mb in
+             zip(specs, _morlet_spectra(specs, freqs, cyc / 2), _band_spectra(specs, freqs / 2, 2 * freqs))]
+    segs = [slice(st[1] - st[0], st[2] - st[0]) for st in states]
+    z3s = [pair[0][seg] for pair, seg in zip(pairs, segs)]
+    sizes = [z.size for z in z3s]
+    ph3 = _unwrap_rows(np.angle(np.concatenate(z3s)), sizes)
+    crossings = _crossings_rows(ph3, sizes, np.pi)             # troughs of the 3-cycle band signal
+    return [_cycle_row(st, z3, pair[1][seg], bounds, y, valid, fs, params)
+            for st, z3, pair, seg, bounds in zip(states, z3s, pairs, segs, crossings)]
+
+
+def _band_spectra(specs, los, his):
+    """``[spec.band_spectrum(lo, hi) ...]`` by whole-array operations over all segments (same values)."""
+    sizes = [sp._f_pos.size for sp in specs]
+    f_pos = np.concatenate([sp._f_pos for sp in specs])
+    gain = np.where((f_pos >= np.repeat(los, sizes)) & (f_pos <= np.repeat(his, sizes)), 2.0, 0.0)
+    return _split(np.concatenate([sp._spec_pos for sp in specs]) * gain, sizes)
+
+
+def _crossings_rows(phase, sizes, offset):
+    """``[_crossings(row, offset) for row in _split(phase, sizes)]`` (non-empty rows) by whole-array
+    operations: each row's running maximum of the cycle index is taken on the index shifted by the row
+    number times a span larger than every row's range (integers in float64: exact), so rows do not mix."""
+    k = np.floor((phase - offset) / (2 * np.pi))
+    ends = np.cumsum(sizes)
+    row_of = np.repeat(np.arange(len(sizes)), sizes)
+    span = float(k.max() - k.min()) + 1.0 if k.size else 1.0
+    shift = row_of * span
+    k = np.maximum.accumulate(k + shift) - shift
+    step = k[1:] > k[:-1]
+    step[ends[:-1] - 1] = False                              # between rows
+    idx = np.flatnonzero(step)
+    target = offset + 2 * np.pi * k[idx + 1]
+    p0 = phase[idx]
+    dphi = phase[idx + 1] - p0
+    frac = np.minimum(np.maximum((target - p0) / np.where(dphi > 0, dphi, 1.0), 0.0), 1.0)   # np.clip
+    local = idx - (ends - np.asarray(sizes))[row_of[idx]]
+    return _split(local + frac, np.bincount(row_of[idx], minlength=len(sizes)).tolist())
+
+
+def _cycle_row(st, z3, broad, bounds, y, valid, fs, params):
+    """One candidate's full row from its `_locate_many` state, its 3-cycle and broad-band copies over the
+    episode and the trough crossings of the former."""
     a, s, e, freq, bg, spec, z6, env, p6, v, all_v, any_v = st
     cyc = params.wavelet_cycles
-    z3, broad = spec.analytic(spec.morlet_spectrum(freq, cyc / 2), spec.band_spectrum(freq / 2, 2 * freq))
     seg = slice(s - a, e - a)
-    z6, env, p6, z3 = z6[seg], env[seg], p6[seg], z3[seg]
-    ph3 = sm.unwrap(np.angle(z3))
-    bounds = _crossings(ph3, np.pi)                        # troughs of the 3-cycle band signal
+    z6, env, p6 = z6[seg], env[seg], p6[seg]
     ib = np.ceil(bounds).astype(np.int64)
     keep = ib < e - s
     keep[1:] &= ib[1:] > ib[:-1]
@@ -293,7 +344,7 @@ def _cycles(st, y, valid, fs, params):
             mean_pp = sm.mean(pp)
             amplitude_cv = float(math.sqrt(sm.var(pp)) / mean_pp) if mean_pp > 0 else np.nan
             amplitude = sm.percentile(env_cyc, 90)
-    broad = np.ascontiguousarray(broad[seg].real)
+    broad = np.ascontiguousarray(broad.real)
     # sinusoidality away from blanked spans: the straight-line fill and its corners are broadband and
     # would dilute the narrow band's share (only where at least one cycle of such samples remains)
     core = v

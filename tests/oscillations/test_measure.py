@@ -14,8 +14,9 @@ from drgephys.oscillations import OscillationParams, explain_oscillations
 from drgephys.oscillations.detect import COLUMNS, _Table, _acceptance
 from drgephys.oscillations.episodes import find_candidates
 from drgephys.oscillations import _small as sm
-from drgephys.oscillations.measure import (_locate_many, _morlet_spectra, _split, _unwrap_rows, measure_episode,
-                                           measure_episodes, screen_episode, screen_episodes)
+from drgephys.oscillations.measure import (_crossings, _crossings_rows, _cycles_many, _locate_many, _morlet_spectra,
+                                           _split, _unwrap_rows, measure_episode, measure_episodes, screen_episode,
+                                           screen_episodes)
 from drgephys.oscillations.tfr import SegmentSpectrum
 
 from .synth import make_trace
@@ -126,6 +127,65 @@ def _locate_reference(r, valid, s, e, f0, bg_at, fs, params):
     return a, s, e, freq, bg, spec, z6, env, p6, v, all_v, any_v
 
 
+def _cycles_reference(st, y, valid, fs, params):
+    """One candidate's `_cycles_many` row, written out step by step (the code `_cycles_many` vectorizes)."""
+    a, s, e, freq, bg, spec, z6, env, p6, v, all_v, any_v = st
+    cyc = params.wavelet_cycles
+    z3, broad = spec.analytic(spec.morlet_spectrum(freq, cyc / 2), spec.band_spectrum(freq / 2, 2 * freq))
+    seg = slice(s - a, e - a)
+    z6, env, p6, z3 = z6[seg], env[seg], p6[seg], z3[seg]
+    ph3 = sm.unwrap(np.angle(z3))
+    bounds = _crossings(ph3, np.pi)                        # troughs of the 3-cycle band signal
+    ib = np.ceil(bounds).astype(np.int64)
+    keep = ib < e - s
+    keep[1:] &= ib[1:] > ib[:-1]
+    ib, bounds = ib[keep], bounds[keep]
+    period_cv = amplitude_cv = np.nan
+    env_v = env if all_v else env[v]
+    amplitude = sm.percentile(env_v, 90) if any_v else np.nan
+    if ib.size >= 3:
+        if all_v:
+            periods = (bounds[1:] - bounds[:-1]) / fs
+            clean = slice(None)
+        else:
+            blank_cum = np.concatenate(([0], np.cumsum(~v)))
+            clean = (blank_cum[ib[1:]] - blank_cum[ib[:-1]]) == 0
+            periods = (bounds[1:] - bounds[:-1])[clean] / fs
+        if periods.size >= 2:
+            x3 = z3.real
+            pp = (np.maximum.reduceat(x3, ib)[:-1] - np.minimum.reduceat(x3, ib)[:-1])[clean]
+            env_cyc = (np.add.reduceat(env, ib)[:-1] / (ib[1:] - ib[:-1]))[clean]
+            med = sm.median(periods)
+            period_cv = float(1.4826 * sm.median(np.abs(periods - med)) / med)
+            mean_pp = sm.mean(pp)
+            amplitude_cv = float(math.sqrt(sm.var(pp)) / mean_pp) if mean_pp > 0 else np.nan
+            amplitude = sm.percentile(env_cyc, 90)
+    broad = np.ascontiguousarray(broad[seg].real)
+    # sinusoidality away from blanked spans: the straight-line fill and its corners are broadband and
+    # would dilute the narrow band's share (only where at least one cycle of such samples remains)
+    core = v
+    if not all_v:
+        guard = int(math.ceil(cyc / (2 * math.pi * freq) * fs))
+        core = ~sm.dilate(~v, guard) if guard > 0 else v
+        if core.sum() < fs / freq:
+            core = v
+        any_core = bool(core.any())
+        broad_c, z6_c = broad[core], z6.real[core]
+    else:
+        any_core = core.size > 0
+        broad_c, z6_c = broad, np.ascontiguousarray(z6.real)
+    var_b = sm.var(broad_c) if any_core else 0.0
+    sinus = min(max(sm.var(z6_c) / var_b, 0.0), 1.0) if var_b > 0 else 0.0
+    y_se = y[s:e]
+    return {
+        "start_s": s / fs, "end_s": e / fs, "frequency_hz": freq, "amplitude_mv": amplitude,
+        "n_cycles": (e - s) / fs * freq,
+        "mean_vm_mv": sm.mean(y_se if all_v else y_se[v]) if any_v else sm.mean(y_se),
+        "power_db": float(10 * np.log10(max(sm.mean(p6 if all_v else p6[v]) if any_v else 0.0, 1e-30) / bg)),
+        "period_cv": period_cv, "amplitude_cv": amplitude_cv, "sinusoidality": sinus,
+    }
+
+
 def _same(x, y):
     if isinstance(x, SegmentSpectrum):
         return np.array_equal(x._spec_pos, y._spec_pos) and np.array_equal(x._f_pos, y._f_pos)
@@ -143,6 +203,10 @@ def test_locate_many_equals_one_by_one(name):
     for c, got in zip(cands, many):
         ref = _locate_reference(r, valid, *c, bg_at, fw, p)
         assert all(_same(x, y) for x, y in zip(ref, got))
+    rows = _cycles_many(many, st_["filled_mv"], valid, fw, p)
+    for state, row in zip(many, rows):
+        ref = _cycles_reference(state, st_["filled_mv"], valid, fw, p)
+        np.testing.assert_array_equal([row[k] for k in COLUMNS], [ref[k] for k in COLUMNS])
     # batched rows equal single ones, for the full measure and the screen
     args = (r, st_["filled_mv"], valid)
     rows = measure_episodes(*args, s, e, f0, bg_at, fw, p)
@@ -174,3 +238,14 @@ def test_morlet_spectra_equal_one_by_one():
     f0s = [11.3, 40.0, 87.5, 199.0]
     for sp, f0, got in zip(specs, f0s, _morlet_spectra(specs, f0s, 6.0)):
         np.testing.assert_array_equal(got, sp.morlet_spectrum(f0, 6.0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(1, 60), min_size=1, max_size=8), st.integers(0, 2 ** 32 - 1),
+       st.sampled_from([0.05, 0.5, 2.0]))
+def test_crossings_rows_equal_one_by_one(sizes, seed, step):
+    rng = np.random.default_rng(seed)
+    # unwrapped phases: mostly advancing, with pauses and reversals, at different offsets per row
+    p = np.concatenate([rng.uniform(-20, 20) + np.cumsum(rng.normal(step, 0.4, n)) for n in sizes])
+    for got, row in zip(_crossings_rows(p, sizes, np.pi), _split(p, sizes)):
+        np.testing.assert_array_equal(got, _crossings(row, np.pi))
