@@ -1,19 +1,24 @@
-"""Per-episode measures (`measure_episode`, the definitions are in :mod:`.episodes`) and `screen_episode`,
+"""Per-episode measures (`measure_episode`; the definitions are in :mod:`.episodes`) and `screen_episode`,
 which settles the acceptance of a candidate from its cheap measures when that is decided without them.
 
-`measure_episode` is called a few hundred times per recording on short segments (median ~150 working-rate
-samples), so its cost is per-call overhead: the numpy statistics come from `_small` (same values, less
-overhead) and plain slices replace masks when no sample is blanked. It runs in two parts: `_locate` (the
-segment's spectrum, the refined frequency, the 6-cycle envelope, the half-maximum boundaries and the mean
-power) and `_cycles` (the 3-cycle band's cycles, amplitude, CVs, sinusoidality). `screen_episode` stops after
-`_locate` when the acceptance (see `drgephys.oscillations.detect`) is already decided: a candidate
-whose cycles, frequency or power fail the minima, or one whose power is below the full rule and whose
-amplitude is bounded inside ``(0, max_amplitude_mv]`` by its envelope's range (the amplitude is a
-percentile of cycle means of that envelope). About half the candidates of a recording stop there.
+Measures are taken a few hundred times per recording on short segments (median ~150 working-rate samples),
+so their cost is per-call overhead. The candidates of one selection step are therefore measured together
+(`measure_episodes`, `screen_episodes`), in two parts: `_locate_many` (each segment's spectrum, the refined
+frequency, the 6-cycle envelope, the half-maximum boundaries) and `_cycles_many` (the 3-cycle band's
+cycles, amplitude, CVs, sinusoidality). Their elementwise steps run as whole-array operations over all
+candidates; transforms, sums, dot products, medians and percentiles stay per candidate, so every value is
+the one a candidate measured alone gets (``tests/oscillations/test_measure.py`` keeps the one-at-a-time
+form and compares bit for bit). The numpy statistics come from `_small` (same values, less overhead).
+
+`screen_episode` stops after the first part when the acceptance (see `drgephys.oscillations.detect`) is
+already decided: a candidate whose cycles, frequency or power fail the minima, or one whose power is below
+the full rule and whose amplitude is bounded inside ``(0, max_amplitude_mv]`` by its envelope's range (the
+amplitude is a percentile of cycle means of that envelope). About half the candidates stop there.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -149,8 +154,8 @@ def _morlet_spectra(specs, f0s, cycles):
 
 
 def _split(x, sizes):
-    """Consecutive views of ``x`` of the given sizes."""
-    ends = np.cumsum(sizes).tolist()
+    """Consecutive views of ``x`` of the given sizes (a list of ints)."""
+    ends = list(itertools.accumulate(sizes))
     return [x[e - n:e] for n, e in zip(sizes, ends)]
 
 
@@ -195,9 +200,16 @@ def _unwrap_rows(p, sizes):
 
 
 def _locate_many(r, valid, starts, ends, f0s, bg_at, fs, params):
-    """``[_locate(r, valid, s, e, f0, bg_at, fs, params) for s, e, f0 in zip(starts, ends, f0s)]`` with the
-    elementwise steps of all candidates (Morlet gains, phases, envelopes) as whole-array operations; the
-    transforms and the per-candidate reductions stay per candidate (the same values)."""
+    """Refined frequency, 6-cycle envelope and half-maximum boundaries of candidates ``[s, e)``.
+
+    One state per candidate, ``(a, s, e, freq, bg, spec, z6, env, p6, v, all_v, any_v)``: the segment's
+    first sample ``a`` (its arrays start there), the refined bounds, frequency (Hz) and background power
+    (mV^2), the segment's `SegmentSpectrum`, the 6-cycle analytic signal, envelope and power over the
+    segment, and the validity of ``[s, e)`` (mask, all, any). The elementwise steps of all candidates
+    (Morlet gains, phases, times, envelopes, half-maximum runs) are whole-array operations; transforms,
+    sums, dot products and percentiles stay per candidate, on the same values as for one candidate at a
+    time (``tests/oscillations/test_measure.py`` keeps that step-by-step form and compares).
+    """
     cyc = params.wavelet_cycles
     r = np.asarray(r, dtype=np.float64)
     starts, ends, f0s = [int(x) for x in starts], [int(x) for x in ends], [float(x) for x in f0s]
@@ -207,62 +219,84 @@ def _locate_many(r, valid, starts, ends, f0s, bg_at, fs, params):
         a, b = max(s - pad, 0), min(e + pad, r.size)
         specs.append(SegmentSpectrum(r[a:b], fs))
         lay.append((a, b, s, e))
-    zs = [sp.analytic(m)[0][s - a:e - a] for sp, m, (a, b, s, e) in zip(specs, _morlet_spectra(specs, f0s, cyc), lay)]
     sizes = [e - s for a, b, s, e in lay]
-    phases = _split(_unwrap_rows(np.angle(np.concatenate(zs)), sizes), sizes)
-    freqs, bgs, vs = [], [], []
-    for (a, b, s, e), f0, phase in zip(lay, f0s, phases):
-        v = valid[s:e]
-        all_v = bool(v.all())
-        any_v = all_v or bool(v.any())
-        t = np.arange(s, e) / fs if all_v else np.arange(s, e)[v] / fs
-        if not all_v:
-            phase = phase[v]
+    n_seg = [b - a for a, b, s, e in lay]
+    zs = [sp.analytic(m)[0][s - a:e - a] for sp, m, (a, b, s, e) in zip(specs, _morlet_spectra(specs, f0s, cyc), lay)]
+    phase = _unwrap_rows(np.angle(np.concatenate(zs)), sizes)
+    # least-squares slope of the unwrapped phase over the valid samples of each candidate
+    pos = _ragged_arange(starts, sizes)
+    vv = valid[pos]
+    n_v = [int(x.sum()) for x in _split(vv, sizes)]
+    t = (pos / fs)[vv]
+    phase = phase[vv]
+    t_mean = [float(x.sum() / x.size) if x.size else 0.0 for x in _split(t, n_v)]          # sm.mean
+    ph_mean = [float(x.sum() / x.size) if x.size else 0.0 for x in _split(phase, n_v)]
+    n_v_arr = np.array(n_v)
+    tc = t - np.repeat(t_mean, n_v_arr)
+    dev = phase - np.repeat(ph_mean, n_v_arr)
+    freqs, bgs = [], []
+    for f0, tc_i, dev_i in zip(f0s, _split(tc, n_v), _split(dev, n_v)):
         freq = f0
-        if t.size > 2:   # least-squares slope of the unwrapped phase
-            tc = t - sm.mean(t)
-            freq = float(np.dot(tc, phase - sm.mean(phase)) / np.dot(tc, tc) / (2 * np.pi))
+        if tc_i.size > 2:
+            freq = float(np.dot(tc_i, dev_i) / np.dot(tc_i, tc_i) / (2 * np.pi))
         if not (0.5 * f0 < freq < 2 * f0):
             freq = f0
         freqs.append(freq)
         bgs.append(bg_at(freq))
-        vs.append((v, all_v, any_v))
     z6s = [sp.analytic(m)[0] for sp, m in zip(specs, _morlet_spectra(specs, freqs, cyc))]
-    n_seg = [b - a for a, b, s, e in lay]
+    n_seg_arr = np.array(n_seg)
     p6 = np.abs(np.concatenate(z6s)) ** 2
-    env = 2 * np.sqrt(np.maximum(p6 - np.repeat(bgs, n_seg), 0.0))   # peak-to-peak, noise power removed
+    env = 2 * np.sqrt(np.maximum(p6 - np.repeat(bgs, n_seg_arr), 0.0))   # peak-to-peak, noise power removed
+    # half-maximum boundaries: amplitude from the valid samples inside each candidate
+    seg_start = list(itertools.accumulate([0] + n_seg[:-1]))
+    lo = [f + s - a for f, (a, b, s, e) in zip(seg_start, lay)]
+    amp0 = [sm.percentile(x, 90) if x.size else 0.0 for x in _split(env[_ragged_arange(lo, sizes)][vv], n_v)]
+    bounds = _half_max(env, valid, lay, n_seg, n_seg_arr, seg_start, lo, sizes, amp0)
     out = []
-    for (a, b, s, e), freq, bg, sp, z6, env_i, p6_i, (v, all_v, any_v) in zip(
-            lay, freqs, bgs, specs, z6s, _split(env, n_seg), _split(p6, n_seg), vs):
-        s, e, v, all_v, any_v = _half_max(env_i, valid, a, b, s, e, v, all_v, any_v)
+    for (a, b, _, _), (s, e), freq, bg, sp, z6, env_i, p6_i in zip(lay, bounds, freqs, bgs, specs, z6s,
+                                                                  _split(env, n_seg), _split(p6, n_seg)):
+        v = valid[s:e]
+        all_v = bool(v.all())
+        any_v = all_v or bool(v.any())
         out.append((a, s, e, freq, bg, sp, z6, env_i, p6_i, v, all_v, any_v))
     return out
 
 
-def _half_max(env, valid, a, b, s, e, v, all_v, any_v):
-    """Boundaries at half the episode's amplitude (the simulator's half-maximum convention): first and last
-    half-maximum samples inside the candidate ``[s, e)``, extended outwards while the envelope (of the
-    segment ``[a, b)``) stays above it. Returns ``(s, e, v, all_v, any_v)``."""
-    if any_v:
-        amp0 = sm.percentile(env[s - a:e - a] if all_v else env[s - a:e - a][v], 90)
-    else:
-        amp0 = 0.0
-    half = env >= 0.5 * amp0
-    half &= valid[a:b]
-    inner = np.flatnonzero(half[s - a:e - a])
-    if inner.size:
-        i0, i1 = inner[0] + s - a, inner[-1] + s - a
-        lows = np.flatnonzero(~half[:i0])
-        highs = np.flatnonzero(~half[i1 + 1:])
-        s2 = a + (lows[-1] + 1 if lows.size else 0)
-        e2 = a + (i1 + 1 + highs[0] if highs.size else b - a)
-        if e2 - s2 >= 3:
-            s, e = int(s2), int(e2)
-            v = valid[s:e]
-            all_v = bool(v.all())
-            any_v = all_v or bool(v.any())
-    return s, e, v, all_v, any_v
+def _ragged_arange(starts, sizes):
+    """``np.concatenate([np.arange(s, s + n) for s, n in zip(starts, sizes)])`` (int64)."""
+    sizes = np.asarray(sizes, np.int64)
+    first = np.cumsum(sizes) - sizes
+    return np.arange(int(sizes.sum()), dtype=np.int64) + np.repeat(np.asarray(starts, np.int64) - first, sizes)
 
+
+def _half_max(env, valid, lay, n_seg, n_seg_arr, seg_start, lo, sizes, amp0):
+    """Boundaries at half each episode's amplitude ``amp0`` (the simulator's half-maximum convention): the
+    first and last valid half-maximum samples inside the candidate ``[s, e)``, extended outwards while the
+    envelope (of the segment ``[a, b)``) stays above half and valid; kept when at least 3 samples long.
+    ``env``: the segments' envelopes end to end (``n_seg`` samples each, from ``seg_start``; candidate
+    windows from ``lo``, ``sizes`` long). Returns a list of ``(s, e)``."""
+    half = env >= np.repeat(0.5 * np.asarray(amp0), n_seg_arr)
+    half &= valid[_ragged_arange([a for a, b, s, e in lay], n_seg_arr)]
+    lo = np.asarray(lo, np.int64)
+    hi = lo + np.asarray(sizes, np.int64)
+    inner = np.flatnonzero(half)
+    first = np.searchsorted(inner, lo)                  # first half-maximum sample inside each window
+    last = np.searchsorted(inner, hi) - 1               # last one
+    found = first <= last
+    i0 = inner[np.minimum(first, max(inner.size - 1, 0))] if inner.size else lo
+    i1 = inner[np.maximum(last, 0)] if inner.size else lo
+    low = np.flatnonzero(~half)
+    seg_s = np.asarray(seg_start, np.int64)
+    seg_e = seg_s + n_seg_arr
+    j = np.searchsorted(low, i0) - 1                     # last non-half sample before i0
+    lj = low[np.maximum(j, 0)] if low.size else seg_s
+    s2 = np.where((j >= 0) & (lj >= seg_s), lj + 1, seg_s) - seg_s
+    j = np.searchsorted(low, i1 + 1)                     # first one after i1
+    hj = low[np.minimum(j, max(low.size - 1, 0))] if low.size else seg_e
+    e2 = np.where((j < low.size) & (hj < seg_e), hj, seg_e) - seg_s
+    take = found & (e2 - s2 >= 3)
+    return [(a + int(x), a + int(y)) if tk else (s, e)
+            for (a, b, s, e), x, y, tk in zip(lay, s2.tolist(), e2.tolist(), take.tolist())]
 
 def _cycles_many(states, y, valid, fs, params) -> list:
     """The full rows of `measure_episode` from states of `_locate_many`: the 3-cycle and broad-band copies'
