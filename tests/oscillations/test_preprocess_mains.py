@@ -106,3 +106,15 @@ def test_background_follows_aperiodic_spectrum_and_ignores_a_long_peak():
     assert 10 * np.log10(bg1[k] / bg0[k]) <= 3.5                        # clipped near the aperiodic line
     far = np.abs(np.log(freqs / 40.0)) > np.log(1.6)
     assert np.allclose(bg1[far], bg0[far], rtol=0.15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n,w", [(1, 3), (2, 3), (3, 3), (10, 11), (11, 11), (500, 3), (1000, 303), (7, 7)])
+def test_median_filter_equals_scipy(n, w, dtype):
+    # remove_drift calls SciPy's 1-D rank filter core directly: the same values as ndimage.median_filter
+    from scipy import ndimage
+    from drgephys.oscillations.preprocess import _RANK_FILTER_1D, _median_filter
+    assert _RANK_FILTER_1D is not None
+    y = np.random.default_rng(n + w).normal(size=n).astype(dtype)
+    y[::5] = y[0]                                        # ties
+    np.testing.assert_array_equal(_median_filter(y, w), ndimage.median_filter(y, size=w, mode="nearest"))
