@@ -23,12 +23,10 @@ does (Cole & Voytek 2019), to tell an oscillator from filtered noise (Dodson, Pa
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
-from .measure import measure_episode   # the measures defined above (re-exported)
+from .measure import measure_episode  # noqa: F401  (the measures defined above; re-exported)
 
 
 __all__ = ["COLUMNS", "find_candidates", "drop_overlaps", "merge_groups", "measure_episode", "empty_episodes"]

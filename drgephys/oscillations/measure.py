@@ -10,7 +10,7 @@ candidates; transforms, sums, dot products, medians and percentiles stay per can
 the one a candidate measured alone gets (``tests/oscillations/test_measure.py`` keeps the one-at-a-time
 form and compares bit for bit). The numpy statistics come from `_small` (same values, less overhead).
 
-`screen_episode` stops after the first part when the acceptance (see `drgephys.oscillations.detect`) is
+`screen_episode` stops after the first part when the acceptance (see `drgephys.oscillations.assemble`) is
 already decided: a candidate whose cycles, frequency or power fail the minima, or one whose power is below
 the full rule and whose amplitude is bounded inside ``(0, max_amplitude_mv]`` by its envelope's range (the
 amplitude is a percentile of cycle means of that envelope). About half the candidates stop there.
@@ -99,7 +99,7 @@ def screen_episode(r, y, valid, s, e, f0, bg_at, fs, params, lo, hi, need_ok):
         The columns of `measure_episode`; when ``decided``, ``amplitude_mv``, ``mean_vm_mv``,
         ``period_cv``, ``amplitude_cv`` and ``sinusoidality`` are NaN (not measured).
     decided : tuple of bool or None
-        ``(ok, basic)`` as `detect._acceptance` would give them on the full row, or None when the row was
+        ``(ok, basic)`` as `assemble._acceptance` would give them on the full row, or None when the row was
         measured in full (the caller applies the rule).
     """
     return screen_episodes(r, y, valid, [s], [e], [f0], bg_at, fs, params, lo, hi, need_ok)[0]
@@ -126,7 +126,7 @@ def _screen(st, fs, params, lo, hi, need_ok):
     row = {"start_s": s / fs, "end_s": e / fs, "frequency_hz": freq, "amplitude_mv": np.nan, "n_cycles": n_cycles,
            "mean_vm_mv": np.nan, "power_db": power_db, "period_cv": np.nan, "amplitude_cv": np.nan,
            "sinusoidality": np.nan}
-    # the tests of detect._acceptance, in its order; the amplitude test from the envelope's range
+    # the tests of assemble._acceptance, in its order; the amplitude test from the envelope's range
     if not (n_cycles >= params.min_cycles and lo <= freq <= hi):
         return row, (False, False)
     if power_db < params.min_power_db - params.extend_margin_db:
