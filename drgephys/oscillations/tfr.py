@@ -118,7 +118,7 @@ def morlet_power(r: np.ndarray, fs: float, freqs: np.ndarray, cycles: float, chu
     """
     n = r.size
     pad = int(math.ceil(3 * cycles / (2 * math.pi * freqs.min()) * fs))
-    nfft = sfft.next_fast_len(n + pad)
+    nfft = _fast_len(n + pad)
     chunk = max(int(chunk), SMALL_BATCH // nfft, 1)
     spec = sfft.rfft(r - sm.mean(r), nfft)           # sm.mean: r.mean() without its wrapper
     key = (nfft, float(fs), tuple(np.asarray(freqs, dtype=np.float64).tolist()), float(cycles))
@@ -126,18 +126,20 @@ def morlet_power(r: np.ndarray, fs: float, freqs: np.ndarray, cycles: float, chu
     small = nfft <= SCATTER_NFFT     # short traces: a group's spectra by one scatter (see `_bank_chunks`)
     chunks = _bank_chunks(*key, chunk) if small else range(0, freqs.size, chunk)
     out = np.empty((freqs.size, n), np.float32)
-    buf = np.empty((min(chunk, freqs.size), nfft), np.complex64)   # zeroed per chunk below
+    buf = np.empty((min(chunk, freqs.size), nfft), np.complex64)   # zeroed outside the supports below
     i = 0
     for ch in chunks:                           # loop over frequency chunks; each step is whole-array
         c = ch[0] if small else min(chunk, freqs.size - i)
         b = buf[:c]
-        b[:] = 0
         if small:
+            b[:] = 0
             b.reshape(-1)[ch[1]] = spec[ch[2]] * ch[3]
         else:
             for j, (k0, k1, g) in enumerate(bank[i:i + c]):   # only the Gaussian's support is non-zero
-                b[j, k0:k1] = spec[k0:k1] * g
-        w = sfft.ifft(b, axis=1, overwrite_x=True).view(np.float32)[:, : 2 * n]   # (re, im) pairs
+                b[j, :k0] = 0
+                np.multiply(spec[k0:k1], g, out=b[j, k0:k1])     # complex128 product, rounded on writing
+                b[j, k1:] = 0
+        w = _ifft_rows(b).view(np.float32)[:, : 2 * n]   # (re, im) pairs
         np.square(w, out=w)
         np.add(w[:, 0::2], w[:, 1::2], out=out[i:i + c])
         i += c
@@ -187,8 +189,10 @@ def _load_pocketfft():
         from scipy.fft._pocketfft import pypocketfft as pf
         x = np.cos(np.arange(30.0))
         c = np.exp(1j * np.arange(30.0)).reshape(2, 15)
+        c64 = c.astype(np.complex64)
         same = (np.array_equal(pf.r2c(x.copy(), (0,), True, 0, None, 1), sfft.rfft(x))
-                and np.array_equal(pf.c2c(c.copy(), (1,), False, 2, None, 1), sfft.ifft(c, axis=1)))
+                and np.array_equal(pf.c2c(c.copy(), (1,), False, 2, None, 1), sfft.ifft(c, axis=1))
+                and np.array_equal(pf.c2c(c64.copy(), (1,), False, 2, None, 1), sfft.ifft(c64, axis=1)))
     except Exception:  # pragma: no cover - depends on the SciPy version
         return None
     return pf if same else None
@@ -205,7 +209,7 @@ def _rfft(x: np.ndarray) -> np.ndarray:
 
 
 def _ifft_rows(buf: np.ndarray) -> np.ndarray:
-    """``scipy.fft.ifft(buf, axis=1, overwrite_x=True)`` of a 2-D complex128 array (in place)."""
+    """``scipy.fft.ifft(buf, axis=1, overwrite_x=True)`` of a 2-D complex64/complex128 array (in place)."""
     if _pocketfft is None:  # pragma: no cover
         return sfft.ifft(buf, axis=1, overwrite_x=True)
     return _pocketfft.c2c(buf, (1,), False, 2, buf, 1)

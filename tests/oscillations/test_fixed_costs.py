@@ -149,4 +149,6 @@ def test_segment_transforms_equal_scipy_fft(n):
     np.testing.assert_array_equal(tfr._rfft(x.copy()), sfft.rfft(x))
     c = rng.normal(size=(3, n)) + 1j * rng.normal(size=(3, n))
     np.testing.assert_array_equal(tfr._ifft_rows(c.copy()), sfft.ifft(c, axis=1))
+    c64 = c.astype(np.complex64)                      # morlet_power's batches
+    np.testing.assert_array_equal(tfr._ifft_rows(c64.copy()), sfft.ifft(c64, axis=1))
     assert tfr._positive_freqs(n, 606.0606).flags.writeable == (n > tfr.CACHE_SEGMENT_NFFT)
