@@ -358,9 +358,8 @@ def _cycle_row(st, z3, broad, bounds, y, valid, fs, params):
     keep = ib < e - s
     keep[1:] &= ib[1:] > ib[:-1]
     ib, bounds = ib[keep], bounds[keep]
-    period_cv = amplitude_cv = np.nan
-    env_v = env if all_v else env[v]
-    amplitude = sm.percentile(env_v, 90) if any_v else np.nan
+    period_cv = amplitude_cv = amplitude = np.nan
+    by_cycle = False                       # amplitude from whole cycles (else from the valid samples)
     if ib.size >= 3:
         if all_v:
             periods = (bounds[1:] - bounds[:-1]) / fs
@@ -378,6 +377,9 @@ def _cycle_row(st, z3, broad, bounds, y, valid, fs, params):
             mean_pp = sm.mean(pp)
             amplitude_cv = float(math.sqrt(sm.var(pp)) / mean_pp) if mean_pp > 0 else np.nan
             amplitude = sm.percentile(env_cyc, 90)
+            by_cycle = True
+    if not by_cycle and any_v:
+        amplitude = sm.percentile(env if all_v else env[v], 90)
     broad = np.ascontiguousarray(broad.real)
     # sinusoidality away from blanked spans: the straight-line fill and its corners are broadband and
     # would dilute the narrow band's share (only where at least one cycle of such samples remains)
