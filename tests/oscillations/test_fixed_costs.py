@@ -152,3 +152,23 @@ def test_segment_transforms_equal_scipy_fft(n):
     c64 = c.astype(np.complex64)                      # morlet_power's batches
     np.testing.assert_array_equal(tfr._ifft_rows(c64.copy()), sfft.ifft(c64, axis=1))
     assert tfr._positive_freqs(n, 606.0606).flags.writeable == (n > tfr.CACHE_SEGMENT_NFFT)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 300), st.integers(0, 2 ** 32 - 1))
+def test_run_sums_gathered_equal_plane_sums(n_rows, n, seed):
+    # find_candidates sums its runs from their gathered samples when they are few: the same float32 sums
+    from drgephys.oscillations.episodes import _run_sums
+    rng = np.random.default_rng(seed)
+    power = rng.exponential(size=(n_rows, n)).astype(np.float32)
+    above = np.zeros((n_rows, n + 1), bool)
+    above[:, :n] = rng.random((n_rows, n)) < rng.uniform(0.05, 0.95)
+    starts, ends = _run_edges(above.ravel())
+    rows, cs, ce = starts // (n + 1), starts % (n + 1), ends % (n + 1)
+    if rows.size == 0:
+        return
+    a = _run_sums(power, rows, cs, ce, gather=True)
+    b = _run_sums(power, rows, cs, ce, gather=False)
+    assert a.dtype == b.dtype == np.float32
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, [np.add.reduceat(power[r, s:e], [0])[0] for r, s, e in zip(rows, cs, ce)])
