@@ -60,9 +60,7 @@ def find_candidates(power, thr, freqs, valid, fs, params):
     w = n + 1                                          # one False separator column ends every row's runs
     above = np.zeros((n_f, w), bool)
     np.greater(power, thr.astype(power.dtype)[:, None], out=above[:, :n])
-    if valid.all():
-        above[:, :n] &= valid[None, :]
-    else:   # cone of influence around blanked spans: one wavelet SD (cycles / (2 pi f)) on each side
+    if not valid.all():   # cone of influence around blanked spans: one wavelet SD (cycles / (2 pi f)) each side
         dist = _distance_to_blank(valid)
         guard = params.wavelet_cycles / (2 * np.pi * freqs) * fs
         above[:, :n] &= dist[None, :] > guard[:, None]
