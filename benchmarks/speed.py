@@ -57,13 +57,18 @@ TARGET_LINEARITY = 11.0
 # ------------------------------------------------------------------ the drgephys worker (fresh process)
 
 def _stage_times(files) -> dict:
-    """Time drgephys's stages on every file with the calls `drgephys.analysis.analyze_trace` makes
-    (default parameters): load, spikes, SSO episodes, triggers, discharge pattern."""
+    """Time drgephys's stages on every file with the calls `drgephys.analysis` makes for each sweep
+    (default parameters; the array-level cores, on a trace checked once): load, spikes, SSO episodes,
+    triggers, discharge pattern and resting potential."""
+    from drgephys.analysis import _resting_vm
     from drgephys.io import load
-    from drgephys.oscillations import detect_oscillations, summarize_oscillations
-    from drgephys.spikes import classify_discharge, classify_triggers, detect_spikes
+    from drgephys.oscillations import summarize_oscillations
+    from drgephys.oscillations.detect import detect_checked
+    from drgephys.spikes import classify_discharge
+    from drgephys.spikes.detect import spike_columns
+    from drgephys.spikes.trigger import trigger_labels
 
-    t = {"load": 0.0, "spikes": 0.0, "oscillations": 0.0, "triggers": 0.0, "discharge": 0.0}
+    t = {"load": 0.0, "spikes": 0.0, "oscillations": 0.0, "triggers": 0.0, "discharge": 0.0, "resting_vm": 0.0}
     for f in files:
         t0 = time.perf_counter()
         rec = load(f)
@@ -72,20 +77,23 @@ def _stage_times(files) -> dict:
         for tr in rec:
             v, fs = tr.v, tr.fs
             t0 = time.perf_counter()
-            spk = detect_spikes(v, fs)
+            spk = spike_columns(v, fs)
             t1 = time.perf_counter()
-            epi = detect_oscillations(v, fs, spikes=spk)
+            epi = detect_checked(v, fs, spk["threshold_index"], spk["end_index"])
             t2 = time.perf_counter()
-            spk = classify_triggers(v, fs, spk, epi)
+            trigger_labels(v, fs, spk["threshold_s"], spk["threshold_index"], spk["end_index"],
+                           *(epi[c].to_numpy(dtype=float) for c in ("start_s", "end_s", "frequency_hz")))
             t3 = time.perf_counter()
             summ = summarize_oscillations(epi, v.size / fs)
-            times = spk["peak_s"].to_numpy(dtype=float) if len(spk) else np.empty(0)
-            classify_discharge(times, v.size / fs, sso_frequency_hz=summ.get("sso_frequency_hz"))
+            classify_discharge(spk["peak_s"], v.size / fs, sso_frequency_hz=summ.get("sso_frequency_hz"))
             t4 = time.perf_counter()
+            _resting_vm(v, spk["threshold_index"], spk["end_index"])
+            t5 = time.perf_counter()
             t["spikes"] += t1 - t0
             t["oscillations"] += t2 - t1
             t["triggers"] += t3 - t2
             t["discharge"] += t4 - t3
+            t["resting_vm"] += t5 - t4
     return t
 
 
@@ -315,8 +323,9 @@ def render(m: dict, args, facts: dict) -> str:
         "",
         table,
         "",
-        "Stages, timed separately with the calls `drgephys.analysis.analyze_trace` makes (the rest of the "
-        "whole-analysis time is table assembly and writing):",
+        "Stages, timed separately with the calls `drgephys.analysis` makes for each sweep (the array-level "
+        "cores `spike_columns`, `detect_checked`, `trigger_labels`; the rest of the whole-analysis time is "
+        "table assembly and writing):",
         "",
         stages,
         "",
