@@ -20,6 +20,8 @@ import numpy as np
 from scipy.ndimage import convolve1d
 from scipy.signal import savgol_coeffs, savgol_filter
 
+from ..oscillations.preprocess import merge_spans
+
 try:  # SciPy's own edge fit (what savgol_filter(mode="interp") calls for each end); public path if moved
     from scipy.signal._savitzky_golay import _fit_edge as _scipy_fit_edge
 except ImportError:  # pragma: no cover - depends on the SciPy version
@@ -134,18 +136,7 @@ def _bracket(x, lo, hi, where, excl):
 def _span_indices(starts, stops, n: int) -> np.ndarray:
     """Sorted distinct sample indices inside the union of the spans ``[starts, stops)`` clipped to
     ``[0, n)``."""
-    s = np.minimum(np.maximum(np.asarray(starts, dtype=np.int64).reshape(-1), 0), n)
-    e = np.minimum(np.maximum(np.asarray(stops, dtype=np.int64).reshape(-1), 0), n)
-    ok = e > s
-    s, e = s[ok], e[ok]
-    if s.size == 0:
-        return np.empty(0, np.int64)
-    order = np.argsort(s, kind="stable")
-    s, e = s[order], e[order]
-    reach = np.maximum.accumulate(e)             # merge overlapping spans (no index twice)
-    new = np.ones(s.size, bool)
-    new[1:] = s[1:] > reach[:-1]
-    s, e = s[new], np.maximum.reduceat(e, np.flatnonzero(new))
+    s, e = merge_spans(np.reshape(starts, -1), np.reshape(stops, -1), n)   # (no index twice)
     lengths = e - s
     return np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(s - (np.cumsum(lengths) - lengths), lengths)
 
