@@ -26,7 +26,6 @@ import pandas as pd
 from .._validation import check_fs, check_v
 from ..oscillations.preprocess import merge_spans
 from ._deriv import dvdt_at
-from ._ragged import clip
 from .features import foot_index
 from .params import TriggerParams
 
@@ -63,10 +62,9 @@ class _Spans:
 
 
 def _excluded(n, first_index, end_index, blank_n) -> _Spans:
-    """Samples inside any spike's [first (foot or threshold) − blank, end] span (no loop), as `_Spans`."""
-    start = clip(first_index - blank_n, 0, n)
-    stop = clip(end_index + 1, 0, n)
-    return _Spans(start, stop, n)               # merged spans: the union of the spans
+    """Samples inside any spike's [first (foot or threshold) − blank, end] span (no loop), as `_Spans`
+    (which clips the spans to the trace and merges them)."""
+    return _Spans(first_index - blank_n, end_index + 1, n)
 
 
 def _batched_solve(G, r):
