@@ -189,8 +189,8 @@ class AnalysisResult:
 def _resting_vm(v: np.ndarray, threshold_index: np.ndarray, end_index: np.ndarray) -> float:
     """Median membrane potential (mV) outside the spikes' ``[threshold_index, end_index]`` spans (spikes and
     their afterhyperpolarisations); the whole sweep's median when the spikes cover it."""
-    from .oscillations.preprocess import merge_spans
-    from .spikes._fast import median  # exact np.median without partitioning the whole sweep
+    from ._numerics.order import median  # exact np.median without partitioning the whole sweep
+    from ._numerics.spans import merge_spans
 
     s, e = merge_spans(threshold_index, end_index + 1, v.size)
     return median(v) if int(np.sum(e - s)) >= v.size else median(v, outside=(s, e))

@@ -130,7 +130,7 @@ def fir_decimate(x: np.ndarray, q: int, h: np.ndarray, *, dtype=None, fill=None)
         would.
     fill : (idx, values) or None
         Samples replaced after the cast (``x.astype(dtype)[idx] = values``), e.g. the spike bridges of
-        `preprocess.span_fill`; ``idx`` increasing.
+        `drgephys._numerics.spans.span_fill`; ``idx`` increasing.
 
     Returns
     -------

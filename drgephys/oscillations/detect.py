@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from .._validation import check_fs, check_v
+from .._numerics.spans import fill_spans, merge_spans, runs, spans_to_mask
 from . import preprocess as pp
 from .assemble import _assemble
 from .episodes import find_candidates
@@ -247,15 +248,15 @@ def _clean(y, fw, bs, be, params, lo, hi):
     """
     m = y.size
     r, _ = pp.remove_drift(y, fw, params.drift_window_cycles / lo)
-    art_s, art_e = pp.runs(np.abs(r) > params.artifact_mv)
+    art_s, art_e = runs(np.abs(r) > params.artifact_mv)
     apad = int(math.ceil(params.artifact_pad_s * fw))
-    bs, be = pp.merge_spans(np.concatenate((bs, art_s - apad)), np.concatenate((be, art_e + apad)), m)
+    bs, be = merge_spans(np.concatenate((bs, art_s - apad)), np.concatenate((be, art_e + apad)), m)
     if art_s.size:
-        pp.fill_spans(y, art_s - apad, art_e + apad)
+        fill_spans(y, art_s - apad, art_e + apad)
         r, _ = pp.remove_drift(y, fw, params.drift_window_cycles / lo)
-    valid = ~pp.spans_to_mask(bs, be, m, merged=True)
+    valid = ~spans_to_mask(bs, be, m, merged=True)
     r = r.astype(np.float64)
-    pp.fill_spans(r, bs, be, merged=True)
+    fill_spans(r, bs, be, merged=True)
     r, lines = remove_mains(r, fw, valid, hi, params)
     return r, valid, lines
 

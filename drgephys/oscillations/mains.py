@@ -23,7 +23,7 @@ import functools
 import numpy as np
 from scipy import fft as sfft
 
-from . import _small as sm
+from .._numerics import small as sm
 
 __all__ = ["remove_mains"]
 

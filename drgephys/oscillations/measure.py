@@ -8,7 +8,7 @@ frequency, the 6-cycle envelope, the half-maximum boundaries) and `_cycles_many`
 cycles, amplitude, CVs, sinusoidality). Their elementwise steps run as whole-array operations over all
 candidates; transforms, sums, dot products, medians and percentiles stay per candidate, so every value is
 the one a candidate measured alone gets (``tests/oscillations/test_measure.py`` keeps the one-at-a-time
-form and compares bit for bit). The numpy statistics come from `_small` (same values, less overhead).
+form and compares bit for bit). The numpy statistics come from `drgephys._numerics.small` (same values, less overhead).
 
 `screen_episode` stops after the first part when the acceptance (see `drgephys.oscillations.assemble`) is
 already decided: a candidate whose cycles, frequency or power fail the minima, or one whose power is below
@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from . import _small as sm
+from .._numerics import small as sm
 from .tfr import SegmentSpectrum
 
 __all__ = ["measure_episode", "measure_episodes", "screen_episode", "screen_episodes"]

@@ -23,7 +23,8 @@ import math
 import numpy as np
 from scipy import fft as sfft
 
-from . import _small as sm
+from .._numerics import small as sm
+from .._numerics.scipy_private import ifft_rows, rfft
 
 __all__ = ["wavelet_freqs", "morlet_gain", "morlet_power", "background", "SegmentSpectrum"]
 
@@ -139,7 +140,7 @@ def morlet_power(r: np.ndarray, fs: float, freqs: np.ndarray, cycles: float, chu
                 b[j, :k0] = 0
                 np.multiply(spec[k0:k1], g, out=b[j, k0:k1])     # complex128 product, rounded on writing
                 b[j, k1:] = 0
-        w = _ifft_rows(b).view(np.float32)[:, : 2 * n]   # (re, im) pairs
+        w = ifft_rows(b).view(np.float32)[:, : 2 * n]   # (re, im) pairs
         np.square(w, out=w)
         np.add(w[:, 0::2], w[:, 1::2], out=out[i:i + c])
         i += c
@@ -177,42 +178,6 @@ def background(power: np.ndarray, freqs: np.ndarray, use: np.ndarray, tolerance_
     line = 10 ** (intercept + slope * lf)
     bg = np.minimum(measured, line * 10 ** (tolerance_db / 10))
     return bg, line
-
-
-# SegmentSpectrum's transforms run a few hundred times per recording on ~100-2000 points, where scipy.fft's
-# dispatch and argument checks (~3-5 µs a call) cost as much as the transform: its pocketfft core is called
-# directly (the same function with the arguments scipy.fft.rfft / ifft pass it: identical values, tested),
-# falling back to scipy.fft if SciPy moves it.
-def _load_pocketfft():
-    """scipy's pocketfft module when its calls give scipy.fft's values on a probe (else None)."""
-    try:
-        from scipy.fft._pocketfft import pypocketfft as pf
-        x = np.cos(np.arange(30.0))
-        c = np.exp(1j * np.arange(30.0)).reshape(2, 15)
-        c64 = c.astype(np.complex64)
-        same = (np.array_equal(pf.r2c(x.copy(), (0,), True, 0, None, 1), sfft.rfft(x))
-                and np.array_equal(pf.c2c(c.copy(), (1,), False, 2, None, 1), sfft.ifft(c, axis=1))
-                and np.array_equal(pf.c2c(c64.copy(), (1,), False, 2, None, 1), sfft.ifft(c64, axis=1)))
-    except Exception:  # pragma: no cover - depends on the SciPy version
-        return None
-    return pf if same else None
-
-
-_pocketfft = _load_pocketfft()
-
-
-def _rfft(x: np.ndarray) -> np.ndarray:
-    """``scipy.fft.rfft(x)`` of a 1-D float64 array."""
-    if _pocketfft is None:  # pragma: no cover
-        return sfft.rfft(x)
-    return _pocketfft.r2c(x, (0,), True, 0, None, 1)
-
-
-def _ifft_rows(buf: np.ndarray) -> np.ndarray:
-    """``scipy.fft.ifft(buf, axis=1, overwrite_x=True)`` of a 2-D complex64/complex128 array (in place)."""
-    if _pocketfft is None:  # pragma: no cover
-        return sfft.ifft(buf, axis=1, overwrite_x=True)
-    return _pocketfft.c2c(buf, (1,), False, 2, buf, 1)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -257,7 +222,7 @@ class SegmentSpectrum:
         # scipy.fft.fft of a real input is its rfft mirrored (pocketfft's r2c): the same positive half
         buf = np.zeros(nfft)
         buf[:n] = self._centred
-        self._spec_pos = _rfft(buf)[self._pos]
+        self._spec_pos = rfft(buf)[self._pos]
         self._f_pos = _positive_freqs(nfft, float(fs))
 
     @property
@@ -285,7 +250,7 @@ class SegmentSpectrum:
         buf = np.zeros((len(spectra), self.nfft), complex)
         for i, sp in enumerate(spectra):
             buf[i, self._pos] = sp
-        return _ifft_rows(buf)[:, : self.n]
+        return ifft_rows(buf)[:, : self.n]
 
     def morlet(self, f0: float, cycles: float) -> np.ndarray:
         """Analytic Morlet-band copy (gain 1 at ``f0`` for the analytic amplitude)."""

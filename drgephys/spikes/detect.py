@@ -15,11 +15,11 @@ Pipeline (vectorized; the only loop runs over merge passes, usually one or two):
 5. AHP trough and `end_index` (AHP recovery) bounded by the next accepted spike.
 
 Memory and time: on long regularly sampled traces (≥ 65 536 samples) step 1 is one pass over
-cache-sized blocks (`_blocked.scan`) that keeps only the samples at or above half the floor and the
+cache-sized blocks (`drgephys._numerics.blocked.scan`) that keeps only the samples at or above half the floor and the
 counts certifying that the noise term is below it; the feature slope is certified the same way and
 then evaluated only in the spike windows. No trace-length array is built (the exact robust SD, over a
 stored slope, only when a certificate fails). Results are those of the whole-trace computation, bit
-for bit (`tests/spikes/test_blocked.py`).
+for bit (`tests/_numerics/test_blocked.py`).
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_fs, check_v
-from ._deriv import dvdt, dvdt_at, robust_sd, window_samples
-from ._blocked import Bracket, BlockSlope, above, robust_sd_exact, scan
-from ._fast import robust_sd_bound
-from ._ragged import Segments
+from .._numerics.blocked import Bracket, BlockSlope, above, robust_sd_exact, scan
+from .._numerics.deriv import dvdt, dvdt_at, robust_sd, window_samples
+from .._numerics.order import robust_sd_bound
+from .._numerics.ragged import Segments
 from .features import after_spike, foot_index, smooth_peaks, smooth_peaks_at, spike_shape
 from .params import SpikeParams
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._deriv import window_samples
-from ._fast import savgol, savgol_at
-from ._ragged import Segments, clip, first_crossing, window_argmin
+from .._numerics.deriv import window_samples
+from .._numerics.ragged import Segments, clip, first_crossing, window_argmin
+from .._numerics.savgol import savgol, savgol_at
 from .params import SpikeParams
 
 
@@ -38,7 +38,7 @@ def smooth_peaks(v: np.ndarray, fs: float, irregular: bool, span_ms: float) -> n
 
 def smooth_peaks_at(v: np.ndarray, fs: float, span_ms: float, starts, stops) -> np.ndarray:
     """`smooth_peaks` of a regularly sampled trace, evaluated only inside the windows ``[starts, stops)``
-    (a `drgephys.spikes._fast.Sampled` signal; same values there)."""
+    (a `drgephys._numerics.savgol.Sampled` signal; same values there)."""
     w = window_samples(span_ms, fs)
     if not w or w > v.size:
         return v

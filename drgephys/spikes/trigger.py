@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_fs, check_v
-from ..oscillations.preprocess import merge_spans
-from ._deriv import dvdt_at
+from .._numerics.deriv import dvdt_at
+from .._numerics.spans import merge_spans
 from .features import foot_index
 from .params import TriggerParams
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
+from drgephys._numerics import spans as sp
 from drgephys.oscillations import preprocess as pp
 from drgephys.oscillations import decimation
 from drgephys.oscillations.decimation import stage_filters
@@ -94,7 +95,7 @@ def test_blank_and_decimate_equals_copy_fill_decimate(monkeypatch, fs, q, spans)
     v = rng.normal(size=9001) * 2.0 - 60.0 + np.sin(np.arange(9001) * 0.01) * 5.0
     v_before = v.copy()
     x = v.astype(np.float32)
-    pp.fill_spans(x, *spans)
+    sp.fill_spans(x, *spans)
     expected = pp.decimate(x, fs, q, 200.0) if q > 1 else x
     got = pp.blank_and_decimate(v, *spans, fs, q, 200.0)
     assert got.dtype == np.float32

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from drgephys.oscillations import OscillationParams, explain_oscillations
 from drgephys.oscillations.assemble import COLUMNS, _Table, _acceptance
 from drgephys.oscillations.episodes import find_candidates
-from drgephys.oscillations import _small as sm
+from drgephys._numerics import small as sm
 from drgephys.oscillations.measure import (_crossings, _crossings_rows, _cycles_many, _locate_many, _morlet_spectra,
                                            _split, _unwrap_rows, measure_episode, measure_episodes, screen_episode,
                                            screen_episodes)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from drgephys.oscillations import OscillationParams
+from drgephys._numerics import spans as sp
 from drgephys.oscillations import preprocess as pp
 from drgephys.oscillations.mains import remove_mains
 from drgephys.oscillations.tfr import background, morlet_power, wavelet_freqs
@@ -16,15 +17,15 @@ PASSBAND_TOL = 0.01       # relative gain error allowed in the SSO band after de
 
 
 def test_merge_and_mask_spans():
-    s, e = pp.merge_spans([10, 5, 30, -4], [20, 12, 31, 2], 25)
+    s, e = sp.merge_spans([10, 5, 30, -4], [20, 12, 31, 2], 25)
     assert s.tolist() == [0, 5] and e.tolist() == [2, 20]
-    m = pp.spans_to_mask([3, 8], [5, 9], 10)
+    m = sp.spans_to_mask([3, 8], [5, 9], 10)
     assert np.flatnonzero(m).tolist() == [3, 4, 8]
 
 
 def test_fill_spans_linear_and_edges():
     x = np.arange(20, dtype=float) ** 2
-    pp.fill_spans(x, [5, 0, 17], [9, 2, 20])
+    sp.fill_spans(x, [5, 0, 17], [9, 2, 20])
     assert x[5:9] == pytest.approx(16 + (81 - 16) * np.arange(1, 5) / 5)
     assert x[0:2] == pytest.approx([4.0, 4.0])        # edge span takes the value on its other side
     assert x[17:] == pytest.approx([256.0] * 3)
@@ -106,15 +107,3 @@ def test_background_follows_aperiodic_spectrum_and_ignores_a_long_peak():
     assert 10 * np.log10(bg1[k] / bg0[k]) <= 3.5                        # clipped near the aperiodic line
     far = np.abs(np.log(freqs / 40.0)) > np.log(1.6)
     assert np.allclose(bg1[far], bg0[far], rtol=0.15)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n,w", [(1, 3), (2, 3), (3, 3), (10, 11), (11, 11), (500, 3), (1000, 303), (7, 7)])
-def test_median_filter_equals_scipy(n, w, dtype):
-    # remove_drift calls SciPy's 1-D rank filter core directly: the same values as ndimage.median_filter
-    from scipy import ndimage
-    from drgephys.oscillations.preprocess import _RANK_FILTER_1D, _median_filter
-    assert _RANK_FILTER_1D is not None
-    y = np.random.default_rng(n + w).normal(size=n).astype(dtype)
-    y[::5] = y[0]                                        # ties
-    np.testing.assert_array_equal(_median_filter(y, w), ndimage.median_filter(y, size=w, mode="nearest"))

@@ -125,7 +125,7 @@ def test_phase_invariant_to_offset_and_gain(offset_mv, gain):
 
 def test_excluded_spans_read_like_the_mask():
     """`_Spans` (no trace-length mask) answers like `spans_to_mask` at any sample index."""
-    from drgephys.oscillations.preprocess import spans_to_mask
+    from drgephys._numerics.spans import spans_to_mask
     from drgephys.spikes.trigger import _Spans
 
     rng = np.random.default_rng(5)

@@ -1,4 +1,4 @@
-"""The speed helpers of `drgephys.spikes._fast` / `_ragged` / `_deriv` give the same answers as the plain
+"""The speed helpers of `drgephys._numerics` (order, savgol, ragged, deriv) give the same answers as the plain
 library calls they replace (exactly, or to summation-order float noise where stated)."""
 
 import numpy as np
@@ -7,10 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.signal import savgol_filter
 
-from drgephys.spikes._deriv import _gradient, dvdt, dvdt_at, robust_sd, window_samples
-from drgephys.oscillations.preprocess import spans_to_mask
-from drgephys.spikes._fast import MIN_FAST, Sampled, gradient_at, median, robust_sd_bound, savgol, savgol_at
-from drgephys.spikes._ragged import Segments, first_crossing
+from drgephys._numerics.deriv import _gradient, dvdt, dvdt_at, robust_sd, window_samples
+from drgephys._numerics.spans import spans_to_mask
+from drgephys._numerics.order import MIN_FAST, median, robust_sd_bound
+from drgephys._numerics.savgol import Sampled, gradient_at, savgol, savgol_at
+from drgephys._numerics.ragged import Segments, first_crossing
 
 #: np.convolve and ndimage.convolve1d sum the same products in a different order.
 SUM_ORDER_RTOL = 1e-12
@@ -120,7 +121,7 @@ def test_first_crossing_equals_segments():
 def test_window_argmin_equals_segments_argmin():
     """Long sorted windows (reduceat on the trace + first_crossing) and overlapping ones (fallback)
     give `Segments.argmin`'s first minimum, with its clipping (empty / reversed / out-of-range)."""
-    from drgephys.spikes._ragged import window_argmin
+    from drgephys._numerics.ragged import window_argmin
 
     rng = np.random.default_rng(11)
     x = np.round(rng.normal(size=50_000), 1)          # many ties: the first minimum must be found
@@ -143,14 +144,3 @@ def test_robust_sd_bound_never_below_exact(n, seed, kind):
     x = {"normal": rng.normal(size=n), "ties": rng.integers(0, 4, n).astype(float),
          "cauchy": rng.standard_cauchy(n), "sine": np.sin(np.arange(n) * 0.37) - 60.0}[kind]
     assert robust_sd(x) <= robust_sd_bound(x)
-
-
-@pytest.mark.parametrize("window, order, deriv", [(5, 2, 1), (11, 3, 0), (25, 2, 1)])
-def test_edge_fit_is_savgol_filters_edge_bit_for_bit(window, order, deriv):
-    from drgephys.spikes._fast import edge_fit
-
-    xw = np.cumsum(np.random.default_rng(window).normal(size=window)) - 60.0
-    ref = savgol_filter(xw, window, order, deriv=deriv, delta=0.05, mode="interp")
-    h = window // 2
-    assert np.array_equal(edge_fit(xw, order, deriv, 0.05, True), ref[:h])
-    assert np.array_equal(edge_fit(xw, order, deriv, 0.05, False), ref[window - h:])

@@ -5,7 +5,9 @@ filter cannot be built at ≤ 20 kHz)."""
 from __future__ import annotations
 
 import numpy as np
-from ._fast import gradient_at, median, savgol, savgol_at
+
+from .order import median
+from .savgol import gradient_at, savgol, savgol_at
 
 
 def window_samples(span_ms: float, fs: float) -> int:
@@ -70,7 +72,7 @@ def robust_sd(x: np.ndarray) -> float:
 
 def dvdt_at(v: np.ndarray, fs: float, span_ms: float, starts, stops) -> np.ndarray:
     """`dvdt` of a regularly sampled trace, evaluated only inside the windows ``[starts, stops)``
-    (a `drgephys.spikes._fast.Sampled` signal; same values there)."""
+    (a `drgephys._numerics.savgol.Sampled` signal; same values there)."""
     n = v.size
     if n < 2:
         return np.zeros(n)

@@ -1,4 +1,4 @@
-"""The blocked whole-trace passes of `drgephys.spikes._blocked` (and the array-free sample times of
+"""The blocked whole-trace passes of `drgephys._numerics.blocked` (and the array-free sample times of
 `detect`) give exactly the answers of the plain computations they replace."""
 
 import numpy as np
@@ -6,12 +6,12 @@ import pytest
 
 import drgephys.spikes.detect as detect_mod
 from drgephys.spikes import SpikeParams, detect_spikes
-from drgephys.spikes._blocked import BLOCK, BlockSlope, Bracket, above, robust_sd_exact, scan
-from drgephys.spikes._deriv import dvdt, robust_sd
-from drgephys.spikes._fast import MIN_FAST
+from drgephys._numerics.blocked import BLOCK, BlockSlope, Bracket, above, robust_sd_exact, scan
+from drgephys._numerics.deriv import dvdt, robust_sd
+from drgephys._numerics.order import MIN_FAST
 from drgephys.spikes.detect import _RegularTimes
 
-from ._synth import make_trace
+from tests.spikes._synth import make_trace
 
 #: Rates covering the plain np.convolve kernels (≤ 11 taps), the pieced ones and central differences.
 RATES_HZ = (10_000.0, 20_000.0, 50_000.00000000001, 100_000.0)

@@ -1,4 +1,4 @@
-"""`oscillations._small`: the same values as the numpy / scipy functions they stand in for (bit for bit)."""
+"""`drgephys._numerics.small`: the same values as the numpy / scipy functions they stand in for (bit for bit)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import ndimage, stats
 
-from drgephys.oscillations import _small as sm
+from drgephys._numerics import small as sm
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
 

@@ -3,7 +3,7 @@ small arrays: `measure_episode` takes a dozen percentiles, medians, variances an
 episode (numpy's generality costs ~10-30 µs a call), the background a median per wavelet row and a Siegel
 line per sweep, mains removal medians over blocks. Each function performs the same floating-point
 operations as its counterpart (numpy 2 / scipy 1.17) on the same values, so results are identical, bit
-for bit (``tests/oscillations/test_small.py`` compares them). Inputs are finite (the detector's traces are
+for bit (``tests/_numerics/test_small.py`` compares them). Inputs are finite (the detector's traces are
 checked by `check_v`); numpy's NaN propagation is not reproduced.
 """
 

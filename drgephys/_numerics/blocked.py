@@ -1,14 +1,14 @@
-"""Whole-trace dV/dt passes in cache-sized blocks: the same values as `drgephys.spikes._deriv.dvdt`
+"""Whole-trace dV/dt passes in cache-sized blocks: the same values as `drgephys._numerics.deriv.dvdt`
 (regular sampling) and exact robust statistics, with no trace-length temporary.
 
 - `BlockSlope` evaluates the slope block by block (``np.convolve`` on each block plus its halo gives the
   same dot products, bit for bit, as on the whole trace; the edge samples come from SciPy's own edge
-  fits, as in `drgephys.spikes._fast.savgol`), optionally writing it into one output array.
+  fits, as in `drgephys._numerics.savgol.savgol`), optionally writing it into one output array.
 - `scan` makes one pass: it counts what certifies a robust-SD upper bound (`Bracket`), checks the values
   are finite and gathers the few samples at or above a level (detection candidates).
-- `robust_sd_exact` is ``1.4826 × MAD`` of a stored array, equal to `_deriv.robust_sd` bit for bit, with
+- `robust_sd_exact` is ``1.4826 × MAD`` of a stored array, equal to `deriv.robust_sd` bit for bit, with
   the absolute deviations evaluated block by block instead of materialised (same bracket-and-partition
-  selection as `_fast.median`).
+  selection as `order.median`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
-from ._fast import BRACKET, MIN_FAST, SUBSAMPLE, Sampled, _pieces, coeffs, edge_fit
+from .order import BRACKET, MIN_FAST, SUBSAMPLE
+from .savgol import Sampled, coeffs, edge_fit
+from .spans import pieces
 
 #: Samples per block: a block, its halo and a few masks stay in the L2 cache.
 BLOCK = 1 << 16
@@ -71,7 +73,7 @@ class BlockSlope:
         return self._edge(self.v[self.n - self.w:], False)
 
     def _edge(self, x: np.ndarray, head: bool) -> np.ndarray:
-        """SciPy's edge fit at one end of a window (`_fast.edge_fit`; `h` values, NaN when the window is
+        """SciPy's edge fit at one end of a window (`savgol.edge_fit`; `h` values, NaN when the window is
         not finite: `scan` reports it)."""
         if not np.all(np.isfinite(x)):
             return np.full(self.h, np.nan)
@@ -90,7 +92,7 @@ class BlockSlope:
         if i1 > i0:
             if self.w:
                 y[i0 - a:i1 - a] = np.convolve(v[i0 - h:i1 + h], self.c, mode="valid")
-            else:                                   # `_deriv._gradient`: same operations
+            else:                                   # `deriv._gradient`: same operations
                 np.subtract(v[i0 + 1:i1 + 1], v[i0 - 1:i1 - 1], out=y[i0 - a:i1 - a])
                 y[i0 - a:i1 - a] /= 2.0 * self.dt_ms
         for i in range(a, min(b, h)):               # edge samples (at most `h` of them)
@@ -181,11 +183,11 @@ class BlockSlope:
         ``[starts, stops)``, as a `Sampled` signal: np.convolve on the windows laid end to end with a
         margin of `h` samples makes the same dot products; edge samples from SciPy's edge fits."""
         n, h = self.n, self.h
-        src, tgt, pos = _pieces(starts, stops, n, h)
+        src, tgt, pos = pieces(starts, stops, n, h)
         x = self.v[src]
         if self.w:
             y = np.convolve(x, self.c, mode="same")[pos]
-        else:                                            # `_deriv._gradient`: same operations
+        else:                                            # `deriv._gradient`: same operations
             g = np.empty(x.size)
             if x.size > 2:
                 np.subtract(x[2:], x[:-2], out=g[1:-1])
@@ -315,7 +317,7 @@ def above(x: np.ndarray, level: float) -> np.ndarray:
 
 def _median_of(blocks, n: int, sub: np.ndarray):
     """Exact ``np.median`` of the values `blocks()` yields (n in all), bracketed by the sorted
-    subsample `sub` (`_fast.median`'s selection); None when the bracket misses the middle ranks."""
+    subsample `sub` (`order.median`'s selection); None when the bracket misses the middle ranks."""
     m = sub.size
     half = int(BRACKET * m) + 1
     lo, hi = sub[max(m // 2 - half, 0)], sub[min(m // 2 + half, m - 1)]
@@ -336,7 +338,7 @@ def _median_of(blocks, n: int, sub: np.ndarray):
 
 
 def robust_sd_exact(x: np.ndarray) -> float:
-    """``1.4826 × median(|x − median(x)|)`` of a finite 1-D array, equal to `_deriv.robust_sd`
+    """``1.4826 × median(|x − median(x)|)`` of a finite 1-D array, equal to `deriv.robust_sd`
     bit for bit, without the trace-length array of deviations (long arrays only)."""
     n = x.size
     step = max(n // SUBSAMPLE, 1)
