@@ -6,6 +6,7 @@ Outputs (always written, atomically — temp file + rename — even when some fi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -16,11 +17,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from . import _cache, tables
-from .analysis import AnalysisParams, AnalysisResult, _assemble, analyze_recording, json_safe, status_row
+from .analysis import analyze_file
 from .errors import RecordingError
-from .io import load, recording_extensions
+from .io import recording_extensions
+from .params import AnalysisParams, Execution, json_safe
+from .results import AnalysisResult, assemble, status_row
 
 
 @dataclass(frozen=True)
@@ -65,31 +69,25 @@ def _is_side_file(f: Path) -> bool:
             "oscillations.csv", "spikes.csv", "comparison.csv"} or name.startswith("."))
 
 
-def analyze_job(job: Job, params: AnalysisParams) -> tuple[AnalysisResult, str]:
+def analyze_job(job: Job, params: AnalysisParams, execution: Execution | None = None
+                ) -> tuple[AnalysisResult, str]:
     """Analyse one file; any failure becomes a status row (``refused`` or ``error``), never an exception.
 
     Returns the result and a log entry (with the traceback for errors).
     """
     try:
-        if params.chunk_s is not None:
-            from .chunked import analyze_chunked
-
-            res = analyze_chunked(job.path, chunk_s=params.chunk_s, params=params, channel=params.channel,
-                                  units=params.units, file_label=job.label)
-        else:
-            rec = load(job.path, channel=params.channel, units=params.units)
-            res = analyze_recording(rec, params, file_label=job.label)
+        res = analyze_file(job.path, params, execution or Execution(), file_label=job.label)
         n_ok = int(np.count_nonzero(res.column("recordings", "status") == "ok"))
         return res, (f"ok: {job.label}: {n_ok} sweeps, {res.n_rows('oscillations')} episodes, "
                      f"{res.n_rows('spikes')} spikes")
     except RecordingError as err:
-        rows = [status_row(job.label, channel=err.channel, status="refused", message=str(err))]
+        rows = [status_row(job.label, channel=err.channel, status="refused", message=str(err), code=err.code)]
         log = f"refused: {job.label}: {err}"
     except Exception as err:  # a bug or a corrupt file: keep going, keep the traceback in the log
         tb = traceback.format_exception_only(type(err), err)[-1].strip()
         rows = [status_row(job.label, status="error", message=tb)]
         log = f"error: {job.label}: {tb}\n" + "".join(traceback.format_exception(err))
-    return _assemble(rows, [], [], params), log
+    return assemble(rows, [], [], params), log
 
 
 def merge_groups(recordings: pd.DataFrame, groups: pd.DataFrame | None) -> pd.DataFrame:
@@ -173,6 +171,9 @@ def write_tables(result: AnalysisResult, out_dir, *, extra_params: dict | None =
         paths["log"] = out / "analysis.log"
     p = out / "params.json"
     payload = {"params": result.params.to_dict(), "versions": versions(), **(extra_params or {})}
+    execution = getattr(result, "execution", None)
+    if execution is not None:   # how it ran (never changes the tables), for the record
+        payload["execution"] = json_safe(dataclasses.asdict(execution))
     _atomic_write(p, lambda tmp: Path(tmp).write_text(json.dumps(json_safe(payload), indent=2)))
     paths["params"] = p
     return paths
@@ -191,9 +192,9 @@ def versions() -> dict:
     return out
 
 
-def _run_one(job: Job, params: AnalysisParams, out_dir, key, resume: bool = True) -> tuple[AnalysisResult, str]:
-    """Analyse one job, filling the cache when `out_dir` is given and reading it when `resume`."""
-    if resume and out_dir is not None and key is not None:
+def _run_one(job: Job, params: AnalysisParams, execution: Execution, out_dir, key) -> tuple[AnalysisResult, str]:
+    """Analyse one job, filling the cache when `out_dir` is given and reading it when resuming."""
+    if execution.resume and out_dir is not None and key is not None:
         hit = _cache.load_entry(out_dir, key)
         if hit is not None:
             frames, log = hit
@@ -201,7 +202,7 @@ def _run_one(job: Job, params: AnalysisParams, out_dir, key, resume: bool = True
                                   tables.conform(frames["oscillations"], tables.OSCILLATIONS_COLUMNS),
                                   tables.conform(frames["spikes"], tables.SPIKES_COLUMNS), params), \
                 "cached " + log
-    res, log = analyze_job(job, params)
+    res, log = analyze_job(job, params, execution)
     if out_dir is not None and key is not None:
         _cache.save_entry(out_dir, key, {"recordings": res.recordings, "oscillations": res.oscillations,
                                          "spikes": res.spikes}, log)
@@ -209,12 +210,10 @@ def _run_one(job: Job, params: AnalysisParams, out_dir, key, resume: bool = True
 
 
 def _preload() -> None:
-    """Import what the analysis imports lazily (the detectors, elephant's statistics, ~3 s) and read the
-    shipped discharge model, once in the parent before a process pool forks."""
+    """Import what the analysis uses lazily (elephant's statistics, ~3 s) and read the shipped discharge
+    model, once in the parent before a process pool forks."""
     import warnings
 
-    from .oscillations import detect_oscillations  # noqa: F401
-    from .spikes import detect_spikes  # noqa: F401
     from .spikes.classifier import DischargePatternClassifier
 
     with warnings.catch_warnings():
@@ -232,9 +231,8 @@ def _key(job: Job, params_json: str) -> str | None:
         return None  # unreadable: analysed (and refused) without caching
 
 
-def analyze_paths(paths, *, params: AnalysisParams | None = None, groups=None, jobs: int = 1,
-                  progress: bool = False, out_dir=None, scheduler: str | None = None,
-                  resume: bool = True) -> AnalysisResult:
+def analyze_paths(paths, *, params: AnalysisParams | None = None, execution: Execution | None = None, groups=None,
+                  out_dir=None, **settings) -> AnalysisResult:
     """Analyse files and folders; return the combined tables (one status row per failed file).
 
     Parameters
@@ -242,19 +240,18 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, groups=None, j
     paths : path or list of paths
         Recording files and/or folders (searched recursively).
     params : AnalysisParams, optional
+        What to compute (saved with the results; keys the resume cache).
+    execution : Execution, optional
+        How to run: worker processes (``n_jobs``), Dask ``scheduler``, ``progress`` bar, chunked reading
+        (``chunk_s``, ``memory_budget_mb``), ``resume``. Never changes the tables.
     groups : DataFrame or path, optional
         A table with a ``file`` column plus e.g. ``group``, ``animal``; its columns are added to
         ``recordings``.
-    jobs : int
-        Local worker processes (1 = in this process).
-    progress : bool
-        Show a tqdm progress bar (notebook-aware).
     out_dir : path, optional
         Where per-file results are cached (``.drgephys-cache/``) so an interrupted or repeated run resumes.
-    scheduler : str, optional
-        Address of a running Dask distributed scheduler (``tcp://host:8786``) to send the files to.
-    resume : bool
-        Use cached per-file results when present (``out_dir`` only).
+    **settings
+        Single fields of `Execution` (``n_jobs=2``, ``progress=True``, ...); ``jobs`` is accepted for
+        ``n_jobs``.
 
     Returns
     -------
@@ -262,34 +259,37 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, groups=None, j
         Combined tables, in the order of the files found; ``.log`` holds one entry per file.
     """
     params = params or AnalysisParams()
+    if "jobs" in settings:
+        settings["n_jobs"] = settings.pop("jobs")
+    unknown = set(settings) - {f.name for f in dataclasses.fields(Execution)}
+    if unknown:
+        raise TypeError(f"unknown execution setting(s) {sorted(unknown)}; valid: "
+                        f"{sorted(f.name for f in dataclasses.fields(Execution))}")
+    execution = dataclasses.replace(execution or Execution(), **settings)
     if isinstance(groups, (str, os.PathLike)):
         groups = pd.read_csv(groups)
-    if int(jobs) < 1:
-        raise ValueError(f"`jobs` must be a positive number of processes; got {jobs}")
     todo = find_files(paths)
     params_json = json.dumps(params.to_dict(), sort_keys=True)
     keys = [_key(j, params_json) if out_dir is not None else None for j in todo]
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(todo), unit="file", disable=not progress)
+    bar = tqdm(total=len(todo), unit="file", disable=not execution.progress)
     outputs: list = [None] * len(todo)
-    if scheduler is not None:
-        from distributed import Client, as_completed
+    if execution.scheduler is not None:
+        from distributed import Client, as_completed   # optional extra: drgephys[dask]
 
-        with Client(scheduler) as client:
-            futs = {client.submit(_run_one, j, params, out_dir, k, resume, pure=False): i
+        with Client(execution.scheduler) as client:
+            futs = {client.submit(_run_one, j, params, execution, out_dir, k, pure=False): i
                     for i, (j, k) in enumerate(zip(todo, keys))}
             for fut in as_completed(futs):
                 outputs[futs[fut]] = fut.result()
                 bar.update()
-    elif int(jobs) == 1 or len(todo) <= 1:
+    elif execution.n_jobs == 1 or len(todo) <= 1:
         for i, (job, k) in enumerate(zip(todo, keys)):
-            outputs[i] = _run_one(job, params, out_dir, k, resume)
+            outputs[i] = _run_one(job, params, execution, out_dir, k)
             bar.update()
     else:
         _preload()   # forked workers inherit the heavy lazy imports instead of each paying them
-        with ProcessPoolExecutor(max_workers=int(jobs)) as ex:
-            futs = [ex.submit(_run_one, j, params, out_dir, k, resume) for j, k in zip(todo, keys)]
+        with ProcessPoolExecutor(max_workers=execution.n_jobs) as ex:
+            futs = [ex.submit(_run_one, j, params, execution, out_dir, k) for j, k in zip(todo, keys)]
             for i, fut in enumerate(futs):
                 outputs[i] = fut.result()
                 bar.update()
@@ -299,4 +299,5 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, groups=None, j
     combined = AnalysisResult.concat(results, params)
     combined.recordings = merge_groups(combined.recordings, groups)
     combined.log = [o[1] for o in outputs]
+    combined.execution = execution
     return combined

@@ -39,8 +39,8 @@ def _channel(value: str):
 
 
 def cmd_analyze(args) -> int:
-    from .analysis import AnalysisParams
     from .batch import analyze_paths, write_tables
+    from .params import AnalysisParams, Execution
 
     cfg = _load_config(args.config)
     try:
@@ -56,10 +56,8 @@ def cmd_analyze(args) -> int:
             params = dataclasses.replace(params, units=args.units)
         except ValueError as err:
             return _usage_error(f"--units: {err}")
-    if args.chunk_s is not None:
-        if not args.chunk_s > 0:
-            return _usage_error(f"--chunk-s must be a positive number of seconds; got {args.chunk_s:g}")
-        params = dataclasses.replace(params, chunk_s=args.chunk_s)
+    if args.chunk_s is not None and not args.chunk_s > 0:
+        return _usage_error(f"--chunk-s must be a positive number of seconds; got {args.chunk_s:g}")
     for p in args.paths:
         if not Path(p).exists():
             return _usage_error(f"`{p}` does not exist; pass recording files or folders")
@@ -74,10 +72,10 @@ def cmd_analyze(args) -> int:
             return _usage_error(f"--groups `{args.groups}` needs a `file` column; got {list(groups.columns)}")
     if args.jobs < 1:
         return _usage_error(f"--jobs must be a positive number of processes; got {args.jobs}")
-    progress = (not args.quiet) and sys.stderr.isatty()
+    execution = Execution(n_jobs=args.jobs, chunk_s=args.chunk_s, progress=(not args.quiet) and sys.stderr.isatty(),
+                          scheduler=args.scheduler, resume=not args.no_resume)
     try:
-        result = analyze_paths(args.paths, params=params, groups=groups, jobs=args.jobs, progress=progress,
-                               out_dir=args.out, scheduler=args.scheduler, resume=not args.no_resume)
+        result = analyze_paths(args.paths, params=params, execution=execution, groups=groups, out_dir=args.out)
         write_tables(result, args.out, format=args.format,
                      extra_params={"command": " ".join(sys.argv),
                                    "inputs": [str(Path(p).resolve()) for p in args.paths]})
@@ -153,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--channel", help="force the membrane-potential channel (index or name)")
     a.add_argument("--units", help="override the channel's declared units (e.g. mV)")
     a.add_argument("--chunk-s", type=float, default=None,
-                   help="analyse in chunks of this many seconds via neo lazy loading (long recordings)")
+                   help="read every recording window by window via neo lazy loading, this many seconds per "
+                        "file access (default: only sweeps over the 1 GB memory budget); the tables are the same")
     a.add_argument("--scheduler", help="address of a Dask distributed scheduler to run the files on")
     a.add_argument("--format", choices=["csv", "parquet"], default="csv", help="table format")
     a.add_argument("--no-resume", action="store_true", help="ignore per-file results cached in --out")

@@ -6,6 +6,8 @@ Every message says what was expected, what was got and how to fix it, e.g.
 
 from __future__ import annotations
 
+from .reasons import REFUSALS
+
 
 class RecordingError(ValueError):
     """A file or signal is not a usable current-clamp membrane-potential recording.
@@ -14,14 +16,24 @@ class RecordingError(ValueError):
     ----------
     message : str
         Human-readable reason, naming the file, channel and units where known.
-    file, channel, units, reason : str, optional
-        Structured copies of the same facts, for batch status tables.
+    code : str
+        Refusal code from `drgephys.reasons.REFUSALS` (e.g. ``"voltage_clamp"``).
+    file, channel, units : optional
+        Structured copies of the facts in the message, for batch status tables.
+
+    Attributes
+    ----------
+    code : str
+        The refusal code.
+    reason : str
+        The code's short label (e.g. ``"voltage clamp"``).
     """
 
-    def __init__(self, message: str, *, file: str | None = None, channel: object = None,
-                 units: str | None = None, reason: str | None = None):
+    def __init__(self, message: str, *, code: str, file: str | None = None, channel: object = None,
+                 units: str | None = None):
         super().__init__(message)
+        self.code = code
+        self.reason = REFUSALS[code].label
         self.file = file
         self.channel = channel
         self.units = units
-        self.reason = reason

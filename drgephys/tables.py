@@ -16,7 +16,7 @@ RECORDINGS_COLUMNS = {
     "file": "string", "sweep": "Int64", "channel": "string", "status": "string", "message": "string",
     "duration_s": "float64", "fs_hz": "float64", "resting_vm_mv": "float64", "sso_detected": "boolean",
     "sso_frequency_hz": "float64", "sso_amplitude_mv": "float64", "sso_time_fraction": "float64",
-    "spike_count": "Int64", "spike_rate_hz": "float64", "firing_pattern": "string",
+    "spike_count": "Int64", "spike_rate_hz": "float64", "firing_pattern": "string", "reason_code": "string",
 }
 
 OSCILLATIONS_COLUMNS = {

@@ -102,3 +102,39 @@ def pieces(starts, stops, n: int, margin: int):
     tgt = np.arange(int(wl.sum()), dtype=np.int64) + np.repeat(s - (np.cumsum(wl) - wl), wl)
     pos = tgt - np.repeat(a - offsets, wl)       # where each target sample sits in the laid-out pieces
     return src, tgt, pos
+
+
+def overlap_pairs(s1, e1, s2, e2) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair ``(i, j)`` of intervals ``[s1[i], e1[i])`` and ``[s2[j], e2[j])`` that overlap
+    (``s1[i] < e2[j]`` and ``s2[j] < e1[i]``), without an all-pairs matrix: each overlapping pair has one
+    interval starting inside the other, so the pairs are the ranges of sorted starts falling inside each
+    interval of the other set (two sorted searches), O((n1 + n2) log(n1 + n2) + pairs). A pair whose
+    intervals start together is listed once. Empty intervals overlap nothing.
+
+    Returns
+    -------
+    i, j : ndarray of int64, same length
+        Indices into the first and second set (in no particular order).
+    """
+    s1, e1, s2, e2 = (np.asarray(x, dtype=np.float64).reshape(-1) for x in (s1, e1, s2, e2))
+    ok1, ok2 = np.flatnonzero(e1 > s1), np.flatnonzero(e2 > s2)
+    o1, o2 = ok1[np.argsort(s1[ok1], kind="stable")], ok2[np.argsort(s2[ok2], kind="stable")]
+    a1, a2 = s1[o1], s2[o2]
+    # second-set intervals starting in [s1[i], e1[i])
+    lo = np.searchsorted(a2, s1[o1], side="left")
+    hi = np.searchsorted(a2, e1[o1], side="left")
+    i_a, j_a = _ranges(o1, lo, hi, o2)
+    # first-set intervals starting strictly inside (s2[j], e2[j]) (equal starts were counted above)
+    lo = np.searchsorted(a1, s2[o2], side="right")
+    hi = np.searchsorted(a1, e2[o2], side="left")
+    j_b, i_b = _ranges(o2, lo, hi, o1)
+    return np.concatenate((i_a, i_b)), np.concatenate((j_a, j_b))
+
+
+def _ranges(owner, lo, hi, sorted_ids):
+    """Pairs ``(owner[k], sorted_ids[lo[k]:hi[k]])`` for every k, flattened."""
+    cnt = np.maximum(hi - lo, 0)
+    total = int(cnt.sum())
+    first = np.cumsum(cnt) - cnt
+    pos = np.arange(total, dtype=np.int64) + np.repeat(lo - first, cnt)
+    return np.repeat(owner, cnt).astype(np.int64), sorted_ids[pos].astype(np.int64)

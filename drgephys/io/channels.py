@@ -18,7 +18,7 @@ import numpy as np
 
 from .._validation import all_finite
 from ..errors import RecordingError
-from .trace import Recording, Trace
+from .sweep import ProxyReader
 
 #: Samples used for the plausibility statistics of a channel (strided subsample of longer traces).
 ASSESS_SAMPLES = 16_384
@@ -59,6 +59,7 @@ class Candidate:
     ok: bool = False
     score: float = 0.0
     reason: str = ""
+    code: str = ""                     # why it was rejected (a code of `CANDIDATE_CODES`), "" when ok
     raw: np.ndarray | None = None      # loaded values (as declared), cached after the first read
     loaded: object = None              # the loaded neo signal
     v_mv: np.ndarray | None = None     # values in mV (declared units), cached by the assessment
@@ -135,26 +136,45 @@ def _to_mv(raw: np.ndarray, units) -> np.ndarray:
     return raw if factor == 1.0 else raw * factor
 
 
-def _assess_voltage(v_mv: np.ndarray) -> str:
-    """Return '' if `v_mv` is a plausible membrane potential, else the reason it is not."""
-    return _assess_voltage_level(v_mv)[0]
-
-
-def _assess_voltage_level(v_mv: np.ndarray) -> tuple[str, float, bool]:
-    """`_assess_voltage`, the (subsampled) median level in mV (NaN when there is none) and whether every
-    sample is finite."""
+def _assess_voltage_level(v_mv: np.ndarray) -> tuple[str, str, float, bool]:
+    """``(code, reason, level, finite)``: why `v_mv` is not a plausible membrane potential (``("", "")``
+    when it is), its (subsampled) median level in mV (NaN when there is none) and whether every sample is
+    finite."""
     if v_mv.size == 0:
-        return "the channel holds no samples", np.nan, True
+        return "empty_channel", "the channel holds no samples", np.nan, True
     x = v_mv
     all_ok = all_finite(v_mv)
     if not all_ok:
-        finite = np.isfinite(v_mv)
-        if not finite.any():
-            return "every sample is NaN or infinite", np.nan, False
-        x = v_mv[finite]
-    x = np.sort(_sample(x))      # sorted once: the percentiles and the distinct values read it
+        x = v_mv[np.isfinite(v_mv)]
+    return (*_sample_verdict(_sample(x)), all_ok)
+
+
+def streamed_assessment(read, n: int, block: int = 1 << 22) -> tuple[str, str, float, bool]:
+    """`_assess_voltage_level` of a sweep read in blocks by ``read(i0, i1)`` (mV), never held whole: the
+    strided subsample `_sample` takes (every ``ceil(n / ASSESS_SAMPLES)``-th sample from the first) is
+    gathered block by block, so the verdict is the in-memory one for finite data (non-finite samples are
+    dropped from the subsample instead of before it)."""
+    if n == 0:
+        return "empty_channel", "the channel holds no samples", np.nan, True
+    step = int(np.ceil(n / ASSESS_SAMPLES)) if n > ASSESS_SAMPLES else 1
+    parts, all_ok = [], True
+    for i0 in range(0, n, block):             # one iteration per block of ~4 M samples
+        x = read(i0, min(i0 + block, n))
+        all_ok = all_ok and all_finite(x)
+        parts.append(x[(-i0) % step::step])
+    sub = np.concatenate(parts)
+    if not all_ok:
+        sub = sub[np.isfinite(sub)]
+    return (*_sample_verdict(sub), all_ok)
+
+
+def _sample_verdict(sub: np.ndarray) -> tuple[str, str, float]:
+    """``(code, reason, median)`` of a finite subsample (`_verdict` on its sorted copy)."""
+    if sub.size == 0:
+        return "non_finite_channel", "every sample is NaN or infinite", np.nan
+    x = np.sort(sub)      # sorted once: the percentiles and the distinct values read it
     p_lo, lo, med, hi, p_hi = np.percentile(x, [1, 0.5, 50, 99.5, 99])
-    return _verdict(x, p_lo, lo, med, hi, p_hi), float(med), all_ok
+    return (*_verdict(x, p_lo, lo, med, hi, p_hi), float(med))
 
 
 def _unique_sorted(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -163,33 +183,38 @@ def _unique_sorted(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x[first], np.diff(np.append(first, x.size))
 
 
-def _verdict(x, p_lo, lo, med, hi, p_hi) -> str:
-    """The reason the sorted finite subsample `x` (with its percentiles) is not a membrane potential,
-    or ''."""
+#: Candidate rejections that mark a command/stimulus output (by name or by a stepped waveform).
+COMMAND_CODES = frozenset({"command_name", "command_levels"})
+
+
+def _verdict(x, p_lo, lo, med, hi, p_hi) -> tuple[str, str]:
+    """``(code, reason)`` why the sorted finite subsample `x` (with its percentiles) is not a membrane
+    potential, or ``("", "")``."""
     if hi - lo < MIN_SPREAD_MV:
-        return f"the trace is constant ({med:.3g} mV throughout)"
+        return "constant", f"the trace is constant ({med:.3g} mV throughout)"
     vals, counts = _unique_sorted(x)
     mode_share = counts.max() / x.size
     if mode_share > COMMAND_MODE_SHARE and vals.size < 256:
-        return (f"the trace is piecewise constant ({mode_share:.0%} of samples at {vals[counts.argmax()]:.3g} mV, "
-                f"{vals.size} distinct values): a command/stimulus output, not a recorded potential")
+        return "command_levels", (f"the trace is piecewise constant ({mode_share:.0%} of samples at "
+                                  f"{vals[counts.argmax()]:.3g} mV, {vals.size} distinct values): a command/stimulus "
+                                  "output, not a recorded potential")
     xmax, xmin = vals[-1], vals[0]
     top, bottom = counts[-1] / x.size, counts[0] / x.size
     if top > SATURATION_SHARE or bottom > SATURATION_SHARE:
         rail = xmax if top >= bottom else xmin
-        return f"the trace is saturated ({max(top, bottom):.1%} of samples clipped at {rail:.4g} mV)"
+        return "saturated", f"the trace is saturated ({max(top, bottom):.1%} of samples clipped at {rail:.4g} mV)"
     if not (VM_LEVEL_RANGE_MV[0] <= med <= VM_LEVEL_RANGE_MV[1]):
-        return (f"its median level {med:.4g} mV is outside the plausible membrane-potential range "
-                f"{VM_LEVEL_RANGE_MV[0]:g}..{VM_LEVEL_RANGE_MV[1]:g} mV")
+        return "level_out_of_range", (f"its median level {med:.4g} mV is outside the plausible membrane-potential "
+                                      f"range {VM_LEVEL_RANGE_MV[0]:g}..{VM_LEVEL_RANGE_MV[1]:g} mV")
     spread = p_hi - p_lo
     if abs(med) < NO_CELL_LEVEL_MV and spread < NO_CELL_SPREAD_MV:
-        return (f"it sits flat near 0 mV (median {med:.3g} mV, 1–99 % spread {spread:.3g} mV), as an "
-                "amplifier output with no cell does; a membrane potential rests well below 0 mV")
-    return ""
+        return "flat_near_zero", (f"it sits flat near 0 mV (median {med:.3g} mV, 1–99 % spread {spread:.3g} mV), "
+                                  "as an amplifier output with no cell does; a membrane potential rests well below 0 mV")
+    return "", ""
 
 
 def _sample(x: np.ndarray) -> np.ndarray:
-    """At most `ASSESS_SAMPLES` evenly strided samples plus the extremes: the plausibility statistics
+    """At most `ASSESS_SAMPLES` evenly strided samples (from the first): the plausibility statistics
     (percentiles, distinct values, clipping share) are stable on such a subsample and cost no more for an
     hour-long sweep than for a short one."""
     if x.size <= ASSESS_SAMPLES:
@@ -221,26 +246,44 @@ def _is_command_like(raw: np.ndarray) -> bool:
     return bool(counts.max() / x.size > COMMAND_MODE_SHARE and vals.size < 256)
 
 
-def assess_candidates(cands: list[Candidate]) -> None:
-    """Fill `ok`, `score` and `reason` of each candidate from its units, type, name and data."""
+#: Why a candidate channel is not the membrane potential (the ``code`` of a `Candidate`; its ``reason`` is the
+#: sentence with the measured values).
+CANDIDATE_CODES = ("nwb_not_current_clamp", "current_units", "unknown_units", "command_name", "empty_channel",
+                   "non_finite_channel", "constant", "command_levels", "saturated", "level_out_of_range",
+                   "flat_near_zero")
+
+
+def assess_candidates(cands: list[Candidate], max_samples: int | None = None) -> None:
+    """Fill `ok`, `score`, `code` and `reason` of each candidate from its units, type, name and data.
+
+    Voltage candidates longer than `max_samples` (lazy proxies only) are assessed from their strided
+    subsample read block by block (`streamed_assessment`) and not kept in memory; shorter ones are loaded
+    and kept (``v_mv``) for `drgephys.io.build.make_sweep`.
+    """
     for c in cands:
         if c.nwb_type in _VC_NWB or (c.nwb_type.endswith("StimulusSeries")):
-            c.reason = f"NWB {c.nwb_type}: not a current-clamp membrane potential"
+            c.code, c.reason = "nwb_not_current_clamp", f"NWB {c.nwb_type}: not a current-clamp membrane potential"
             continue
         if c.kind == "current":
-            c.reason = f"units {c.units} are a current, not a membrane potential"
+            c.code, c.reason = "current_units", f"units {c.units} are a current, not a membrane potential"
             continue
         if c.kind == "unknown":
-            c.reason = f"units '{c.units}' are not a voltage (unknown or mislabelled units)"
+            c.code, c.reason = "unknown_units", f"units '{c.units}' are not a voltage (unknown or mislabelled units)"
             continue
         if _COMMAND_NAME.search(c.name) and not _VM_NAME.search(c.name):
-            c.reason = f"channel name '{c.name}' marks a command/stimulus output"
+            c.code, c.reason = "command_name", f"channel name '{c.name}' marks a command/stimulus output"
             continue
-        raw, _ = _load_column(c)
-        c.v_mv = _to_mv(raw, c.units)
-        c.why, med, c.finite = _assess_voltage_level(c.v_mv)
-        if c.why:
-            c.reason = c.why
+        if is_lazy_and_long(c, max_samples):
+            factor = _units_kind(c.units)[1]
+            code, why, med, c.finite = streamed_assessment(column_reader(c.signal, c.column, factor),
+                                                           int(c.signal.shape[0]))
+        else:
+            raw, _ = _load_column(c)
+            c.v_mv = _to_mv(raw, c.units)
+            code, why, med, c.finite = _assess_voltage_level(c.v_mv)
+        c.why = why
+        if why:
+            c.code, c.reason = code, why
             continue
         c.ok = True
         c.score = (4.0 if c.nwb_type in _VM_NWB else 0.0) + (2.0 if _VM_NAME.search(c.name) else 0.0) \
@@ -248,50 +291,77 @@ def assess_candidates(cands: list[Candidate]) -> None:
         c.reason = f"voltage channel with a plausible membrane potential (median {med:.1f} mV)"
 
 
-def _refusal_message(file: str, cands: list[Candidate]) -> tuple[str, str]:
-    """Explain why no candidate is a membrane potential; return (message, short reason)."""
+def is_lazy_and_long(c: Candidate, max_samples: int | None) -> bool:
+    """True when the candidate is a regularly sampled lazy proxy longer than `max_samples` (None: never)."""
+    return (max_samples is not None and not c.irregular and hasattr(c.signal, "load")
+            and int(c.signal.shape[0]) > max_samples)
+
+
+def column_reader(proxy, column: int, factor: float, chunk_s: float | None = None, *, gain: float = 1.0,
+                  offset_mv: float = 0.0) -> ProxyReader:
+    """``read(i0, i1)``: samples of one column of a lazy proxy in mV (`drgephys.io.sweep.ProxyReader`)."""
+    return ProxyReader(proxy, column, factor, chunk_s, gain=gain, offset_mv=offset_mv)
+
+
+def refusal(file: str, cands: list[Candidate]) -> tuple[str, str]:
+    """Explain why no candidate is a membrane potential: ``(message, code)`` with a code of
+    `drgephys.reasons.REFUSALS`."""
     src = file or "the data"
     if not cands:
         return f"{src}: no signals found (empty file or no analog channels)", "empty"
-    details = "; ".join(f"channel {c.index} '{c.name}' [{c.units}]: {c.reason}" for c in cands)
+    details = _summary(cands)
     kinds = {c.kind for c in cands}
     hint = ("If a channel really holds membrane potential under a wrong unit label, override it: "
             "drgephys.load(path, channel=N, units='mV') or `drgephys analyze --units mV --channel N`.")
     if any(c.nwb_type in _VC_NWB for c in cands):
-        return f"{src} is a voltage-clamp recording, not current clamp ({details}).", "voltage clamp"
+        return f"{src} is a voltage-clamp recording, not current clamp ({details}).", "voltage_clamp"
     if all(_COMMAND_NAME.search(c.name) for c in cands):
         return f"{src} holds only command/stimulus channels, no recorded membrane potential ({details}).", \
-            "command only"
+            "command_only"
     if kinds <= {"current"}:
         spiky = [c for c in cands if _looks_like_mislabelled_vm(_load_column(c)[0])]
         if spiky:
             c = spiky[0]
             return (f"{src}: no membrane-potential channel — channel {c.index} '{c.name}' is labelled {c.units} "
                     "(a current) but its shape (spikes on a stable baseline) looks like a membrane potential "
-                    f"with wrong units ({details}). {hint}"), "mislabelled units"
+                    f"with wrong units ({details}). {hint}"), "mislabelled_units"
         if all(_is_command_like(_load_column(c)[0]) for c in cands):
             return (f"{src} holds only an injected-current command (piecewise constant), no recorded membrane "
                     f"potential ({details}). If the potential is in a separate file, load that file.",
-                    "command only")
+                    "command_only")
         return (f"{src} records only currents (voltage-clamp recording or command-only file), "
-                f"no membrane potential ({details}). {hint}"), "voltage clamp"
-    if all("command" in c.reason for c in cands):
-        return f"{src} holds only command/stimulus outputs, no recorded potential ({details}).", "command only"
-    if "unknown" in kinds and not any(c.kind == "voltage" and "plausible" not in c.reason for c in cands):
-        return f"{src}: no channel in voltage units ({details}). {hint}", "unknown units"
-    return f"{src}: no plausible membrane-potential channel ({details}). {hint}", "not a membrane potential"
+                f"no membrane potential ({details}). {hint}"), "voltage_clamp"
+    if all(c.code in COMMAND_CODES for c in cands):
+        return f"{src} holds only command/stimulus outputs, no recorded potential ({details}).", "command_only"
+    if "unknown" in kinds and all(c.kind != "voltage" or c.code == "level_out_of_range" for c in cands):
+        return f"{src}: no channel in voltage units ({details}). {hint}", "unknown_units"
+    return f"{src}: no plausible membrane-potential channel ({details}). {hint}", "not_a_membrane_potential"
 
 
-def _report(cands: list[Candidate], chosen: list[int]) -> dict:
+def _summary(cands: list[Candidate]) -> str:
+    """Each candidate with its units and rejection reason."""
+    return "; ".join(f"channel {c.index} '{c.name}' [{c.units}]: {c.reason}" for c in cands)
+
+
+def report(cands: list[Candidate], chosen: list[int]) -> dict:
     """The channel report's columns (`Recording.channel_report` makes the DataFrame when read)."""
     return {
         "channel": [c.index for c in cands], "name": [c.name for c in cands],
         "units": [c.units for c in cands], "chosen": [c.index in chosen for c in cands],
-        "score": [c.score for c in cands], "reason": [c.reason for c in cands],
+        "score": [c.score for c in cands], "code": [c.code for c in cands], "reason": [c.reason for c in cands],
     }
 
 
-def _match_channel(cands: list[Candidate], channel) -> Candidate:
+def match_channel(cands: list[Candidate], channel) -> Candidate:
+    """The candidate named by `channel` (its position or its name).
+
+    Raises
+    ------
+    TypeError
+        When `channel` is neither an int nor a str.
+    RecordingError
+        When the file has no such channel (the message lists them).
+    """
     if isinstance(channel, (int, np.integer)) and not isinstance(channel, bool):
         for c in cands:
             if c.index == int(channel):
@@ -303,112 +373,30 @@ def _match_channel(cands: list[Candidate], channel) -> Candidate:
     else:
         raise TypeError(f"`channel` must be an int (position) or str (name); got {channel!r}")
     listing = ", ".join(f"{c.index} '{c.name}' [{c.units}]" for c in cands)
-    raise RecordingError(f"channel {channel!r} not found; the file has: {listing}", reason="no such channel")
+    raise RecordingError(f"channel {channel!r} not found; the file has: {listing}", code="no_such_channel")
 
 
-def _regularize(v: np.ndarray, times: np.ndarray):
-    """Return (fs, t0, times_or_None): irregular samples become regular when their steps are uniform."""
-    if times.size < 2:
-        raise RecordingError("an irregularly sampled trace needs at least 2 samples", reason="too short")
-    dt = np.diff(times)
-    med = float(np.median(dt))
-    if med <= 0:
-        raise RecordingError("sample times do not increase", reason="bad time base")
-    # Text readers may store times in float32: allow that rounding (a few ulps of the largest time).
-    tol = max(1e-3 * med, 8 * np.finfo(np.float32).eps * float(np.max(np.abs(times))))
-    if np.all(np.abs(dt - med) <= tol):
-        idx = np.arange(times.size, dtype=np.float64)
-        slope, t0 = np.polyfit(idx, times, 1)
-        fs = 1.0 / slope
-        nice = float(f"{fs:.6g}")  # rates of text traces are round numbers (4 kHz, 200 kHz)
-        if abs(nice - fs) <= 1e-5 * fs:
-            fs = nice
-        return fs, float(f"{t0:.9g}"), None
-    return 1.0 / med, float(times[0]), times
+def choose(cands: list[Candidate], *, channel=None, single_segment: bool = True, file=None,
+           max_samples: int | None = None) -> list[int]:
+    """Indices of the chosen membrane-potential candidate(s) (assessing every candidate).
 
-
-def make_trace(cand_in_seg: Candidate, *, file, sweep, reader, gain=1.0, offset_mv=0.0,
-               units_override=None) -> Trace:
-    """Load one candidate column of one segment as a `Trace` in mV, or raise RecordingError."""
-    raw, sig = _load_column(cand_in_seg)
-    plain = gain == 1.0 and offset_mv == 0.0
-    if plain and cand_in_seg.why is not None:      # assessed while choosing the channel: no second pass
-        v, why, finite = cand_in_seg.v_mv, cand_in_seg.why, cand_in_seg.finite
-    else:
-        units = units_override if units_override is not None else sig.units
-        v = _to_mv(raw, units)
-        if not plain:
-            v = v * gain + offset_mv
-        why, _, finite = _assess_voltage_level(v)
-    if why:
-        raise RecordingError(
-            f"{file or 'data'} sweep {sweep} channel {cand_in_seg.index} '{cand_in_seg.name}' "
-            f"[{cand_in_seg.units}]: {why}", file=file, channel=cand_in_seg.index,
-            units=cand_in_seg.units, reason=why)
-    import quantities as pq
-
-    meta = {"channel_name": cand_in_seg.name, "reader": reader, "nwb_type": cand_in_seg.nwb_type}
-    if cand_in_seg.irregular:
-        fs, t0, times = _regularize(v, np.asarray(sig.times.rescale(pq.s).magnitude, dtype=np.float64))
-    else:
-        fs = float(sig.sampling_rate.rescale(pq.Hz).magnitude)
-        t0, times = float(sig.t_start.rescale(pq.s).magnitude), None
-    if not finite:
-        raise RecordingError(
-            f"{file or 'data'} sweep {sweep} channel {cand_in_seg.index}: "
-            f"{int(np.count_nonzero(~np.isfinite(v)))} NaN/inf samples; drgephys does not guess missing data",
-            file=file, channel=cand_in_seg.index, units=cand_in_seg.units, reason="non-finite samples")
-    return Trace(v=v, fs=fs, t0=t0, file=file, sweep=sweep, channel=cand_in_seg.index,
-                 units=cand_in_seg.units, times=times, metadata=meta, _checked_v=True)  # finite: checked above
-
-
-def recording_from_segments(segments, *, channel=None, file=None, reader="", units=None,
-                            gain=1.0, offset_mv=0.0) -> Recording:
-    """Pick the membrane-potential channel(s) in neo segments and build a `Recording`.
+    ``channel`` forces the choice. Otherwise the best-scoring plausible candidate; an NWB file with one
+    CurrentClampSeries per sweep in a single segment gives each of them.
 
     Raises
     ------
     RecordingError
-        When no candidate is a current-clamp membrane potential; the message names the file, every
-        channel with its units and the reason it was rejected.
+        When no candidate is a current-clamp membrane potential (`refusal` says why).
     """
-    segments = [s for s in segments]
-    first = next((s for s in segments if segment_candidates(s)), None)
-    if first is None:
-        raise RecordingError(f"{file or 'data'}: no signals found (empty file or no analog channels)",
-                             file=file, reason="empty")
-    cands = segment_candidates(first, units)
     if channel is not None:
-        chosen_c = _match_channel(cands, channel)
-        assess_candidates(cands)
-        chosen = [chosen_c.index]
-    else:
-        assess_candidates(cands)
-        ok = sorted((c for c in cands if c.ok), key=lambda c: -c.score)
-        if not ok:
-            msg, reason = _refusal_message(file, cands)
-            raise RecordingError(msg, file=file, units=",".join(sorted({c.units for c in cands})), reason=reason)
-        cc = [c for c in ok if c.nwb_type in _VM_NWB]
-        # NWB files hold one CurrentClampSeries per sweep in one segment: each becomes a sweep.
-        chosen = [c.index for c in cc] if len(segments) == 1 and len(cc) > 1 else [ok[0].index]
-    report = _report(cands, chosen)
-    traces, skipped = [], []
-    sweep = 0
-    for seg in segments:
-        # the first segment's candidates were read while choosing the channel: reuse them
-        seg_cands = cands if seg is first else segment_candidates(seg, units)
-        for idx in chosen:
-            if idx >= len(seg_cands):
-                skipped.append({"sweep": sweep, "channel": idx, "message": f"sweep {sweep} has no channel {idx}"})
-                sweep += 1
-                continue
-            try:
-                traces.append(make_trace(seg_cands[idx], file=file, sweep=sweep, reader=reader, gain=gain,
-                                         offset_mv=offset_mv, units_override=units))
-            except RecordingError as err:
-                skipped.append({"sweep": sweep, "channel": idx, "message": str(err)})
-            sweep += 1
-    if not traces:
-        msgs = "; ".join(s["message"] for s in skipped[:3])
-        raise RecordingError(f"{file or 'data'}: no usable sweep ({msgs})", file=file, reason="no usable sweep")
-    return Recording(traces, file=file, channel_report=report, reader=reader, skipped=skipped)
+        chosen_c = match_channel(cands, channel)
+        assess_candidates(cands, max_samples)
+        return [chosen_c.index]
+    assess_candidates(cands, max_samples)
+    ok = sorted((c for c in cands if c.ok), key=lambda c: -c.score)
+    if not ok:
+        msg, code = refusal(file, cands)
+        raise RecordingError(msg, code=code, file=file, units=",".join(sorted({c.units for c in cands})))
+    cc = [c for c in ok if c.nwb_type in _VM_NWB]
+    # NWB files hold one CurrentClampSeries per sweep in one segment: each becomes a sweep.
+    return [c.index for c in cc] if single_segment and len(cc) > 1 else [ok[0].index]

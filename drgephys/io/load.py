@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import RecordingError
-from .channels import recording_from_segments
-from .trace import Recording
+from .build import Opened, open_segments
+from .trace import Recording, Trace
 
 #: Extensions drgephys refuses for security (pickle) reasons.
 UNSAFE_EXTENSIONS = {".pkl", ".pickle", ".pck", ".p"}
@@ -43,18 +43,18 @@ def _check_path(path) -> Path:
         raise TypeError(f"`path` must be a file path (str or Path); got {type(path).__name__}")
     p = Path(path)
     if not p.exists():
-        raise RecordingError(f"{p}: no such file; check the path", file=str(p), reason="missing file")
+        raise RecordingError(f"{p}: no such file; check the path", file=str(p), code="missing_file")
     if p.is_dir():
         raise RecordingError(f"{p} is a folder; pass a recording file (drgephys.batch analyses folders)",
-                             file=str(p), reason="folder")
+                             file=str(p), code="folder")
     if not os.access(p, os.R_OK):
-        raise RecordingError(f"{p}: file is not readable (permissions)", file=str(p), reason="unreadable")
+        raise RecordingError(f"{p}: file is not readable (permissions)", file=str(p), code="unreadable")
     if p.stat().st_size == 0:
-        raise RecordingError(f"{p}: empty file (0 bytes)", file=str(p), reason="empty")
+        raise RecordingError(f"{p}: empty file (0 bytes)", file=str(p), code="empty")
     if p.suffix.lower() in UNSAFE_EXTENSIONS:
         raise RecordingError(
             f"{p}: pickle files are refused — unpickling runs arbitrary code. Export the data to NWB, NIX or "
-            "ABF first.", file=str(p), reason="unsafe format")
+            "ABF first.", file=str(p), code="unsafe_format")
     return p
 
 
@@ -69,7 +69,7 @@ def _sniff_ascii(p: Path, time_units: str | None, units: str | None) -> dict:
     rows = [h.strip() for h in head[skip:] if h.strip()]
     if not rows or not _NUMBER_LINE.match(rows[0]):
         raise RecordingError(f"{p}: not a numeric text trace (no rows of numbers found in the first lines)",
-                             file=str(p), reason="unreadable format")
+                             file=str(p), code="unreadable_format")
     first = rows[0]
     delim = "\t" if "\t" in first else "," if "," in first else ";" if ";" in first else " "
     split = (lambda s: s.split()) if delim == " " else (lambda s: [x for x in s.split(delim)])
@@ -106,7 +106,7 @@ def _open_io(p: Path, *, time_units=None, ascii_units=None, sampling_rate_hz=Non
         else:
             raise RecordingError(
                 f"{p}: a text trace without a time column needs its sampling rate: pass sampling_rate_hz=",
-                file=str(p), reason="no sampling rate")
+                file=str(p), code="no_sampling_rate")
         return nio.AsciiSignalIO(str(p), **kw)
     cls = KNOWN_EXTENSIONS.get(ext)
     if cls == "NWBIO":
@@ -126,7 +126,71 @@ def _read_segments(io, lazy: bool):
     return segs
 
 
-def load(path, *, channel=None, units=None, gain: float = 1.0, offset_mv: float = 0.0, lazy: bool = True,
+def open_recording(path, *, channel=None, units=None, gain: float = 1.0, offset_mv: float = 0.0,
+                   time_units: str | None = None, sampling_rate_hz: float | None = None,
+                   max_samples: int | None = None, chunk_s: float | None = None) -> Opened:
+    """Open a recording read-only and choose its membrane-potential channel; sweeps longer than
+    `max_samples` stay on disk and are read by window (where neo's reader is lazy).
+
+    Parameters are those of `load`, plus:
+
+    max_samples : int, optional
+        Sweeps longer than this (samples) are returned as lazy `drgephys.io.Sweep` objects read through
+        neo's lazy proxies; shorter ones (and every sweep of readers without lazy loading) as in-memory
+        `Trace` objects. None: everything in memory.
+    chunk_s : float, optional
+        Seconds read per file access by lazy sweeps (a read-ahead buffer).
+
+    Returns
+    -------
+    Opened
+        ``items`` (Trace or Sweep per usable sweep), ``skipped``, ``report``, ``reader``; close it (or use
+        it as a context manager) when done with the lazy sweeps.
+
+    Raises
+    ------
+    RecordingError
+        As `load`.
+    """
+    p = _check_path(path)
+    _check_units(units)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            prev = logging.root.manager.disable
+            logging.disable(logging.WARNING)  # neo's AxonIO logs two noisy lines per ABF open
+            try:
+                io = _open_io(p, time_units=time_units, ascii_units=units, sampling_rate_hz=sampling_rate_hz)
+                segments = _read_segments(io, True)
+            finally:
+                logging.disable(prev)
+    except RecordingError:
+        raise
+    except ImportError as err:
+        raise RecordingError(f"{p}: reading this format needs an optional package: {err}. Install it "
+                             "(e.g. `pip install igor2` for Igor, `pip install drgephys[nwb]` for NWB).",
+                             file=str(p), code="missing_reader") from err
+    except MemoryError:
+        raise
+    except Exception as err:  # neo raises many exception types on corrupt input
+        raise RecordingError(f"{p}: unreadable or corrupt file ({type(err).__name__}: {err})",
+                             file=str(p), code="unreadable_format") from err
+    reader = type(io).__name__
+    try:
+        opened = open_segments(segments, channel=channel, file=str(p), reader=reader,
+                               units=None if p.suffix.lower() in ASCII_EXTENSIONS else units, gain=gain,
+                               offset_mv=offset_mv, max_samples=max_samples, chunk_s=chunk_s)
+    except BaseException:
+        close_io(io)
+        raise
+    if any(not isinstance(it, Trace) for it in opened.items):
+        opened.io = io                  # lazy sweeps read from it until the caller closes it
+    else:
+        close_io(io)
+    return opened
+
+
+def load(path, *, channel=None, units=None, gain: float = 1.0, offset_mv: float = 0.0,
          time_units: str | None = None, sampling_rate_hz: float | None = None) -> Recording:
     """Load the membrane-potential sweeps of a current-clamp recording.
 
@@ -143,8 +207,6 @@ def load(path, *, channel=None, units=None, gain: float = 1.0, offset_mv: float 
         Override the units the file declares (e.g. ``"mV"`` for a membrane potential stored as "pA").
     gain, offset_mv : float
         Applied after unit conversion: ``v_mV = value * gain + offset_mv`` (for files with a wrong gain).
-    lazy : bool
-        Use neo's lazy loading where the IO offers it (only the chosen channel is read in full).
     time_units, sampling_rate_hz : optional
         For text traces: units of the time column (``"s"`` or ``"ms"``; sniffed by default) or the rate when
         there is no time column.
@@ -158,44 +220,16 @@ def load(path, *, channel=None, units=None, gain: float = 1.0, offset_mv: float 
     ------
     RecordingError
         When the file is missing, empty, unreadable, or not a current-clamp membrane-potential recording;
-        the message names the file, channels, units and reason.
+        the message names the file, channels, units and reason (``code`` says which, as data).
 
     Examples
     --------
     >>> import drgephys, pathlib
     >>> rec = drgephys.load(next(pathlib.Path("sample_data").glob("*.abf")))  # doctest: +SKIP
     """
-    p = _check_path(path)
-    _check_units(units)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            prev = logging.root.manager.disable
-            logging.disable(logging.WARNING)  # neo's AxonIO logs two noisy lines per ABF open
-            try:
-                io = _open_io(p, time_units=time_units, ascii_units=units, sampling_rate_hz=sampling_rate_hz)
-                segments = _read_segments(io, lazy)
-            finally:
-                logging.disable(prev)
-    except RecordingError:
-        raise
-    except ImportError as err:
-        raise RecordingError(f"{p}: reading this format needs an optional package: {err}. Install it "
-                             "(e.g. `pip install igor2` for Igor, `pip install drgephys[nwb]` for NWB).",
-                             file=str(p), reason="missing reader") from err
-    except MemoryError:
-        raise
-    except Exception as err:  # neo raises many exception types on corrupt input
-        raise RecordingError(f"{p}: unreadable or corrupt file ({type(err).__name__}: {err})",
-                             file=str(p), reason="unreadable format") from err
-    reader = type(io).__name__
-    try:
-        rec = recording_from_segments(segments, channel=channel, file=str(p), reader=reader,
-                                      units=None if p.suffix.lower() in ASCII_EXTENSIONS else units,
-                                      gain=gain, offset_mv=offset_mv)
-    finally:
-        close_io(io)
-    return rec
+    op = open_recording(path, channel=channel, units=units, gain=gain, offset_mv=offset_mv, time_units=time_units,
+                        sampling_rate_hz=sampling_rate_hz)
+    return Recording(op.items, file=op.file, channel_report=op.report, reader=op.reader, skipped=op.skipped)
 
 
 def _check_units(units) -> None:

@@ -10,10 +10,16 @@ explain_oscillations(v, fs, ...) -> dict
     The same run with every intermediate step kept (for teaching and QC).
 summarize_oscillations(episodes, duration_s) -> dict
     ``sso_detected``, ``sso_frequency_hz``, ``sso_amplitude_mv``, ``sso_time_fraction``.
+find_episodes(v, fs, threshold_index, end_index, params) -> EpisodeTable
+    The oscillation stage of the pipeline (validated arrays in, named result out).
+METHODS
+    The registered detection methods (`OscillationParams.method` picks one; see `.methods`).
 """
 
-from .detect import detect_oscillations, effective_band, explain_oscillations, summarize_oscillations
+from .detect import detect_oscillations, effective_band, explain_oscillations, find_episodes, summarize_oscillations
+from .episodes import EpisodeTable
+from .methods import METHODS
 from .params import OscillationParams
 
-__all__ = ["OscillationParams", "detect_oscillations", "explain_oscillations", "summarize_oscillations",
-           "effective_band"]
+__all__ = ["OscillationParams", "EpisodeTable", "METHODS", "detect_oscillations", "explain_oscillations",
+           "find_episodes", "summarize_oscillations", "effective_band"]

@@ -20,13 +20,43 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from .._numerics import small as sm
-from .tfr import SegmentSpectrum
+from .tfr import Levels, SegmentSpectrum
 
-__all__ = ["measure_episode", "measure_episodes", "screen_episode", "screen_episodes"]
+__all__ = ["Working", "measure_episode", "measure_episodes", "screen_episode", "screen_episodes"]
+
+
+@dataclass(frozen=True)
+class Working:
+    """The working-rate arrays an episode is measured on (what step 6 of the detector reads).
+
+    Attributes
+    ----------
+    r : ndarray, shape (m,)
+        Drift- and hum-free trace, mV.
+    y : ndarray, shape (m,)
+        Decimated trace before drift removal (spikes bridged), mV, for ``mean_vm_mv``.
+    valid : ndarray of bool, shape (m,)
+        False on blanked samples (spikes, artifacts).
+    fs : float
+        Working rate, Hz.
+    levels : Levels
+        Wavelet frequencies, background power and BOSC threshold.
+    """
+
+    r: np.ndarray
+    y: np.ndarray
+    valid: np.ndarray
+    fs: float
+    levels: Levels
+
+    def bg_at(self, f: float) -> float:
+        """Background mean wavelet power (mV^2) at ``f`` Hz."""
+        return self.levels.background_at(f)
 
 #: Relative margin of the amplitude bounds in `screen_episode` (the cycle means and the percentile's
 #: interpolation round within a few ulps of the envelope's range; anything closer is measured in full).
@@ -45,50 +75,42 @@ def _crossings(phase: np.ndarray, offset: float) -> np.ndarray:
     return idx + frac
 
 
-def measure_episode(r, y, valid, s, e, f0, bg_at, fs, params):
-    """Measures of one episode ``[s, e)`` (working-rate samples) whose wavelet frequency is ``f0``.
+def measure_episode(w: Working, s: int, e: int, f0: float, params):
+    """Measures of one episode ``[s, e)`` (working-rate samples) whose wavelet frequency is ``f0`` (Hz).
 
     Parameters
     ----------
-    r : ndarray
-        Drift- and hum-free trace, mV (working rate).
-    y : ndarray
-        Decimated trace before drift removal (spikes blanked), mV, for ``mean_vm_mv``.
-    valid : ndarray of bool
-        False on blanked samples.
+    w : Working
+        The working-rate trace, validity mask, rate and background.
     s, e : int
         Episode bounds.
     f0 : float
         Wavelet frequency of the candidate, Hz.
-    bg_at : callable
-        Background mean wavelet power (mV^2) at a frequency.
-    fs : float
-        Working rate, Hz.
     params : OscillationParams
 
     Returns
     -------
     dict with the columns of :data:`drgephys.oscillations.episodes.COLUMNS`.
     """
-    return measure_episodes(r, y, valid, [s], [e], [f0], bg_at, fs, params)[0]
+    return measure_episodes(w, [s], [e], [f0], params)[0]
 
 
-def measure_episodes(r, y, valid, starts, ends, f0s, bg_at, fs, params) -> list:
+def measure_episodes(w: Working, starts, ends, f0s, params) -> list:
     """`measure_episode` of several candidates (sequences ``starts``, ``ends``, ``f0s``): a list of dicts,
     the same values (their elementwise steps run as whole-array operations over all of them)."""
     if len(starts) == 0:
         return []
-    return _cycles_many(_locate_many(r, valid, starts, ends, f0s, bg_at, fs, params), y, valid, fs, params)
+    return _cycles_many(_locate_many(w, starts, ends, f0s, params), w, params)
 
 
-def screen_episode(r, y, valid, s, e, f0, bg_at, fs, params, lo, hi, need_ok):
+def screen_episode(w: Working, s: int, e: int, f0: float, params, *, band, need_ok: bool):
     """`measure_episode`, or its cheap part alone when the acceptance does not depend on the rest.
 
     Parameters
     ----------
-    r, y, valid, s, e, f0, bg_at, fs, params
+    w, s, e, f0, params
         As for `measure_episode`.
-    lo, hi : float
+    band : (float, float)
         Analysed band, Hz.
     need_ok : bool
         Whether the caller needs the full acceptance rule (else the BOSC-level one alone).
@@ -99,27 +121,28 @@ def screen_episode(r, y, valid, s, e, f0, bg_at, fs, params, lo, hi, need_ok):
         The columns of `measure_episode`; when ``decided``, ``amplitude_mv``, ``mean_vm_mv``,
         ``period_cv``, ``amplitude_cv`` and ``sinusoidality`` are NaN (not measured).
     decided : tuple of bool or None
-        ``(ok, basic)`` as `assemble._acceptance` would give them on the full row, or None when the row was
+        ``(ok, basic)`` as `assemble.acceptance` would give them on the full row, or None when the row was
         measured in full (the caller applies the rule).
     """
-    return screen_episodes(r, y, valid, [s], [e], [f0], bg_at, fs, params, lo, hi, need_ok)[0]
+    return screen_episodes(w, [s], [e], [f0], params, band=band, need_ok=need_ok)[0]
 
 
-def screen_episodes(r, y, valid, starts, ends, f0s, bg_at, fs, params, lo, hi, need_ok) -> list:
+def screen_episodes(w: Working, starts, ends, f0s, params, *, band, need_ok: bool) -> list:
     """`screen_episode` of several candidates: a list of ``(row, decided)``."""
     if len(starts) == 0:
         return []
-    states = _locate_many(r, valid, starts, ends, f0s, bg_at, fs, params)
-    out = [_screen(st, fs, params, lo, hi, need_ok) for st in states]
+    states = _locate_many(w, starts, ends, f0s, params)
+    out = [_screen(st, w.fs, params, band, need_ok) for st in states]
     full = [i for i, (_, decided) in enumerate(out) if decided is None]
-    for i, row in zip(full, _cycles_many([states[i] for i in full], y, valid, fs, params)):
+    for i, row in zip(full, _cycles_many([states[i] for i in full], w, params)):
         out[i] = (row, None)
     return out
 
 
-def _screen(st, fs, params, lo, hi, need_ok):
+def _screen(st, fs, params, band, need_ok):
     """`screen_episode` from the state of `_locate_many` (``decided`` None: the row needs `_cycles_many`)."""
     a, s, e, freq, bg, spec, z6, env, p6, v, all_v, any_v = st
+    lo, hi = band
     n_cycles = (e - s) / fs * freq
     power_db = float(10 * np.log10(max(sm.mean(p6[s - a:e - a] if all_v else p6[s - a:e - a][v])
                                        if any_v else 0.0, 1e-30) / bg))
@@ -199,7 +222,7 @@ def _unwrap_rows(p, sizes):
     return up
 
 
-def _locate_many(r, valid, starts, ends, f0s, bg_at, fs, params):
+def _locate_many(w: Working, starts, ends, f0s, params):
     """Refined frequency, 6-cycle envelope and half-maximum boundaries of candidates ``[s, e)``.
 
     One state per candidate, ``(a, s, e, freq, bg, spec, z6, env, p6, v, all_v, any_v)``: the segment's
@@ -211,7 +234,8 @@ def _locate_many(r, valid, starts, ends, f0s, bg_at, fs, params):
     time (``tests/oscillations/test_measure.py`` keeps that step-by-step form and compares).
     """
     cyc = params.wavelet_cycles
-    r = np.asarray(r, dtype=np.float64)
+    fs, valid, bg_at = w.fs, w.valid, w.bg_at
+    r = np.asarray(w.r, dtype=np.float64)
     starts, ends, f0s = [int(x) for x in starts], [int(x) for x in ends], [float(x) for x in f0s]
     lay, specs = [], []
     for s, e, f0 in zip(starts, ends, f0s):
@@ -251,7 +275,7 @@ def _locate_many(r, valid, starts, ends, f0s, bg_at, fs, params):
     seg_start = list(itertools.accumulate([0] + n_seg[:-1]))
     lo = [f + s - a for f, (a, b, s, e) in zip(seg_start, lay)]
     amp0 = [sm.percentile(x, 90) if x.size else 0.0 for x in _split(env[_ragged_arange(lo, sizes)][vv], n_v)]
-    bounds = _half_max(env, valid, lay, n_seg, n_seg_arr, seg_start, lo, sizes, amp0)
+    bounds = _half_max(env, valid, lay, amp0)
     out = []
     for (a, b, _, _), (s, e), freq, bg, sp, z6, env_i, p6_i in zip(lay, bounds, freqs, bgs, specs, z6s,
                                                                   _split(env, n_seg), _split(p6, n_seg)):
@@ -269,12 +293,17 @@ def _ragged_arange(starts, sizes):
     return np.arange(int(sizes.sum()), dtype=np.int64) + np.repeat(np.asarray(starts, np.int64) - first, sizes)
 
 
-def _half_max(env, valid, lay, n_seg, n_seg_arr, seg_start, lo, sizes, amp0):
+def _half_max(env, valid, lay, amp0):
     """Boundaries at half each episode's amplitude ``amp0`` (the simulator's half-maximum convention): the
     first and last valid half-maximum samples inside the candidate ``[s, e)``, extended outwards while the
     envelope (of the segment ``[a, b)``) stays above half and valid; kept when at least 3 samples long.
-    ``env``: the segments' envelopes end to end (``n_seg`` samples each, from ``seg_start``; candidate
-    windows from ``lo``, ``sizes`` long). Returns a list of ``(s, e)``."""
+    ``env``: the segments' envelopes end to end (``lay``: ``(a, b, s, e)`` per candidate). Returns a list of
+    ``(s, e)``."""
+    n_seg = [b - a for a, b, s, e in lay]
+    n_seg_arr = np.array(n_seg)
+    seg_start = list(itertools.accumulate([0] + n_seg[:-1]))
+    lo = [f + s - a for f, (a, b, s, e) in zip(seg_start, lay)]
+    sizes = [e - s for a, b, s, e in lay]
     half = env >= np.repeat(0.5 * np.asarray(amp0), n_seg_arr)
     half &= valid[_ragged_arange([a for a, b, s, e in lay], n_seg_arr)]
     lo = np.asarray(lo, np.int64)
@@ -298,7 +327,7 @@ def _half_max(env, valid, lay, n_seg, n_seg_arr, seg_start, lo, sizes, amp0):
     return [(a + int(x), a + int(y)) if tk else (s, e)
             for (a, b, s, e), x, y, tk in zip(lay, s2.tolist(), e2.tolist(), take.tolist())]
 
-def _cycles_many(states, y, valid, fs, params) -> list:
+def _cycles_many(states, w: Working, params) -> list:
     """The full rows of `measure_episode` from states of `_locate_many`: the 3-cycle and broad-band copies'
     spectra, phases and trough crossings of all candidates as whole-array operations, the cycle statistics
     per candidate."""
@@ -314,7 +343,7 @@ def _cycles_many(states, y, valid, fs, params) -> list:
     sizes = [z.size for z in z3s]
     ph3 = _unwrap_rows(np.angle(np.concatenate(z3s)), sizes)
     crossings = _crossings_rows(ph3, sizes, np.pi)             # troughs of the 3-cycle band signal
-    return [_cycle_row(st, z3, pair[1][seg], bounds, y, valid, fs, params)
+    return [_cycle_row(st, z3, pair[1][seg], bounds, w, params)
             for st, z3, pair, seg, bounds in zip(states, z3s, pairs, segs, crossings)]
 
 
@@ -347,10 +376,11 @@ def _crossings_rows(phase, sizes, offset):
     return _split(local + frac, np.bincount(row_of[idx], minlength=len(sizes)).tolist())
 
 
-def _cycle_row(st, z3, broad, bounds, y, valid, fs, params):
+def _cycle_row(st, z3, broad, bounds, w: Working, params):
     """One candidate's full row from its `_locate_many` state, its 3-cycle and broad-band copies over the
     episode and the trough crossings of the former."""
     a, s, e, freq, bg, spec, z6, env, p6, v, all_v, any_v = st
+    y, fs = w.y, w.fs
     cyc = params.wavelet_cycles
     seg = slice(s - a, e - a)
     z6, env, p6 = z6[seg], env[seg], p6[seg]

@@ -16,6 +16,9 @@ class OscillationParams:
 
     Attributes
     ----------
+    method : str, default "bosc"
+        The detection method, a name in `drgephys.oscillations.methods.METHODS` (``"bosc"``: BOSC on Morlet
+        power with spikes bridged; Whitten, Wood & Caplan 2011). The fields below are its settings.
     band_hz : tuple of float, default (10.0, 200.0)
         SSO search band in Hz. DRG SSOs run from tens of Hz to ~110 Hz (Amir et al. 1999; Liu et al. 2000);
         the Kovalsky, Amir & Devor (2009) model moves ~3 Hz per mV, from 45 Hz at -57 mV to 110 Hz at
@@ -107,6 +110,7 @@ class OscillationParams:
         Acceptance: episodes larger than this peak-to-peak are not subthreshold oscillations.
     """
 
+    method: str = "bosc"
     band_hz: tuple = (10.0, 200.0)
     max_fs_ratio: float = 3.0
     working_fs_ratio: float = 3.0
@@ -146,8 +150,10 @@ class OscillationParams:
         object.__setattr__(self, "mains_hz", tuple(float(m) for m in self.mains_hz))
         nonneg = {"spike_pre_ms", "spike_post_ms", "artifact_pad_s", "max_blank_gap_s", "max_gap_cycles",
                   "min_power_db", "min_sinusoidality", "extend_margin_db"}
+        if not isinstance(self.method, str) or not self.method:
+            raise TypeError(f"`method` must be the name of an SSO method, e.g. 'bosc'; got {self.method!r}")
         for f in fields(self):
-            if f.name in ("band_hz", "mains_hz"):
+            if f.name in ("method", "band_hz", "mains_hz"):
                 continue
             val = getattr(self, f.name)
             if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val):

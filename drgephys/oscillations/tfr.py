@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import fft as sfft
@@ -26,7 +27,34 @@ from scipy import fft as sfft
 from .._numerics import small as sm
 from .._numerics.scipy_private import ifft_rows, rfft
 
-__all__ = ["wavelet_freqs", "morlet_gain", "morlet_power", "background", "SegmentSpectrum"]
+__all__ = ["wavelet_freqs", "morlet_gain", "morlet_power", "background", "Levels", "SegmentSpectrum"]
+
+
+@dataclass(frozen=True)
+class Levels:
+    """The BOSC levels of one trace, per wavelet frequency.
+
+    Attributes
+    ----------
+    freqs : ndarray, shape (n_freqs,)
+        Wavelet centre frequencies, Hz.
+    background : ndarray, shape (n_freqs,)
+        Aperiodic background mean power (`background`), mV^2.
+    threshold : ndarray, shape (n_freqs,)
+        Power threshold (``power_percentile`` of chi-square(2)/2 times the background), mV^2.
+    """
+
+    freqs: np.ndarray
+    background: np.ndarray
+    threshold: np.ndarray
+
+    def __post_init__(self):
+        object.__setattr__(self, "_lf", np.log10(self.freqs))
+        object.__setattr__(self, "_lbg", np.log10(self.background))
+
+    def background_at(self, f: float) -> float:
+        """Background mean power (mV^2) at ``f`` Hz (log-log interpolation)."""
+        return float(10 ** np.interp(math.log10(f), self._lf, self._lbg))
 
 
 def wavelet_freqs(lo: float, hi: float, n: int) -> np.ndarray:

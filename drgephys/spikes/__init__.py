@@ -3,11 +3,12 @@
 `DischargePatternClassifier`)."""
 
 from .classifier import DischargePatternClassifier, load_default_model
-from .detect import COLUMNS, detect_spikes, empty_spikes
+from .detect import COLUMNS, SpikeTable, detect_spikes, empty_spikes, find_spikes
 from .discharge import MODEL_FEATURES, classify_discharge, discharge_features
 from .params import SpikeParams, TriggerParams
-from .trigger import classify_triggers
+from .trigger import TriggerLabels, classify_triggers, label_triggers
 
-__all__ = ["SpikeParams", "TriggerParams", "detect_spikes", "empty_spikes", "COLUMNS", "classify_triggers",
+__all__ = ["SpikeParams", "TriggerParams", "SpikeTable", "TriggerLabels", "detect_spikes", "find_spikes",
+           "label_triggers", "empty_spikes", "COLUMNS", "classify_triggers",
            "discharge_features", "classify_discharge", "DischargePatternClassifier", "load_default_model",
            "MODEL_FEATURES"]

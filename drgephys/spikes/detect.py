@@ -34,6 +34,7 @@ from .._numerics.blocked import Bracket, BlockSlope, above, robust_sd_exact, sca
 from .._numerics.deriv import dvdt, dvdt_at, robust_sd, window_samples
 from .._numerics.order import robust_sd_bound
 from .._numerics.ragged import Segments
+from .._numerics.spans import overlap_pairs
 from .features import after_spike, foot_index, smooth_peaks, smooth_peaks_at, spike_shape
 from .params import SpikeParams
 
@@ -273,22 +274,40 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
     TypeError, ValueError
         On invalid `v`, `fs`, `params`, `times` or `stimulus_windows_s`.
     """
-    cols = spike_columns(v, fs, params=params, times=times, stimulus_windows_s=stimulus_windows_s)
-    # built at once (a column added afterwards costs ~0.4 ms per sweep)
-    return pd.DataFrame(cols) if cols["threshold_index"].size else empty_spikes()
+    return find_spikes(v, fs, params=params, times=times, stimulus_windows_s=stimulus_windows_s).frame()
 
 
-def spike_columns(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
-                  stimulus_windows_s=None) -> dict:
-    """`detect_spikes`'s table as a dict of column arrays (keys `COLUMNS`, in order): the same checks and
-    values without building a DataFrame (what `drgephys.analysis` passes on to the SSO and trigger steps;
-    a DataFrame and reading its columns back costs ~1 ms per sweep).
+class SpikeTable:
+    """The spikes of one trace as column arrays (the named result of the spike stage).
 
-    Returns
-    -------
-    dict of str to ndarray, each of shape (n_spikes,)
-        The columns of `detect_spikes` (int64 indices, float64 values, bool ``evoked``); length-0 arrays of
-        those dtypes when there are no spikes.
+    Parameters
+    ----------
+    columns : dict of str to ndarray
+        The columns of `detect_spikes` (keys `COLUMNS`, in order; int64 indices, float64 values, bool
+        ``evoked``), each of shape (n_spikes,).
+    """
+
+    def __init__(self, columns: dict):
+        self.columns = columns
+
+    def __len__(self) -> int:
+        return int(self.columns["threshold_index"].size)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def frame(self) -> pd.DataFrame:
+        """The DataFrame of `detect_spikes` (built at once: a column added afterwards costs ~0.4 ms)."""
+        return pd.DataFrame(self.columns) if len(self) else empty_spikes()
+
+
+def find_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None, stimulus_windows_s=None) -> SpikeTable:
+    """The spike stage: `detect_spikes` as a `SpikeTable`, the same checks and values without building a
+    DataFrame (what the pipeline passes on to the SSO and trigger stages; a DataFrame and reading its
+    columns back costs ~1 ms per sweep).
+
+    Parameters and errors are those of `detect_spikes`; the trace is checked here (its finiteness inside
+    the detection pass), so later stages take it as it is.
     """
     fs = check_fs(fs)
     v = check_v(v, allow_nan=True)           # finiteness: below (fused into the detection pass when long)
@@ -303,7 +322,7 @@ def spike_columns(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
     if not blocked:
         check_v(v)
     if n < 5:
-        return _empty_columns()
+        return SpikeTable(_empty_columns())
 
     # regular sampling never builds the time array (`_RegularTimes`: same values, same searches)
     t = _RegularTimes(fs, n) if regular else t_irr
@@ -314,7 +333,7 @@ def spike_columns(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
         d_det = dvdt(v, fs, t_irr, params.detection_smoothing_ms)
         on = _candidates(d_det, t, params)
     if on.size == 0:
-        return _empty_columns()
+        return SpikeTable(_empty_columns())
     on, pk = _merge(v, t, on, params)
     back = max(window_samples(params.detection_smoothing_ms, fs) // 2, 1)
     rise_n = int(math.ceil(params.max_rise_ms * 1e-3 * fs)) + 2
@@ -345,7 +364,7 @@ def spike_columns(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
     shape = spike_shape(v, t, fs, d_feat, d2, on, pk, params, vs=vs)
     keep = shape.pop("keep")
     if not keep.any():
-        return _empty_columns()
+        return SpikeTable(_empty_columns())
     shape = {k: a[keep] for k, a in shape.items()}
     foot_back = int(round(FOOT_SEARCH_MS * 1e-3 * fs))
     if d_det is None:
@@ -360,7 +379,7 @@ def spike_columns(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
     tail = after_spike(v, t, shape, params, foot=foot)
 
     ts = shape["threshold_s"]
-    return {
+    return SpikeTable({
         "threshold_index": shape["threshold_index"].astype(np.int64),
         "peak_index": shape["peak_index"].astype(np.int64),
         "trough_index": tail["trough_index"].astype(np.int64),
@@ -373,8 +392,19 @@ def spike_columns(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
         "half_width_ms": shape["half_width_ms"],
         "ahp_mv": tail["ahp_mv"],
         "max_dvdt_mv_per_ms": shape["max_dvdt_mv_per_ms"],
-        "evoked": ((ts[:, None] >= windows[:, 0]) & (ts[:, None] < windows[:, 1])).any(axis=1),
-    }
+        "evoked": _in_windows(ts, windows),
+    })
 
 
-__all__ = ["detect_spikes", "spike_columns", "empty_spikes", "COLUMNS"]
+def _in_windows(t: np.ndarray, windows: np.ndarray) -> np.ndarray:
+    """True where a time lies in one of the half-open windows ``[start, end)`` (a sorted sweep, no
+    times x windows matrix)."""
+    if windows.size == 0 or t.size == 0:
+        return np.zeros(t.size, bool)
+    ti, _ = overlap_pairs(t, np.nextafter(t, np.inf), windows[:, 0], windows[:, 1])
+    out = np.zeros(t.size, bool)
+    out[ti] = True
+    return out
+
+
+__all__ = ["detect_spikes", "find_spikes", "SpikeTable", "empty_spikes", "COLUMNS"]

@@ -20,12 +20,14 @@ AP would otherwise look like an SSO rising into its peak for every spike.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from .._validation import check_fs, check_v
 from .._numerics.deriv import dvdt_at
-from .._numerics.spans import merge_spans
+from .._numerics.spans import merge_spans, overlap_pairs
 from .features import foot_index
 from .params import TriggerParams
 
@@ -202,17 +204,37 @@ def classify_triggers(v, fs, spikes: pd.DataFrame, episodes: pd.DataFrame | None
     if episodes is None:
         episodes = pd.DataFrame({c: pd.Series(dtype=float) for c in _EPISODE_COLS})
     _require(episodes, _EPISODE_COLS, "episodes")
-    phase, osc = trigger_labels(
-        v, fs, spikes["threshold_s"].to_numpy(float), spikes["threshold_index"].to_numpy(np.int64),
-        spikes["end_index"].to_numpy(np.int64), episodes["start_s"].to_numpy(float),
-        episodes["end_s"].to_numpy(float), episodes["frequency_hz"].to_numpy(float), params)
-    return _labelled(spikes, phase, osc)
+    lab = label_triggers(
+        v, fs, {"threshold_s": spikes["threshold_s"].to_numpy(float),
+                "threshold_index": spikes["threshold_index"].to_numpy(np.int64),
+                "end_index": spikes["end_index"].to_numpy(np.int64)},
+        {c: episodes[c].to_numpy(float) for c in _EPISODE_COLS}, params)
+    return _labelled(spikes, lab)
 
 
-def trigger_labels(v, fs, threshold_s, threshold_index, end_index, start_s, end_s, frequency_hz,
-                   params: TriggerParams = TriggerParams()) -> tuple[np.ndarray, np.ndarray]:
-    """The array-level core of `classify_triggers`, for callers that validated their inputs (e.g.
-    `drgephys.analysis`, after `detect_spikes` checked the trace): no table is copied or built.
+@dataclass(frozen=True)
+class TriggerLabels:
+    """The named result of the trigger stage, one entry per spike.
+
+    Attributes
+    ----------
+    phase_rad : ndarray of float, shape (k,)
+        ``sso_phase_rad``: phase of the SSO at spike onset (0 = peak, ±π = trough); NaN where not measurable.
+    oscillation : ndarray of bool, shape (k,)
+        True where the spike is labelled ``"oscillation"`` (launched from an SSO peak).
+    """
+
+    phase_rad: np.ndarray
+    oscillation: np.ndarray
+
+    def labels(self) -> np.ndarray:
+        """The ``trigger`` column: ``"oscillation"`` or ``"other"`` (object array)."""
+        return np.where(self.oscillation, "oscillation", "other").astype(object)
+
+
+def label_triggers(v, fs, spikes, episodes, params: TriggerParams = TriggerParams()) -> TriggerLabels:
+    """The trigger stage on validated inputs: the array-level core of `classify_triggers` (no table is
+    copied or built).
 
     Parameters
     ----------
@@ -220,37 +242,39 @@ def trigger_labels(v, fs, threshold_s, threshold_index, end_index, start_s, end_
         Finite membrane potential, mV.
     fs : float
         Sampling rate, Hz.
-    threshold_s, threshold_index, end_index : ndarray, shape (k,)
-        The spikes' columns of the same names (`detect_spikes`).
-    start_s, end_s, frequency_hz : ndarray, shape (m,)
-        The SSO episodes' columns of the same names (`detect_oscillations`).
+    spikes : mapping of column name to ndarray, shape (k,) each
+        ``threshold_s``, ``threshold_index``, ``end_index`` (a `drgephys.spikes.SpikeTable`, or a dict).
+    episodes : mapping of column name to ndarray, shape (m,) each
+        ``start_s``, ``end_s``, ``frequency_hz``, start-sorted (a `drgephys.oscillations.EpisodeTable`, or a
+        dict); empty: every spike is ``"other"``.
     params : TriggerParams
 
     Returns
     -------
-    phase : ndarray of float, shape (k,)
-        ``sso_phase_rad`` (NaN where not measurable).
-    oscillation : ndarray of bool, shape (k,)
-        True where the spike is labelled ``"oscillation"``.
+    TriggerLabels
     """
-    k_spikes = threshold_s.size
-    if k_spikes == 0 or start_s.size == 0:
-        return np.full(k_spikes, np.nan), np.zeros(k_spikes, dtype=bool)
-
+    thr_s, thr_i = spikes["threshold_s"], spikes["threshold_index"]
+    k_spikes = thr_s.size
+    none = TriggerLabels(np.full(k_spikes, np.nan), np.zeros(k_spikes, dtype=bool))
+    if k_spikes == 0 or len(episodes) == 0 or len(episodes["start_s"]) == 0:
+        return none
     lo, hi = float(params.band_hz[0]), float(params.band_hz[1])
-    thr_s, thr_i = threshold_s, threshold_index
-    start = start_s - params.episode_margin_s
-    stop = end_s + params.episode_margin_s
-    inside = (thr_s[:, None] >= start[None, :]) & (thr_s[:, None] <= stop[None, :])
-    has = inside.any(axis=1)
+    start = episodes["start_s"] - params.episode_margin_s
+    stop = episodes["end_s"] + params.episode_margin_s
+    # the first episode (in table order) whose margins hold each spike's threshold: the pairs of a sorted
+    # sweep (point vs interval, closed at both ends), not a spikes x episodes matrix
+    si, ei = overlap_pairs(thr_s, np.nextafter(thr_s, np.inf), start, np.nextafter(stop, np.inf))
+    ep = np.full(k_spikes, np.iinfo(np.int64).max)
+    np.minimum.at(ep, si, ei)
+    has = ep < np.iinfo(np.int64).max
     if not has.any():
-        return np.full(k_spikes, np.nan), np.zeros(k_spikes, dtype=bool)
-    ep = np.argmax(inside, axis=1)
-    f = frequency_hz[ep]
+        return none
+    ep = np.where(has, ep, 0)
+    f = episodes["frequency_hz"][ep]
     f = np.clip(np.where(np.isfinite(f) & (f > 0), f, np.sqrt(lo * hi)), lo, min(hi, fs / 4))
     blank_n = int(round(params.blank_before_ms * 1e-3 * fs))
     foot = foot_times(v, fs, thr_i, params)
-    excluded = _excluded(v.size, np.round(foot * fs).astype(np.int64), end_index, blank_n)
+    excluded = _excluded(v.size, np.round(foot * fs).astype(np.int64), spikes["end_index"], blank_n)
     phase = np.full(k_spikes, np.nan)
     r2 = np.full(k_spikes, np.nan)
     cov = np.zeros(k_spikes)
@@ -265,13 +289,13 @@ def trigger_labels(v, fs, threshold_s, threshold_index, end_index, start_s, end_
     cont = np.zeros(k_spikes, dtype=bool)
     cont[1:] = has[1:] & has[:-1] & (ep[1:] == ep[:-1])
     src = np.maximum.accumulate(np.where(measurable | ~cont, k, -1))
-    return phase, has & decided[src]
+    return TriggerLabels(phase, has & decided[src])
 
 
-def _labelled(spikes: pd.DataFrame, phase: np.ndarray, osc: np.ndarray) -> pd.DataFrame:
+def _labelled(spikes: pd.DataFrame, lab: TriggerLabels) -> pd.DataFrame:
     """A copy of `spikes` with ``sso_phase_rad`` and ``trigger`` (each column set once: pandas column
     insertion, and the string column's conversion, cost more than the fits on most sweeps)."""
     out = spikes.copy()
-    out["sso_phase_rad"] = phase
-    out["trigger"] = np.where(osc, "oscillation", "other").astype(object)
+    out["sso_phase_rad"] = lab.phase_rad
+    out["trigger"] = lab.labels()
     return out

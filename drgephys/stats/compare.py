@@ -240,7 +240,7 @@ def _read_table(d: Path, name: str) -> pd.DataFrame:
         if f.is_file():
             return reader(f)
     raise RecordingError(f"`results_dir` must hold {name}.csv (or .parquet) written by drgephys analyze; got none "
-                         f"in {d}. Run `drgephys analyze ... --out {d}` first", file=str(d), reason="missing table")
+                         f"in {d}. Run `drgephys analyze ... --out {d}` first", file=str(d), code="missing_table")
 
 
 def compare_results_dir(results_dir, *, by: str = "group", reference=None, cluster: str | None = "animal",
@@ -265,7 +265,7 @@ def compare_results_dir(results_dir, *, by: str = "group", reference=None, clust
     d = Path(results_dir)
     if not d.is_dir():
         raise RecordingError(f"`results_dir` must be an existing folder written by drgephys analyze; got {str(d)!r}",
-                             file=str(d), reason="missing folder")
+                             file=str(d), code="missing_folder")
     recs = _read_table(d, "recordings")
     osc = _read_table(d, "oscillations")
     table = compare_groups(recs, osc, by=by, reference=reference, cluster=cluster, **kwargs)

@@ -81,7 +81,7 @@ def tables_from_cohort(cohort: pd.DataFrame, *, seed=0, ref_vm_mv: float = -57.0
                          "sso_detected": sso, "sso_frequency_hz": np.where(sso, fc, np.nan),
                          "sso_amplitude_mv": np.where(sso, ac, np.nan), "sso_time_fraction": frac,
                          "spike_count": count, "spike_rate_hz": count / dur,
-                         "firing_pattern": cohort["pattern"].to_numpy(),
+                         "firing_pattern": cohort["pattern"].to_numpy(), "reason_code": None,
                          "group": cohort["group"].to_numpy(), "animal": cohort["animal"].to_numpy()})
     return recs, osc
 

@@ -108,7 +108,7 @@ def test_parallel_jobs_give_the_same_tables(sim_folder):
     two = analyze_paths(sim_folder, jobs=2)
     for name in ("recordings", "oscillations", "spikes"):
         pd.testing.assert_frame_equal(getattr(one, name), getattr(two, name), check_dtype=False)
-    with pytest.raises(ValueError, match="`jobs` must be a positive number"):
+    with pytest.raises(ValueError, match="`n_jobs` must be a positive number"):
         analyze_paths(sim_folder, jobs=0)
 
 

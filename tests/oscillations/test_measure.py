@@ -11,13 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drgephys.oscillations import OscillationParams, explain_oscillations
-from drgephys.oscillations.assemble import COLUMNS, _Table, _acceptance
-from drgephys.oscillations.episodes import find_candidates
+from drgephys.oscillations.assemble import COLUMNS, acceptance
+from drgephys.oscillations.episodes import EpisodeTable, find_candidates
 from drgephys._numerics import small as sm
 from drgephys.oscillations.measure import (_crossings, _crossings_rows, _cycles_many, _locate_many, _morlet_spectra,
-                                           _split, _unwrap_rows, measure_episode, measure_episodes, screen_episode,
-                                           screen_episodes)
-from drgephys.oscillations.tfr import SegmentSpectrum
+                                           _split, _unwrap_rows, Working, measure_episode, measure_episodes,
+                                           screen_episode, screen_episodes)
+from drgephys.oscillations.tfr import Levels, SegmentSpectrum
 
 from .synth import make_trace
 
@@ -38,28 +38,23 @@ def _candidates(name):
     st = explain_oscillations(v, 10000.0, spikes=spikes, params=p)
     fw, freqs, bg = st["working_fs_hz"], st["freqs_hz"], st["background"]
     cs, ce, fi, _ = find_candidates(st["power"], st["threshold"], freqs, st["valid"], fw, p)
-    lf, lbg = np.log10(freqs), np.log10(bg)
-
-    def bg_at(f):
-        return float(10 ** np.interp(math.log10(f), lf, lbg))
-
-    return st, p, bg_at, list(zip(cs.tolist(), ce.tolist(), freqs[fi].tolist()))
+    w = Working(st["residual_mv"], st["filled_mv"], st["valid"], fw, Levels(freqs, bg, st["threshold"]))
+    return st, p, w, list(zip(cs.tolist(), ce.tolist(), freqs[fi].tolist()))
 
 
 @pytest.mark.parametrize("name", sorted(TRACES))
 @pytest.mark.parametrize("need_ok", [True, False])
 def test_screen_matches_full_measure(name, need_ok):
-    st, p, bg_at, cands = _candidates(name)
+    st, p, w, cands = _candidates(name)
     lo, hi = st["band_hz"]
-    args = (st["residual_mv"], st["filled_mv"], st["valid"])
     assert cands, "the trace must give candidates"
     n_decided = 0
     for s, e, f0 in cands:
-        full = measure_episode(*args, s, e, f0, bg_at, st["working_fs_hz"], p)
-        row, decided = screen_episode(*args, s, e, f0, bg_at, st["working_fs_hz"], p, lo, hi, need_ok)
+        full = measure_episode(w, s, e, f0, p)
+        row, decided = screen_episode(w, s, e, f0, p, band=(lo, hi), need_ok=need_ok)
         for c in CHEAP:
             assert row[c] == full[c], c
-        ok, basic = _acceptance(_Table([[full[c] for c in COLUMNS]]), p, lo, hi)
+        ok, basic = acceptance(EpisodeTable([[full[c] for c in COLUMNS]]), p, lo, hi)
         if decided is None:
             np.testing.assert_array_equal([row[c] for c in COLUMNS], [full[c] for c in COLUMNS])
         else:
@@ -196,25 +191,24 @@ def _same(x, y):
 
 @pytest.mark.parametrize("name", sorted(TRACES))
 def test_locate_many_equals_one_by_one(name):
-    st_, p, bg_at, cands = _candidates(name)
+    st_, p, w, cands = _candidates(name)
     r, valid, fw = st_["residual_mv"], st_["valid"], st_["working_fs_hz"]
     s, e, f0 = (list(x) for x in zip(*cands))
-    many = _locate_many(r, valid, s, e, f0, bg_at, fw, p)
+    many = _locate_many(w, s, e, f0, p)
     for c, got in zip(cands, many):
-        ref = _locate_reference(r, valid, *c, bg_at, fw, p)
+        ref = _locate_reference(r, valid, *c, w.bg_at, fw, p)
         assert all(_same(x, y) for x, y in zip(ref, got))
-    rows = _cycles_many(many, st_["filled_mv"], valid, fw, p)
+    rows = _cycles_many(many, w, p)
     for state, row in zip(many, rows):
         ref = _cycles_reference(state, st_["filled_mv"], valid, fw, p)
         np.testing.assert_array_equal([row[k] for k in COLUMNS], [ref[k] for k in COLUMNS])
     # batched rows equal single ones, for the full measure and the screen
-    args = (r, st_["filled_mv"], valid)
-    rows = measure_episodes(*args, s, e, f0, bg_at, fw, p)
-    screened = screen_episodes(*args, s, e, f0, bg_at, fw, p, *st_["band_hz"], True)
+    rows = measure_episodes(w, s, e, f0, p)
+    screened = screen_episodes(w, s, e, f0, p, band=st_["band_hz"], need_ok=True)
     for c, row, (srow, dec) in zip(cands, rows, screened):
-        one = measure_episode(*args, *c, bg_at, fw, p)
+        one = measure_episode(w, *c, p)
         np.testing.assert_array_equal([row[k] for k in COLUMNS], [one[k] for k in COLUMNS])
-        sone, dec_one = screen_episode(*args, *c, bg_at, fw, p, *st_["band_hz"], True)
+        sone, dec_one = screen_episode(w, *c, p, band=st_["band_hz"], need_ok=True)
         np.testing.assert_array_equal([srow[k] for k in COLUMNS], [sone[k] for k in COLUMNS])
         assert dec == dec_one
 

@@ -1,0 +1,175 @@
+"""One sweep through the named stages, read top to bottom:
+
+    load → quality → spikes → oscillations → trigger → pattern → rows
+
+Every stage is one function on plain arrays with its own frozen parameters, returning a small named result:
+
+| stage        | function (module)                                 | parameters          | result             |
+|--------------|---------------------------------------------------|---------------------|--------------------|
+| load         | `Sweep.read` (`drgephys.io.sweep`)                | (file, channel)     | ndarray, mV        |
+| quality      | `assess_quality` (`drgephys.quality`)             | `AnalysisParams`    | `Quality`          |
+| spikes       | `find_spikes` (`drgephys.spikes.detect`)          | `SpikeParams`       | `SpikeTable`       |
+| oscillations | `find_episodes` (`drgephys.oscillations.detect`)  | `OscillationParams` | `EpisodeTable`     |
+| trigger      | `label_triggers` (`drgephys.spikes.trigger`)      | `TriggerParams`     | `TriggerLabels`    |
+| pattern      | `classify_discharge` (`drgephys.spikes.discharge`)| (shipped model)     | str                |
+| rows         | `_rows` (here)                                    |                     | `SweepTables`      |
+
+The sweep is read in the windows of `drgephys.windows` (one window for sweeps up to 75 s), from memory or
+from the file: the same reads either way, so the same tables. Spikes, episodes and the resting potential
+of the windows are stitched by the rules of `drgephys.windows`; the discharge pattern and SSO summary are
+taken over the whole sweep.
+
+`analyze_sweep` runs one sweep; `analyze_items` runs the sweeps of one file or `Recording` (refused
+sweeps become status rows) into an `AnalysisResult`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import tables
+from .io.sweep import Sweep
+from .io.trace import Trace
+from .oscillations.detect import find_episodes, summarize
+from .oscillations.episodes import EpisodeTable
+from .params import AnalysisParams
+from .quality import Quality, assess_quality
+from .results import AnalysisResult, assemble, status_row
+from .spikes.detect import find_spikes
+from .spikes.discharge import classify_discharge
+from .spikes.trigger import label_triggers
+from .windows import RestingVm, Window, core_spikes, plan_windows, stitch_episodes
+
+__all__ = ["analyze_sweep", "analyze_items", "SweepTables"]
+
+_NO_SSO = {"sso_detected": None, "sso_frequency_hz": np.nan, "sso_amplitude_mv": np.nan, "sso_time_fraction": np.nan}
+
+
+@dataclass
+class SweepTables:
+    """The rows stage's result for one sweep: its recordings row and its episode and spike tables (not yet
+    DataFrames)."""
+
+    row: dict
+    oscillations: tables.Parts
+    spikes: tables.Parts
+
+
+@dataclass
+class _WindowResult:
+    """What one window contributes: its kept spikes (sweep indices and times) and its episodes (window
+    times)."""
+
+    spikes: dict
+    episodes: EpisodeTable
+
+
+def analyze_sweep(sweep: Sweep, params: AnalysisParams, *, file_label: str) -> SweepTables:
+    """Run one sweep through every stage.
+
+    Parameters
+    ----------
+    sweep : Sweep
+        In memory or lazy (`drgephys.io.Sweep`).
+    params : AnalysisParams
+    file_label : str
+        Value of the ``file`` column.
+
+    Returns
+    -------
+    SweepTables
+
+    Raises
+    ------
+    RecordingError
+        When the file fails while a window is read (the sweep is then refused by the caller).
+    ValueError
+        When the sweep is too short to measure anything.
+    """
+    fs = sweep.fs
+    quality = assess_quality(sweep, params)                                                     # quality
+    windows = plan_windows(sweep.n, fs, params.windows)
+    resting = RestingVm(len(windows))
+    parts = [_analyze_window(sweep, win, quality, params, resting) for win in windows]
+    episodes = stitch_episodes([p.episodes for p in parts], windows, fs, params.oscillations)
+    spikes = _concat([p.spikes for p in parts])
+    duration = sweep.n / fs
+    summary = summarize(episodes, duration) if quality.band is not None else _NO_SSO
+    pattern = classify_discharge(spikes["peak_s"], duration,                                   # pattern
+                                 sso_frequency_hz=summary.get("sso_frequency_hz"))
+    notes = list(quality.notes)
+    if len(windows) > 1:
+        notes.insert(0, f"analysed in {len(windows)} windows of {params.windows.window_s:g} s "
+                        f"(+{params.windows.margin_s:g} s margins)")
+    return _rows(sweep, file_label, notes, resting.median(), pattern, summary, episodes, spikes)   # rows
+
+
+def _analyze_window(sweep: Sweep, win: Window, quality: Quality, params: AnalysisParams,
+                    resting: RestingVm) -> _WindowResult:
+    """Load, spikes, oscillations and trigger on one window; its core's share of the resting potential."""
+    fs = sweep.fs
+    v = sweep.read(win.start, win.end)                                                         # load
+    spk = find_spikes(v, fs, params=params.spikes)                                             # spikes
+    if quality.band is not None:                                                               # oscillations
+        epi = find_episodes(v, fs, spk, params.oscillations, band=quality.band)
+    else:
+        epi = EpisodeTable.empty()
+    trig = label_triggers(v, fs, spk, epi, params.trigger)                                     # trigger
+    resting.add(v, win, spk["threshold_index"], spk["end_index"])
+    cols = dict(spk.columns, sso_phase_rad=trig.phase_rad, trigger=trig.labels())
+    return _WindowResult(core_spikes(cols, win, fs), epi)
+
+
+def _concat(parts: list[dict]) -> dict:
+    """The spike columns of every window, end to end (the single window's own arrays when there is one)."""
+    if len(parts) == 1:
+        return parts[0]
+    return {c: np.concatenate([p[c] for p in parts]) for c in parts[0]}
+
+
+def _rows(sweep: Sweep, label: str, notes, resting_mv, pattern, summary, episodes, spikes) -> SweepTables:
+    """The sweep's recordings row and its episode and spike tables, times shifted by the sweep's ``t0``."""
+    key = {"file": label, "sweep": sweep.sweep, "channel": sweep.channel_name}
+    duration = sweep.n / sweep.fs
+    n_spikes = spikes["threshold_index"].size
+    row = dict(key, status="ok", message="; ".join(notes), duration_s=duration, fs_hz=sweep.fs,
+               resting_vm_mv=resting_mv, spike_count=n_spikes,
+               spike_rate_hz=n_spikes / duration if duration > 0 else np.nan, firing_pattern=pattern,
+               **{k: summary[k] for k in ("sso_detected", "sso_frequency_hz", "sso_amplitude_mv",
+                                           "sso_time_fraction")})
+    epi_cols = episodes.columns() if len(episodes) else {}
+    return SweepTables(row, _keyed(epi_cols, len(episodes), key, sweep.t0, ("start_s", "end_s"),
+                                   tables.OSCILLATIONS_COLUMNS),
+                       _keyed(spikes, n_spikes, key, sweep.t0, ("peak_s", "threshold_s"), tables.SPIKES_COLUMNS))
+
+
+def _keyed(cols: dict, n_rows: int, key: dict, t0: float, time_cols, columns: dict) -> tables.Parts:
+    """Columns `cols` (arrays of `n_rows`) with the key columns in front and `t0` added to `time_cols`, as
+    `tables.Parts` of `columns`."""
+    data = dict(key)
+    for c, a in cols.items():
+        data[c] = a + t0 if c in time_cols else a
+    return tables.Parts(columns, [(data, n_rows)])
+
+
+def analyze_items(items, skipped, params: AnalysisParams, *, file_label: str) -> AnalysisResult:
+    """Analyse the sweeps of one file (`Trace` or lazy `Sweep` items); a sweep that cannot be analysed, and
+    every skipped sweep (``{sweep, channel, code, message}``), becomes a ``refused`` row."""
+    rows, epis, spks = [], [], []
+    for it in items:
+        sweep = Sweep.from_trace(it) if isinstance(it, Trace) else it
+        try:
+            out = analyze_sweep(sweep, params, file_label=file_label)
+        except ValueError as err:  # a sweep too short to measure anything, or a window that failed to read
+            rows.append(status_row(file_label, sweep=sweep.sweep, channel=sweep.channel_name, status="refused",
+                                   message=f"sweep {sweep.sweep}: {err}", code=getattr(err, "code", "too_short")))
+            continue
+        rows.append(out.row)
+        epis.append(out.oscillations)
+        spks.append(out.spikes)
+    for s in skipped:
+        rows.append(status_row(file_label, sweep=s["sweep"], channel=s["channel"], status="refused",
+                               message=s["message"], code=s.get("code")))
+    return assemble(rows, epis, spks, params)
