@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from importlib.metadata import PackageNotFoundError, version
 import tempfile
 import traceback
 from concurrent.futures import ProcessPoolExecutor
@@ -19,12 +20,13 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from . import _cache, tables
+from . import __version__, _cache, tables
 from .analysis import analyze_file
 from .errors import RecordingError
 from .io import recording_extensions
 from .params import AnalysisParams, Execution, json_safe
 from .results import AnalysisResult, assemble, status_row
+from .spikes.classifier import DischargePatternClassifier
 
 
 @dataclass(frozen=True)
@@ -181,8 +183,6 @@ def write_tables(result: AnalysisResult, out_dir, *, extra_params: dict | None =
 
 def versions() -> dict:
     """Versions of drgephys and the libraries that shape its numbers."""
-    from importlib.metadata import PackageNotFoundError, version
-
     out = {}
     for pkg in ("drgephys", "neo", "numpy", "scipy", "pandas", "scikit-learn", "elephant"):
         try:
@@ -210,21 +210,12 @@ def _run_one(job: Job, params: AnalysisParams, execution: Execution, out_dir, ke
 
 
 def _preload() -> None:
-    """Import what the analysis uses lazily (elephant's statistics, ~3 s) and read the shipped discharge
-    model, once in the parent before a process pool forks."""
-    import warnings
-
-    from .spikes.classifier import DischargePatternClassifier
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from elephant import statistics  # noqa: F401
+    """Read the shipped discharge model once in the parent before a process pool forks (the workers
+    inherit it instead of each reading it)."""
     DischargePatternClassifier.default()
 
 
 def _key(job: Job, params_json: str) -> str | None:
-    from . import __version__
-
     try:
         return _cache.cache_key(job.path, job.label, params_json, __version__)
     except OSError:

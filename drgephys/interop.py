@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from .analysis import AnalysisParams, analyze
 from .io import Trace, from_neo
+from .spikes import discharge_features
 
 #: Name of the NWB processing module drgephys writes.
 NWB_MODULE = "drgephys"
@@ -192,7 +193,6 @@ class SpikeTrainFeatures(TransformerMixin, BaseEstimator):
         return self
 
     def _features(self, tr: Trace) -> dict:
-        from .spikes import discharge_features
 
         res = analyze(tr, params=self.params)
         r = res.recordings.iloc[0]

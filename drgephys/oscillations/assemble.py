@@ -3,13 +3,13 @@ merge neighbours with hysteresis (`assemble`, called by `drgephys.oscillations.b
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
 from .._numerics.spans import overlap_pairs
 from .episodes import COLUMNS, EpisodeTable, drop_overlaps, merge_groups
-from .measure import Working, measure_episodes, screen_episodes
+from .measure import measure_episodes, screen_episodes
+from .working import Working
 
 __all__ = ["assemble", "acceptance"]
 

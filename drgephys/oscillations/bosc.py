@@ -21,9 +21,9 @@ from scipy import stats
 from .._numerics.spans import fill_spans, merge_spans, runs, spans_to_mask
 from . import preprocess as pp
 from .assemble import assemble
-from .episodes import EpisodeTable, find_candidates
+from .episodes import find_candidates
 from .mains import remove_mains
-from .measure import Working
+from .working import Working
 from .params import OscillationParams
 from .tfr import Levels, background, morlet_power, wavelet_freqs
 

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from .._validation import check_positive
+from .classifier import DischargePatternClassifier
 
 #: Inputs of the discharge-pattern model, in order (keys of `discharge_features`).
 MODEL_FEATURES = ("log10_rate_hz", "log10_median_isi_s", "isi_rate_log_ratio", "log10_cv", "log10_cv2",
@@ -191,8 +192,6 @@ def _default_model() -> dict:
     scikit-learn's per-call input validation), so the predicted class is the same."""
     global _DEFAULT_ARRAYS
     if _DEFAULT_ARRAYS is None:
-        from .classifier import DischargePatternClassifier
-
         m = DischargePatternClassifier.default()
         arrs = {"mean": m.mean_, "scale": m.scale_, "coef_t": m.coef_.T, "intercept": m.intercept_,
                 "fill": m.fill_values_}

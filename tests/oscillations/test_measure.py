@@ -14,9 +14,10 @@ from drgephys.oscillations import OscillationParams, explain_oscillations
 from drgephys.oscillations.assemble import COLUMNS, acceptance
 from drgephys.oscillations.episodes import EpisodeTable, find_candidates
 from drgephys._numerics import small as sm
-from drgephys.oscillations.measure import (_crossings, _crossings_rows, _cycles_many, _locate_many, _morlet_spectra,
-                                           _split, _unwrap_rows, Working, measure_episode, measure_episodes,
-                                           screen_episode, screen_episodes)
+from drgephys.oscillations.cycles import crossings, crossings_rows, cycles_many
+from drgephys.oscillations.locate import locate_many, morlet_spectra, split, unwrap_rows
+from drgephys.oscillations.measure import (Working, measure_episode, measure_episodes, screen_episode,
+                                           screen_episodes)
 from drgephys.oscillations.tfr import Levels, SegmentSpectrum
 
 from .synth import make_trace
@@ -69,7 +70,7 @@ def test_screen_matches_full_measure(name, need_ok):
 
 
 def _locate_reference(r, valid, s, e, f0, bg_at, fs, params):
-    """One candidate's `_locate_many` state, written out step by step (the code `_locate_many` vectorizes
+    """One candidate's `locate_many` state, written out step by step (the code `locate_many` vectorizes
     over candidates): refined frequency, 6-cycle envelope and half-maximum boundaries of ``[s, e)``.
 
     Returns ``(a, s, e, freq, bg, spec, z6, env, p6, v, all_v, any_v)``: the segment's first sample ``a``
@@ -123,14 +124,14 @@ def _locate_reference(r, valid, s, e, f0, bg_at, fs, params):
 
 
 def _cycles_reference(st, y, valid, fs, params):
-    """One candidate's `_cycles_many` row, written out step by step (the code `_cycles_many` vectorizes)."""
+    """One candidate's `cycles_many` row, written out step by step (the code `cycles_many` vectorizes)."""
     a, s, e, freq, bg, spec, z6, env, p6, v, all_v, any_v = st
     cyc = params.wavelet_cycles
     z3, broad = spec.analytic(spec.morlet_spectrum(freq, cyc / 2), spec.band_spectrum(freq / 2, 2 * freq))
     seg = slice(s - a, e - a)
     z6, env, p6, z3 = z6[seg], env[seg], p6[seg], z3[seg]
     ph3 = sm.unwrap(np.angle(z3))
-    bounds = _crossings(ph3, np.pi)                        # troughs of the 3-cycle band signal
+    bounds = crossings(ph3, np.pi)                        # troughs of the 3-cycle band signal
     ib = np.ceil(bounds).astype(np.int64)
     keep = ib < e - s
     keep[1:] &= ib[1:] > ib[:-1]
@@ -194,11 +195,11 @@ def test_locate_many_equals_one_by_one(name):
     st_, p, w, cands = _candidates(name)
     r, valid, fw = st_["residual_mv"], st_["valid"], st_["working_fs_hz"]
     s, e, f0 = (list(x) for x in zip(*cands))
-    many = _locate_many(w, s, e, f0, p)
+    many = locate_many(w, s, e, f0, p)
     for c, got in zip(cands, many):
         ref = _locate_reference(r, valid, *c, w.bg_at, fw, p)
         assert all(_same(x, y) for x, y in zip(ref, got))
-    rows = _cycles_many(many, w, p)
+    rows = cycles_many(many, w, p)
     for state, row in zip(many, rows):
         ref = _cycles_reference(state, st_["filled_mv"], valid, fw, p)
         np.testing.assert_array_equal([row[k] for k in COLUMNS], [ref[k] for k in COLUMNS])
@@ -220,9 +221,9 @@ def test_unwrap_rows_equals_numpy_per_row(sizes, seed, scale):
     rng = np.random.default_rng(seed)
     p = rng.uniform(-np.pi, np.pi, sum(sizes)) * scale
     p[rng.random(p.size) < 0.05] = -0.0
-    got = _unwrap_rows(p, sizes)
-    np.testing.assert_array_equal(got, np.concatenate([np.unwrap(row) for row in _split(p, sizes)]))
-    ref = np.concatenate([sm.unwrap(row) for row in _split(p, sizes)])   # down to the sign of zeros
+    got = unwrap_rows(p, sizes)
+    np.testing.assert_array_equal(got, np.concatenate([np.unwrap(row) for row in split(p, sizes)]))
+    ref = np.concatenate([sm.unwrap(row) for row in split(p, sizes)])   # down to the sign of zeros
     np.testing.assert_array_equal(np.signbit(got), np.signbit(ref))
 
 
@@ -230,7 +231,7 @@ def test_morlet_spectra_equal_one_by_one():
     rng = np.random.default_rng(4)
     specs = [SegmentSpectrum(rng.normal(size=n), 606.0606) for n in (5, 64, 101, 999)]
     f0s = [11.3, 40.0, 87.5, 199.0]
-    for sp, f0, got in zip(specs, f0s, _morlet_spectra(specs, f0s, 6.0)):
+    for sp, f0, got in zip(specs, f0s, morlet_spectra(specs, f0s, 6.0)):
         np.testing.assert_array_equal(got, sp.morlet_spectrum(f0, 6.0))
 
 
@@ -241,5 +242,5 @@ def test_crossings_rows_equal_one_by_one(sizes, seed, step):
     rng = np.random.default_rng(seed)
     # unwrapped phases: mostly advancing, with pauses and reversals, at different offsets per row
     p = np.concatenate([rng.uniform(-20, 20) + np.cumsum(rng.normal(step, 0.4, n)) for n in sizes])
-    for got, row in zip(_crossings_rows(p, sizes, np.pi), _split(p, sizes)):
-        np.testing.assert_array_equal(got, _crossings(row, np.pi))
+    for got, row in zip(crossings_rows(p, sizes, np.pi), split(p, sizes)):
+        np.testing.assert_array_equal(got, crossings(row, np.pi))
