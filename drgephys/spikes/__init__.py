@@ -3,7 +3,8 @@
 `DischargePatternClassifier`)."""
 
 from .classifier import DischargePatternClassifier, load_default_model
-from .detect import COLUMNS, SpikeTable, detect_spikes, empty_spikes, find_spikes
+from .detect import detect_spikes, find_spikes
+from .table import COLUMNS, SpikeTable, empty_spikes
 from .discharge import MODEL_FEATURES, classify_discharge, discharge_features
 from .params import SpikeParams, TriggerParams
 from .trigger import TriggerLabels, classify_triggers, label_triggers

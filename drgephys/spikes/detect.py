@@ -27,51 +27,22 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 
 from .._validation import check_fs, check_v
 from .._numerics.blocked import Bracket, BlockSlope, above, robust_sd_exact, scan
 from .._numerics.deriv import dvdt, dvdt_at, robust_sd, window_samples
 from .._numerics.order import robust_sd_bound
 from .._numerics.ragged import Segments
-from .._numerics.spans import overlap_pairs
 from .features import after_spike, foot_index, smooth_peaks, smooth_peaks_at, spike_shape
 from .params import SpikeParams
+from .table import COLUMNS, SpikeTable, empty_columns, empty_spikes, in_windows
 
-COLUMNS = ["threshold_index", "peak_index", "trough_index", "end_index", "threshold_s", "peak_s",
-           "threshold_mv", "peak_mv", "amplitude_mv", "half_width_ms", "ahp_mv", "max_dvdt_mv_per_ms",
-           "evoked"]
-_INT_COLUMNS = COLUMNS[:4]
 #: The AP's foot (pre-spike baseline ends there) starts where the detection dV/dt last rose through
 #: this, searched at most FOOT_SEARCH_MS back from threshold (above SSO slopes: 2 mV at 100 Hz ≈ 0.6 mV/ms).
 FOOT_DVDT_MV_PER_MS = 1.0
 FOOT_SEARCH_MS = 10.0
 #: Largest robust SD of the feature dV/dt, as a fraction of `threshold_dvdt_mv_per_ms`.
 MAX_FEATURE_NOISE = 0.25
-
-
-def _empty_template() -> pd.DataFrame:
-    cols = {c: pd.Series(dtype="int64") for c in _INT_COLUMNS}
-    cols.update({c: pd.Series(dtype="float64") for c in COLUMNS[4:-1]})
-    cols["evoked"] = pd.Series(dtype="bool")
-    return pd.DataFrame(cols)
-
-
-_EMPTY = _empty_template()
-
-
-_DTYPES = {c: _EMPTY[c].dtype for c in COLUMNS}   # read once: a DataFrame column lookup costs ~20 µs
-
-
-def _empty_columns() -> dict:
-    """`spike_columns` with no spikes: length-0 arrays of the table's dtypes."""
-    return {c: np.empty(0, d) for c, d in _DTYPES.items()}
-
-
-def empty_spikes() -> pd.DataFrame:
-    """The spike table with no rows (correct columns and dtypes; a copy of one template, as building it
-    column by column costs ~1 ms per silent sweep)."""
-    return _EMPTY.copy()
 
 
 def _check_times(times, n: int) -> np.ndarray:
@@ -240,7 +211,7 @@ def _merge(v: np.ndarray, t: np.ndarray, on: np.ndarray, params: SpikeParams):
 
 
 def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
-                  stimulus_windows_s=None) -> pd.DataFrame:
+                  stimulus_windows_s=None) -> "pandas.DataFrame":
     """Detect action potentials and measure their features.
 
     Parameters
@@ -277,30 +248,6 @@ def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
     return find_spikes(v, fs, params=params, times=times, stimulus_windows_s=stimulus_windows_s).frame()
 
 
-class SpikeTable:
-    """The spikes of one trace as column arrays (the named result of the spike stage).
-
-    Parameters
-    ----------
-    columns : dict of str to ndarray
-        The columns of `detect_spikes` (keys `COLUMNS`, in order; int64 indices, float64 values, bool
-        ``evoked``), each of shape (n_spikes,).
-    """
-
-    def __init__(self, columns: dict):
-        self.columns = columns
-
-    def __len__(self) -> int:
-        return int(self.columns["threshold_index"].size)
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self.columns[name]
-
-    def frame(self) -> pd.DataFrame:
-        """The DataFrame of `detect_spikes` (built at once: a column added afterwards costs ~0.4 ms)."""
-        return pd.DataFrame(self.columns) if len(self) else empty_spikes()
-
-
 def find_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None, stimulus_windows_s=None) -> SpikeTable:
     """The spike stage: `detect_spikes` as a `SpikeTable`, the same checks and values without building a
     DataFrame (what the pipeline passes on to the SSO and trigger stages; a DataFrame and reading its
@@ -322,7 +269,7 @@ def find_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None, stimu
     if not blocked:
         check_v(v)
     if n < 5:
-        return SpikeTable(_empty_columns())
+        return SpikeTable(empty_columns())
 
     # regular sampling never builds the time array (`_RegularTimes`: same values, same searches)
     t = _RegularTimes(fs, n) if regular else t_irr
@@ -333,7 +280,7 @@ def find_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None, stimu
         d_det = dvdt(v, fs, t_irr, params.detection_smoothing_ms)
         on = _candidates(d_det, t, params)
     if on.size == 0:
-        return SpikeTable(_empty_columns())
+        return SpikeTable(empty_columns())
     on, pk = _merge(v, t, on, params)
     back = max(window_samples(params.detection_smoothing_ms, fs) // 2, 1)
     rise_n = int(math.ceil(params.max_rise_ms * 1e-3 * fs)) + 2
@@ -364,7 +311,7 @@ def find_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None, stimu
     shape = spike_shape(v, t, fs, d_feat, d2, on, pk, params, vs=vs)
     keep = shape.pop("keep")
     if not keep.any():
-        return SpikeTable(_empty_columns())
+        return SpikeTable(empty_columns())
     shape = {k: a[keep] for k, a in shape.items()}
     foot_back = int(round(FOOT_SEARCH_MS * 1e-3 * fs))
     if d_det is None:
@@ -392,19 +339,8 @@ def find_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None, stimu
         "half_width_ms": shape["half_width_ms"],
         "ahp_mv": tail["ahp_mv"],
         "max_dvdt_mv_per_ms": shape["max_dvdt_mv_per_ms"],
-        "evoked": _in_windows(ts, windows),
+        "evoked": in_windows(ts, windows),
     })
-
-
-def _in_windows(t: np.ndarray, windows: np.ndarray) -> np.ndarray:
-    """True where a time lies in one of the half-open windows ``[start, end)`` (a sorted sweep, no
-    times x windows matrix)."""
-    if windows.size == 0 or t.size == 0:
-        return np.zeros(t.size, bool)
-    ti, _ = overlap_pairs(t, np.nextafter(t, np.inf), windows[:, 0], windows[:, 1])
-    out = np.zeros(t.size, bool)
-    out[ti] = True
-    return out
 
 
 __all__ = ["detect_spikes", "find_spikes", "SpikeTable", "empty_spikes", "COLUMNS"]
