@@ -12,7 +12,7 @@ Every stage is one function on plain arrays with its own frozen parameters, retu
 | oscillations | `find_episodes` (`drgephys.oscillations.detect`)  | `OscillationParams` | `EpisodeTable`     |
 | trigger      | `label_triggers` (`drgephys.spikes.trigger`)      | `TriggerParams`     | `TriggerLabels`    |
 | pattern      | `classify_discharge` (`drgephys.spikes.discharge`)| (shipped model)     | str                |
-| rows         | `_rows` (here)                                    |                     | `SweepTables`      |
+| rows         | `_tables` (here)                                  |                     | `SweepTables`      |
 
 The sweep is read in the windows of `drgephys.windows` (one window for sweeps up to 75 s), from memory or
 from the file: the same reads either way, so the same tables. Spikes, episodes and the resting potential
@@ -103,7 +103,12 @@ def analyze_sweep(sweep: Sweep, params: AnalysisParams, *, file_label: str) -> S
     if len(windows) > 1:
         notes.insert(0, f"analysed in {len(windows)} windows of {params.windows.window_s:g} s "
                         f"(+{params.windows.margin_s:g} s margins)")
-    return _rows(sweep, file_label, notes, resting.median(), pattern, summary, episodes, spikes)   # rows
+    n_spikes = spikes["threshold_index"].size
+    row = {"status": "ok", "message": "; ".join(notes), "duration_s": duration, "fs_hz": fs,        # rows
+           "resting_vm_mv": resting.median(), "spike_count": n_spikes,
+           "spike_rate_hz": n_spikes / duration if duration > 0 else np.nan, "firing_pattern": pattern,
+           **{k: summary[k] for k in ("sso_detected", "sso_frequency_hz", "sso_amplitude_mv", "sso_time_fraction")}}
+    return _tables(sweep, file_label, row, episodes, spikes)
 
 
 def _analyze_window(sweep: Sweep, win: Window, quality: Quality, params: AnalysisParams,
@@ -129,20 +134,16 @@ def _concat(parts: list[dict]) -> dict:
     return {c: np.concatenate([p[c] for p in parts]) for c in parts[0]}
 
 
-def _rows(sweep: Sweep, label: str, notes, resting_mv, pattern, summary, episodes, spikes) -> SweepTables:
-    """The sweep's recordings row and its episode and spike tables, times shifted by the sweep's ``t0``."""
+def _tables(sweep: Sweep, label: str, row: dict, episodes: EpisodeTable, spikes: dict) -> SweepTables:
+    """The sweep's recordings row (key columns first) and its episode and spike tables, times shifted by
+    the sweep's ``t0``."""
     key = {"file": label, "sweep": sweep.sweep, "channel": sweep.channel_name}
-    duration = sweep.n / sweep.fs
-    n_spikes = spikes["threshold_index"].size
-    row = dict(key, status="ok", message="; ".join(notes), duration_s=duration, fs_hz=sweep.fs,
-               resting_vm_mv=resting_mv, spike_count=n_spikes,
-               spike_rate_hz=n_spikes / duration if duration > 0 else np.nan, firing_pattern=pattern,
-               **{k: summary[k] for k in ("sso_detected", "sso_frequency_hz", "sso_amplitude_mv",
-                                           "sso_time_fraction")})
     epi_cols = episodes.columns() if len(episodes) else {}
-    return SweepTables(row, _keyed(epi_cols, len(episodes), key, sweep.t0, ("start_s", "end_s"),
-                                   tables.OSCILLATIONS_COLUMNS),
-                       _keyed(spikes, n_spikes, key, sweep.t0, ("peak_s", "threshold_s"), tables.SPIKES_COLUMNS))
+    return SweepTables(dict(key, **row),
+                       _keyed(epi_cols, len(episodes), key, sweep.t0, ("start_s", "end_s"),
+                              tables.OSCILLATIONS_COLUMNS),
+                       _keyed(spikes, spikes["threshold_index"].size, key, sweep.t0, ("peak_s", "threshold_s"),
+                              tables.SPIKES_COLUMNS))
 
 
 def _keyed(cols: dict, n_rows: int, key: dict, t0: float, time_cols, columns: dict) -> tables.Parts:

@@ -111,7 +111,7 @@ def make_trace(cand: ch.Candidate, *, file, sweep, reader, gain=1.0, offset_mv=0
         fs = float(sig.sampling_rate.rescale(pq.Hz).magnitude)
         t0, times = float(sig.t_start.rescale(pq.s).magnitude), None
     if not finite:
-        raise non_finite_error(file, sweep, cand.index, cand.units, v, 0, fs)
+        raise non_finite_error(v, 0, fs, file=file, sweep=sweep, channel=cand.index, units=cand.units)
     return Trace(v=v, fs=fs, t0=t0, file=file, sweep=sweep, channel=cand.index,
                  units=cand.units, times=times, metadata=meta, _checked_v=True)  # finite: checked above
 
@@ -142,7 +142,7 @@ def make_lazy_sweep(cand: ch.Candidate, *, file, sweep, reader, gain=1.0, offset
         for i0 in range(0, n, 1 << 22):
             x = read(i0, min(i0 + (1 << 22), n))
             if not np.all(np.isfinite(x)):
-                raise non_finite_error(file, sweep, cand.index, cand.units, x, i0, fs)
+                raise non_finite_error(x, i0, fs, file=file, sweep=sweep, channel=cand.index, units=cand.units)
     return Sweep(n, fs, read, t0=float(proxy.t_start.rescale(pq.s).magnitude), file=file, sweep=sweep,
                  channel=cand.index, channel_name=cand.name or str(cand.index), units=cand.units, reader=reader)
 

@@ -153,7 +153,8 @@ class Sweep:
                                  f"for [{i0}, {i1}); expected {i1 - i0}", file=self.file, channel=self.channel,
                                  code="short_read")
         if not all_finite(v):
-            raise non_finite_error(self.file, self.sweep, self.channel, self.units, v, i0, self.fs)
+            raise non_finite_error(v, i0, self.fs, file=self.file, sweep=self.sweep, channel=self.channel,
+                                   units=self.units)
         return v
 
     def load(self) -> "Sweep":
@@ -195,7 +196,7 @@ class Sweep:
                 f"{where})")
 
 
-def non_finite_error(file, sweep, channel, units, v: np.ndarray, offset: int, fs: float) -> RecordingError:
+def non_finite_error(v: np.ndarray, offset: int, fs: float, *, file, sweep, channel, units) -> RecordingError:
     """The refusal of a sweep with NaN/inf samples (the first one located at ``offset`` + its index)."""
     first = offset + int(np.flatnonzero(~np.isfinite(v))[0])
     return RecordingError(f"{file or 'data'} sweep {sweep} channel {channel}: NaN/inf samples (the first at "

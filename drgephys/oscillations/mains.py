@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import functools
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy import fft as sfft
 
@@ -78,9 +80,20 @@ def _search_weights(m_fft: int, df: float, tol: float, harm: tuple):
     return prior, inside
 
 
-def _block_amplitudes(xb, count, freqs, fs, block, block_idx, trig=None):
-    """Complex amplitude per block and line, phase referenced to sample 0 of the trace (``count``: valid
-    samples per block; ``trig``: the `_trig` table of ``freqs``, when known)."""
+class _Blocks(NamedTuple):
+    """The trace cut into blocks of ``block`` samples: the kept blocks' samples ``xb`` (blanked ones zero),
+    their valid-sample counts and their indices."""
+
+    xb: np.ndarray
+    count: np.ndarray
+    block: int
+    block_idx: np.ndarray
+
+
+def _block_amplitudes(blocks: _Blocks, freqs, fs, *, trig=None):
+    """Complex amplitude per block and line, phase referenced to sample 0 of the trace (``trig``: the
+    `_trig` table of ``freqs``, when known)."""
+    xb, count, block, block_idx = blocks
     cos, sin = _trig(freqs, fs, block) if trig is None else trig
     c = (xb @ cos - 1j * (xb @ sin)) * (2.0 / np.maximum(count, 1))[:, None]   # (nb, L)
     starts = block_idx * block
@@ -128,8 +141,8 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
     # amplitudes after counter-rotation (an 8x zero-padded FFT over blocks: a grid of ~1/(8 T) Hz, T the
     # trace duration, refined by a parabola through the peak), outlying blocks (|c| > 2 x median, e.g. SSO
     # blocks) left out
-    c = _block_amplitudes(xb, count, freqs, fs, block, block_idx,
-                          _nominal_trig(tuple(freqs.tolist()), float(fs), block))
+    blocks = _Blocks(xb, count, block, block_idx)
+    c = _block_amplitudes(blocks, freqs, fs, trig=_nominal_trig(tuple(freqs.tolist()), float(fs), block))
     t_b = (block_idx + 0.5) * block / fs
     mod = np.abs(c)
     seq = np.zeros((nb, freqs.size), complex)
@@ -151,7 +164,7 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
     frac = np.where(ok, 0.5 * (lo_ - hi_) / np.where(ok, den, -1.0), 0.0)
     f_line = freqs + off[k] + np.minimum(np.maximum(frac, -1), 1) * df   # np.clip (finite values)
     # pass 2 at refined frequencies, phase referenced to the trace start
-    c = _block_amplitudes(xb, count, f_line, fs, block, block_idx)
+    c = _block_amplitudes(blocks, f_line, fs)
     n_l = f_line.size
     med_ri = sm.median_cols(np.concatenate((c.real, c.imag), axis=1))   # column medians of both at once
     med = med_ri[:n_l] + 1j * med_ri[n_l:]

@@ -27,13 +27,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
 from .._validation import check_fs, check_v
 from .._numerics.blocked import Bracket, BlockSlope, above, robust_sd_exact, scan
 from .._numerics.deriv import dvdt, dvdt_at, robust_sd, window_samples
 from .._numerics.order import robust_sd_bound
 from .._numerics.ragged import Segments
-from .features import after_spike, foot_index, smooth_peaks, smooth_peaks_at, spike_shape
+from .features import Signals, after_spike, foot_index, smooth_peaks, smooth_peaks_at, spike_shape
 from .params import SpikeParams
 from .table import COLUMNS, SpikeTable, empty_columns, empty_spikes, in_windows
 
@@ -211,7 +212,7 @@ def _merge(v: np.ndarray, t: np.ndarray, on: np.ndarray, params: SpikeParams):
 
 
 def detect_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None,
-                  stimulus_windows_s=None) -> "pandas.DataFrame":
+                  stimulus_windows_s=None) -> pd.DataFrame:
     """Detect action potentials and measure their features.
 
     Parameters
@@ -308,7 +309,7 @@ def find_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None, stimu
     else:
         d2 = dvdt(d_feat, fs, t_irr, span)
         vs = smooth_peaks(v, fs, True, params.peak_smoothing_ms)
-    shape = spike_shape(v, t, fs, d_feat, d2, on, pk, params, vs=vs)
+    shape = spike_shape(Signals(v, t, fs, d_feat, d2, vs), on, pk, params)
     keep = shape.pop("keep")
     if not keep.any():
         return SpikeTable(empty_columns())

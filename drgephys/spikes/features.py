@@ -6,6 +6,8 @@ the plausibility mask. `after_spike`: AHP trough and the AHP-recovery `end_index
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .._numerics.deriv import window_samples
@@ -64,12 +66,38 @@ def refine_peak(t: np.ndarray, v: np.ndarray, pk: np.ndarray) -> np.ndarray:
     return t[pk] + xv
 
 
-def _threshold(v, t, d, d2, up, lo, params: SpikeParams):
+class Signals(NamedTuple):
+    """The trace and its derivatives the spike features read, all indexed by sample.
+
+    Attributes
+    ----------
+    v : ndarray, shape (n,)
+        Potential, mV.
+    t : ndarray-like, shape (n,)
+        Sample times, s from the first sample.
+    fs : float
+        Sampling rate, Hz (the median rate of irregular traces).
+    d, d2 : ndarray-like, shape (n,)
+        dV/dt (mV/ms) and d²V/dt² (read only in the spike windows).
+    vs : ndarray-like or None
+        Potential smoothed for peak timing (`smooth_peaks`), or None.
+    """
+
+    v: np.ndarray
+    t: object
+    fs: float
+    d: object
+    d2: object
+    vs: object = None
+
+
+def _threshold(sig: Signals, up, lo, params: SpikeParams):
     """Threshold index, time (s) and potential (mV) by the configured definition.
 
     A slope-level definition whose level is never undercut in the search window (the AP rises straight
     out of a fast step or a previous spike's repolarisation) falls back to the ``max_d2v`` kink.
     """
+    v, t, d, d2 = sig.v, sig.t, sig.d, sig.d2
     n = v.size
     seg = Segments(lo, up + 1, n)
     flat_d = seg.take(d)
@@ -88,23 +116,19 @@ def _threshold(v, t, d, d2, up, lo, params: SpikeParams):
     return np.where(found, i, kink), np.where(found, ts, t[kink]), np.where(found, vs, v[kink])
 
 
-def spike_shape(v, t, fs, d, d2, on, pk, params: SpikeParams, vs=None) -> dict:
+def spike_shape(sig: Signals, on, pk, params: SpikeParams) -> dict:
     """Threshold, peak, half-width and max dV/dt of each candidate plus the plausibility mask ``keep``.
 
     Parameters
     ----------
-    v, t, d : ndarray, shape (n,)
-        Potential (mV), times (s from the first sample), dV/dt (mV/ms).
-    fs : float
-        Sampling rate in Hz (median rate of irregular traces).
-    d2 : ndarray
-        d²V/dt² (``"max_d2v"`` thresholds and the fallback of the slope-level definitions).
+    sig : Signals
+        Potential, times, dV/dt, d²V/dt² (``"max_d2v"`` thresholds and the fallback of the slope-level
+        definitions) and the potential smoothed for peak timing (``vs``: the peak index moves to its
+        maximum within half a smoothing span of the raw maximum, and ``peak_mv`` is read from it).
     on, pk : ndarray of int
         Candidate onsets and peak indices after merging.
-    vs : ndarray, shape (n,), optional
-        Potential smoothed for peak timing (`smooth_peaks`); the peak index moves to its maximum
-        within half a smoothing span of the raw maximum, and ``peak_mv`` is read from it.
     """
+    v, t, fs, d, vs = sig.v, sig.t, sig.fs, sig.d, sig.vs
     n = v.size
     rise_s = params.max_rise_ms * 1e-3
     prev_pk = np.concatenate(([-1], pk[:-1]))
@@ -113,7 +137,7 @@ def spike_shape(v, t, fs, d, d2, on, pk, params: SpikeParams, vs=None) -> dict:
     up = Segments(np.maximum(on - back, prev_pk + 1), pk + 1, n).argmax(d)
     lo = np.maximum(prev_pk + 1, np.searchsorted(t, t[up] - rise_s, side="left"))
     lo = np.minimum(lo, up)
-    thr_i, thr_s, thr_v = _threshold(v, t, d, d2, up, lo, params)
+    thr_i, thr_s, thr_v = _threshold(sig, up, lo, params)
     if vs is not None and vs is not v:
         hw = max(window_samples(params.peak_smoothing_ms, fs) // 2, 1)
         pk = Segments(np.maximum(pk - hw, up), pk + hw + 1, n).argmax(vs)

@@ -21,6 +21,7 @@ AP would otherwise look like an SSO rising into its peak for every spike.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -93,7 +94,7 @@ def foot_times(v, fs, threshold_index, params: TriggerParams) -> np.ndarray:
     return foot_index(d, thr, back, params.foot_dvdt_mv_per_ms) / fs
 
 
-def sso_phase(v, fs, threshold_s, frequency_hz, excluded, params: TriggerParams, foot_s=None):
+def sso_phase(v, fs, threshold_s, frequency_hz, excluded, params: TriggerParams, *, foot_s=None):
     """Phase (rad, 0 = SSO peak) at each threshold time and the variance share explained by the SSO.
 
     Parameters
@@ -133,8 +134,8 @@ def sso_phase(v, fs, threshold_s, frequency_hz, excluded, params: TriggerParams,
     edges = np.unique(np.concatenate(([0], np.minimum(block, k), [k])))
     for a, b in zip(edges[:-1], edges[1:]):
         sl = slice(a, b)
-        phase[sl], r2[sl], n_used[sl] = _fit_block(v, fs, threshold_s[sl], frequency_hz[sl], i0[sl],
-                                                   stride[sl], lens[sl], excluded)
+        plan = _FitPlan(threshold_s[sl], frequency_hz[sl], i0[sl], stride[sl], lens[sl])
+        phase[sl], r2[sl], n_used[sl] = _fit_block(v, fs, plan, excluded)
     bad = ~valid | (n_used < _MIN_FIT_SAMPLES) | ~np.isfinite(phase)
     phase[bad] = np.nan
     r2[bad] = np.nan
@@ -142,8 +143,20 @@ def sso_phase(v, fs, threshold_s, frequency_hz, excluded, params: TriggerParams,
     return phase, r2, np.minimum(coverage, 1.0)
 
 
-def _fit_block(v, fs, threshold_s, frequency_hz, i0, stride, lens, excluded):
+class _FitPlan(NamedTuple):
+    """Where each spike's fit reads: threshold times (s), SSO frequencies (Hz), first sample, stride and
+    number of samples."""
+
+    threshold_s: np.ndarray
+    frequency_hz: np.ndarray
+    i0: np.ndarray
+    stride: np.ndarray
+    lens: np.ndarray
+
+
+def _fit_block(v, fs, plan: _FitPlan, excluded):
     """Quadrature + quadratic-trend fits of one block of spikes (flat arrays, ``reduceat`` sums)."""
+    threshold_s, frequency_hz, i0, stride, lens = plan
     n, k = v.size, threshold_s.size
     offsets = np.concatenate(([0], np.cumsum(lens)[:-1]))
     sid = np.repeat(np.arange(k), lens)
