@@ -1,23 +1,25 @@
 """Per-file result cache for resumable batches.
 
 Each analysed file leaves ``<out>/.drgephys-cache/<key>.json`` where the key hashes the file's content, the
-analysis parameters and the drgephys version. Entries are plain JSON (never pickle) and are written
-atomically, so a batch killed at any moment resumes from the files already done, and a re-run with the same
-inputs and parameters skips them.
+analysis parameters and the drgephys version. Entries are plain JSON (never pickle), hold every float at
+full precision (Python's round-tripping repr, not pandas' 10-digit ``to_json``) and are written atomically,
+so a batch killed at any moment resumes from the files already done and writes the same bytes as a fresh
+run, and a re-run with the same inputs and parameters skips them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from ._atomic import atomic_text
+
 CACHE_DIR = ".drgephys-cache"
+#: Layout of an entry; entries of another layout are recomputed.
+CACHE_FORMAT = 2
 
 
 def file_digest(path, chunk: int = 1 << 20) -> str:
@@ -38,12 +40,27 @@ def cache_key(path, label: str, params_json: str, version: str) -> str:
     return h.hexdigest()[:32]
 
 
-def _frame_to_json(df: pd.DataFrame) -> str:
-    return df.to_json(orient="table", index=False, date_format="iso")
+def _frame_to_json(df: pd.DataFrame) -> dict:
+    """A table as plain JSON data that reads back to the same values: column names, dtypes and values
+    (floats written by Python's shortest round-tripping repr; missing values as null)."""
+    data = {}
+    for c in df.columns:
+        col = df[c]
+        if str(col.dtype) == "float64":
+            data[c] = col.to_numpy().tolist()            # NaN and inf as JSON's NaN / Infinity
+        else:
+            data[c] = [None if v is pd.NA or v is None or (isinstance(v, float) and v != v) else
+                       v.item() if hasattr(v, "item") else v for v in col.astype(object).tolist()]
+    return {"columns": [str(c) for c in df.columns], "dtypes": [str(t) for t in df.dtypes], "data": data}
 
 
-def _frame_from_json(text: str) -> pd.DataFrame:
-    return pd.read_json(io.StringIO(text), orient="table")
+def _frame_from_json(obj: dict) -> pd.DataFrame:
+    """The table written by `_frame_to_json`, with its dtypes."""
+    cols = {}
+    for c, t in zip(obj["columns"], obj["dtypes"]):
+        values = obj["data"][c]
+        cols[c] = pd.Series(values, dtype="float64" if t == "float64" else (object if t == "object" else t))
+    return pd.DataFrame(cols, columns=obj["columns"])
 
 
 def load_entry(out_dir, key: str):
@@ -53,9 +70,11 @@ def load_entry(out_dir, key: str):
         return None
     try:
         payload = json.loads(p.read_text())
+        if payload.get("format") != CACHE_FORMAT:
+            return None
         frames = {k: _frame_from_json(payload[k]) for k in ("recordings", "oscillations", "spikes")}
         return frames, payload.get("log", "")
-    except (ValueError, KeyError, OSError):
+    except (ValueError, KeyError, TypeError, OSError, AttributeError):
         return None  # a damaged entry is recomputed
 
 
@@ -65,12 +84,5 @@ def save_entry(out_dir, key: str, frames: dict, log: str) -> None:
     d.mkdir(parents=True, exist_ok=True)
     payload = {k: _frame_to_json(frames[k]) for k in ("recordings", "oscillations", "spikes")}
     payload["log"] = log
-    fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=d)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(payload, fh)
-        os.replace(tmp, d / f"{key}.json")
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    payload["format"] = CACHE_FORMAT
+    atomic_text(d / f"{key}.json", json.dumps(payload))

@@ -10,7 +10,6 @@ import dataclasses
 import json
 import os
 from importlib.metadata import PackageNotFoundError, version
-import tempfile
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from . import __version__, _cache, tables
+from ._atomic import atomic_text, atomic_write
 from .analysis import analyze_file
 from .errors import RecordingError
 from .io import recording_extensions
@@ -123,19 +123,6 @@ def merge_groups(recordings: pd.DataFrame, groups: pd.DataFrame | None) -> pd.Da
     return out
 
 
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_tables(result: AnalysisResult, out_dir, *, extra_params: dict | None = None,
                  format: str = "csv") -> dict:
     """Write the three tables, ``params.json`` and ``analysis.log`` atomically into `out_dir`.
@@ -163,20 +150,20 @@ def write_tables(result: AnalysisResult, out_dir, *, extra_params: dict | None =
         p = out / f"{name}.{format}"
         df = getattr(result, name)
         if format == "csv":
-            _atomic_write(p, lambda tmp, df=df: df.to_csv(tmp, index=False))
+            atomic_write(p, lambda tmp, df=df: df.to_csv(tmp, index=False))
         else:
-            _atomic_write(p, lambda tmp, df=df: df.to_parquet(tmp, index=False))
+            atomic_write(p, lambda tmp, df=df: df.to_parquet(tmp, index=False))
         paths[name] = p
     log = getattr(result, "log", None)
     if log:
-        _atomic_write(out / "analysis.log", lambda tmp: Path(tmp).write_text("\n".join(log) + "\n"))
+        atomic_text(out / "analysis.log", "\n".join(log) + "\n")
         paths["log"] = out / "analysis.log"
     p = out / "params.json"
     payload = {"params": result.params.to_dict(), "versions": versions(), **(extra_params or {})}
     execution = getattr(result, "execution", None)
     if execution is not None:   # how it ran (never changes the tables), for the record
         payload["execution"] = json_safe(dataclasses.asdict(execution))
-    _atomic_write(p, lambda tmp: Path(tmp).write_text(json.dumps(json_safe(payload), indent=2)))
+    atomic_text(p, json.dumps(json_safe(payload), indent=2))
     paths["params"] = p
     return paths
 

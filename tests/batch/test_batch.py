@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import drgephys
 from drgephys import tables
 from drgephys.batch import analyze_paths, find_files, merge_groups, write_tables
 
@@ -150,3 +151,26 @@ def test_parquet_tables_when_pyarrow_is_installed(sim_folder, tmp_path):
     paths = write_tables(res, tmp_path, format="parquet")
     back = pd.read_parquet(paths["recordings"])
     assert back["file"].tolist() == res.recordings["file"].tolist()
+
+
+def test_cache_entries_read_back_exactly(tmp_path):
+    """The resume cache keeps every float at full precision (pandas' to_json keeps 10 digits)."""
+    import json
+
+    from drgephys import _cache
+    from drgephys.sim import simulate_trace
+
+    sim = simulate_trace(duration_s=4.0, fs_hz=20000.0, sso=True, pattern="tonic", seed=5)
+    res = drgephys.analyze(drgephys.Trace(sim.v, sim.fs), file_label="cell")
+    frames = {n: getattr(res, n) for n in ("recordings", "oscillations", "spikes")}
+    assert len(frames["spikes"]) and len(frames["oscillations"])
+    _cache.save_entry(tmp_path, "k", frames, "ok: cell")
+    back, log = _cache.load_entry(tmp_path, "k")
+    assert log == "ok: cell"
+    for n, df in frames.items():
+        pd.testing.assert_frame_equal(back[n], df, check_exact=True)
+    entry = tmp_path / _cache.CACHE_DIR / "k.json"
+    payload = json.loads(entry.read_text())
+    payload["format"] = 1                       # an entry of another layout is recomputed, not misread
+    entry.write_text(json.dumps(payload))
+    assert _cache.load_entry(tmp_path, "k") is None
