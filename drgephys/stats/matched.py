@@ -49,7 +49,7 @@ def group_values(sums_g: np.ndarray, sums_r: np.ndarray, vm_mv: float, slope: st
     return out[0], out[1]
 
 
-def matched_difference(sums_g: np.ndarray, sums_r: np.ndarray, n_fit_g: np.ndarray, n_fit_r: np.ndarray,
+def matched_difference(sums_g: np.ndarray, sums_r: np.ndarray, n_fit_g: np.ndarray, n_fit_r: np.ndarray, *,
                        vm_mv: float, slope: str, min_cells: int) -> np.ndarray:
     """Fitted frequency difference group − reference at ``vm_mv`` (Hz), NaN where a fit is not possible.
 
@@ -59,7 +59,16 @@ def matched_difference(sums_g: np.ndarray, sums_r: np.ndarray, n_fit_g: np.ndarr
         Regression sums of the group and the reference (see module docstring).
     n_fit_g, n_fit_r : ndarray, shape (...)
         Number of distinct cells with episodes behind each sum; fewer than ``min_cells`` gives NaN.
+    vm_mv : float
+        Potential (mV) at which the lines are compared.
     slope : {"per_group", "common"}
+        Own line per group, or parallel lines with the pooled slope (see :func:`group_values`).
+    min_cells : int
+        Fewest cells with episodes a side needs for its line.
+
+    Returns
+    -------
+    ndarray, shape (...)
     """
     fg, fr = group_values(sums_g, sums_r, vm_mv, slope)
     ok = (np.asarray(n_fit_g) >= min_cells) & (np.asarray(n_fit_r) >= min_cells)

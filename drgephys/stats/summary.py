@@ -7,7 +7,7 @@ import pandas as pd
 
 from .cells import cell_episode_stats, cell_table, episode_vm_range
 from .compare import _check_column
-from .params import CompareParams
+from .params import CompareParams, bootstrap_levels
 from .resample import bootstrap_counts, interval, replicate_means
 
 SUMMARY_COLUMNS = ["group", "metric", "n_cells", "n_animals", "value", "ci_low", "ci_high", "method"]
@@ -45,9 +45,8 @@ def summarize_groups(recordings: pd.DataFrame, *, by: str = "group", cluster: st
     rng = np.random.default_rng(p.seed)
     cells["group"] = cells["group"].astype(str)
     adjust = p.resample_cells and p.cell_stage == "adjusted"
-    lvl = (("adjusted animals→cells" if adjust else "animals→cells") if p.resample_cells else "animals") \
-        if cluster is not None else ("cells, adjusted" if adjust else "cells")
-    method = f"hierarchical bootstrap ({lvl}, {p.n_boot}) {p.ci_method} {round(p.ci_level * 100)}% CI"
+    method = (f"hierarchical bootstrap ({bootstrap_levels(p, clustered=cluster is not None)}, {p.n_boot}) "
+              f"{p.ci_method} {round(p.ci_level * 100)}% CI")
     rows = []
     for g, d in cells.groupby("group", sort=True):
         codes = pd.factorize(d["cluster"].astype(str), sort=True)[0]
