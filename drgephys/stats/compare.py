@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RecordingError
-from .cells import cell_episode_stats, cell_table
+from .cells import cell_episode_stats, cell_table, check_group_column
 from .pair import MATCHED, METRICS, Cohort, make_pair, make_side, pair_rows
 from .params import CompareParams
 
@@ -22,13 +22,6 @@ COMPARISON_COLUMNS = ["metric", "group", "reference", "n_cells", "n_animals", "e
                       "n_animals_reference", "warning"]
 
 __all__ = ["COMPARISON_COLUMNS", "MATCHED", "METRICS", "compare_groups", "compare_results_dir"]
-
-
-def _check_column(df: pd.DataFrame, col, what: str) -> None:
-    if col is not None and col not in df.columns:
-        raise ValueError(f"`recordings` has no column {col!r}; pass --groups groups.csv (with columns file, {col}, "
-                         f"...) to drgephys analyze, or set `{what}` to one of "
-                         f"{[c for c in df.columns if c not in ('file', 'status', 'message')]}")
 
 
 def compare_groups(recordings: pd.DataFrame, oscillations: pd.DataFrame | None, *, by: str = "group",
@@ -81,8 +74,8 @@ def compare_groups(recordings: pd.DataFrame, oscillations: pd.DataFrame | None, 
     p = dataclasses.replace(p, **over) if over else p
     if not isinstance(recordings, pd.DataFrame):
         raise TypeError(f"`recordings` must be a pandas DataFrame; got {type(recordings).__name__}")
-    _check_column(recordings, by, "by")
-    _check_column(recordings, cluster, "cluster")
+    check_group_column(recordings, by, "by")
+    check_group_column(recordings, cluster, "cluster")
     cells = cell_table(recordings, by=by, cluster=cluster)
     missing = cells["group"].isna() | cells["cluster"].isna()
     if missing.any():
