@@ -3,7 +3,7 @@
 Speed: a 60-s sweep at 10, 20 and 50 kHz with the spike table given (median and best of repeated runs,
 one core: the detector itself is single-threaded), target >= 1000x real time per core at 20 kHz (<= 60 ms).
 Memory: peak traced allocation (``tracemalloc``) during one call, against 3x the sweep's float32 size.
-Accuracy: (a) the synthetic generator of the tests (``tests/oscillations/synth.py``: Tukey-enveloped
+Accuracy: (a) a hand-made generator independent of the simulator (``benchmarks/synth_episodes.py``: Tukey-enveloped
 sinusoids in pink + white noise, hum on two thirds of the traces); (b) when ``drgephys.sim`` provides
 ``simulate_cohort``/``simulate_trace`` and ``score``, a simulated cohort scored by ``drgephys.sim.score``.
 
@@ -26,11 +26,10 @@ import numpy as np
 import pandas as pd
 
 BENCH_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH_DIR.parent / "tests" / "oscillations"))
 sys.path.insert(0, str(BENCH_DIR))
 
 from _common import git_commit, machine_info, markdown_table  # noqa: E402
-from synth import make_trace, match  # noqa: E402
+from synth_episodes import make_trace, match  # noqa: E402
 
 from drgephys.oscillations import OscillationParams, detect_oscillations, summarize_oscillations  # noqa: E402
 
@@ -268,7 +267,7 @@ def main(argv=None) -> int:
         "plus a constant. Memory: one float32 working copy of the sweep plus the wavelet power at the "
         "working rate (24 x ~36,000 float32 per minute, independent of the sampling rate) and buffers.",
         "",
-        "## Accuracy on the test generator (tests/oscillations/synth.py)",
+        "## Accuracy on the hand-made generator (benchmarks/synth_episodes.py, formerly tests/oscillations/synth.py)",
         "",
         f"{syn['traces']} traces of 10 s at 20 kHz, {syn['true_episodes']} episodes (15-150 Hz, 0.5-4 mV "
         "peak-to-peak, 8-40 cycles, Tukey envelope; pink 0.3 + white 0.1 mV noise; hum 50/60 Hz on 2/3), plus "

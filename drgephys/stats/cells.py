@@ -63,6 +63,17 @@ def _ok_episodes(oscillations: pd.DataFrame, recordings: pd.DataFrame) -> pd.Dat
     return _keyed(oscillations, keys).merge(_keyed(ok[keys], keys).drop_duplicates(), on=keys, how="inner")
 
 
+def check_group_column(recordings: pd.DataFrame, col: str | None, what: str) -> None:
+    """Raise ``ValueError`` when the grouping column ``col`` (None: no column needed) is not in ``recordings``.
+
+    ``what`` is the argument that named it (``"by"`` or ``"cluster"``); the message says how to add it.
+    """
+    if col is not None and col not in recordings.columns:
+        raise ValueError(f"`recordings` has no column {col!r}; pass --groups groups.csv (with columns file, {col}, "
+                         f"...) to drgephys analyze, or set `{what}` to one of "
+                         f"{[c for c in recordings.columns if c not in ('file', 'status', 'message')]}")
+
+
 def ok_sweeps(recordings: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``recordings`` whose ``status`` is ``"ok"``."""
     _missing(recordings, _NEED_RECORDINGS, "recordings")

@@ -7,11 +7,48 @@ y = frequency in Hz), so bootstrap replicates (count-weighted sums of cells) and
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 
+class Line(NamedTuple):
+    """Weighted least-squares line(s) of frequency on potential, from regression sums.
+
+    Attributes
+    ----------
+    x_mean, y_mean : ndarray
+        Weighted mean potential (mV) and frequency (Hz); NaN without weight.
+    slope : ndarray
+        Hz/mV; NaN when the potentials have no spread.
+    sxx_centered : ndarray
+        ``Σw(x − x̄)²`` (mV²), for pooled slopes.
+    sxy_centered : ndarray
+        ``Σw(x − x̄)(y − ȳ)``.
+    """
+
+    x_mean: np.ndarray
+    y_mean: np.ndarray
+    slope: np.ndarray
+    sxx_centered: np.ndarray
+    sxy_centered: np.ndarray
+
+
+def fit_line(sums: np.ndarray) -> Line:
+    """Weighted least-squares line of each row of ``sums`` (shape (..., 5), see module docstring)."""
+    sw, sx, sy, sxx, sxy = np.moveaxis(np.asarray(sums, dtype=float), -1, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        xbar = sx / sw
+        ybar = sy / sw
+        cxx = sxx - sx * xbar
+        cxy = sxy - sx * ybar
+        spread = cxx > 1e-9 * np.maximum(sw, 1e-300)
+        slope = np.where(spread, cxy / np.where(spread, cxx, 1.0), np.nan)
+    return Line(xbar, ybar, slope, cxx, cxy)
+
+
 def line_at(sums: np.ndarray, vm_mv: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted least-squares line of each row of ``sums`` (shape (..., 5)).
+    """Weighted least-squares line of each row of ``sums`` (shape (..., 5)) at ``vm_mv``.
 
     Returns
     -------
@@ -22,15 +59,10 @@ def line_at(sums: np.ndarray, vm_mv: float) -> tuple[np.ndarray, np.ndarray, np.
     sxy_centered : ndarray
         ``Σw(x − x̄)(y − ȳ)``.
     """
-    sw, sx, sy, sxx, sxy = np.moveaxis(np.asarray(sums, dtype=float), -1, 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        xbar = sx / sw
-        ybar = sy / sw
-        cxx = sxx - sx * xbar
-        cxy = sxy - sx * ybar
-        spread = cxx > 1e-9 * np.maximum(sw, 1e-300)
-        slope = np.where(spread, cxy / np.where(spread, cxx, 1.0), np.nan)
-        return ybar + slope * (vm_mv - xbar), cxx, cxy
+    line = fit_line(sums)
+    with np.errstate(invalid="ignore"):
+        value = line.y_mean + line.slope * (vm_mv - line.x_mean)
+    return value, line.sxx_centered, line.sxy_centered
 
 
 def group_values(sums_g: np.ndarray, sums_r: np.ndarray, vm_mv: float, slope: str) -> tuple[np.ndarray, np.ndarray]:
@@ -49,7 +81,7 @@ def group_values(sums_g: np.ndarray, sums_r: np.ndarray, vm_mv: float, slope: st
     return out[0], out[1]
 
 
-def matched_difference(sums_g: np.ndarray, sums_r: np.ndarray, n_fit_g: np.ndarray, n_fit_r: np.ndarray,
+def matched_difference(sums_g: np.ndarray, sums_r: np.ndarray, n_fit_g: np.ndarray, n_fit_r: np.ndarray, *,
                        vm_mv: float, slope: str, min_cells: int) -> np.ndarray:
     """Fitted frequency difference group − reference at ``vm_mv`` (Hz), NaN where a fit is not possible.
 
@@ -59,7 +91,16 @@ def matched_difference(sums_g: np.ndarray, sums_r: np.ndarray, n_fit_g: np.ndarr
         Regression sums of the group and the reference (see module docstring).
     n_fit_g, n_fit_r : ndarray, shape (...)
         Number of distinct cells with episodes behind each sum; fewer than ``min_cells`` gives NaN.
+    vm_mv : float
+        Potential (mV) at which the lines are compared.
     slope : {"per_group", "common"}
+        Own line per group, or parallel lines with the pooled slope (see :func:`group_values`).
+    min_cells : int
+        Fewest cells with episodes a side needs for its line.
+
+    Returns
+    -------
+    ndarray, shape (...)
     """
     fg, fr = group_values(sums_g, sums_r, vm_mv, slope)
     ok = (np.asarray(n_fit_g) >= min_cells) & (np.asarray(n_fit_r) >= min_cells)

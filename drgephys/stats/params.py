@@ -113,3 +113,26 @@ class CompareParams:
             raise ValueError(f"`cell_stage` must be one of {CELL_STAGES}; got {self.cell_stage!r}")
         if self.slope not in SLOPE_MODELS:
             raise ValueError(f"`slope` must be one of {SLOPE_MODELS}; got {self.slope!r}")
+
+
+def bootstrap_levels(params: CompareParams, *, clustered: bool) -> str:
+    """What the hierarchical bootstrap of ``params`` resamples, as the ``method`` columns name it.
+
+    Parameters
+    ----------
+    params : CompareParams
+    clustered : bool
+        Cells are grouped in animals (False: every cell independent).
+
+    Returns
+    -------
+    str
+        ``"adjusted animals→cells"``, ``"animals→cells"`` or ``"animals"`` with animals;
+        ``"cells, adjusted"`` or ``"cells"`` without.
+    """
+    adjusted = params.resample_cells and params.cell_stage == "adjusted"
+    if not clustered:
+        return "cells, adjusted" if adjusted else "cells"
+    if not params.resample_cells:
+        return "animals"
+    return "adjusted animals→cells" if adjusted else "animals→cells"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .cells import cell_episode_stats, cell_table, episode_vm_range
-from .compare import _check_column
-from .params import CompareParams
+from .cells import cell_episode_stats, cell_table, check_group_column, episode_vm_range
+from .matched import fit_line
+from .params import CompareParams, bootstrap_levels
 from .resample import bootstrap_counts, interval, replicate_means
 
 SUMMARY_COLUMNS = ["group", "metric", "n_cells", "n_animals", "value", "ci_low", "ci_high", "method"]
@@ -35,8 +35,8 @@ def summarize_groups(recordings: pd.DataFrame, *, by: str = "group", cluster: st
         One row per group and metric, columns :data:`SUMMARY_COLUMNS`.
     """
     p = params if params is not None else CompareParams()
-    _check_column(recordings, by, "by")
-    _check_column(recordings, cluster, "cluster")
+    check_group_column(recordings, by, "by")
+    check_group_column(recordings, cluster, "cluster")
     cells = cell_table(recordings, by=by, cluster=cluster)
     cells = cells.loc[cells["group"].notna() & cells["cluster"].notna()].reset_index(drop=True)
     bad = [m for m in metrics if m not in cells.columns]
@@ -45,9 +45,8 @@ def summarize_groups(recordings: pd.DataFrame, *, by: str = "group", cluster: st
     rng = np.random.default_rng(p.seed)
     cells["group"] = cells["group"].astype(str)
     adjust = p.resample_cells and p.cell_stage == "adjusted"
-    lvl = (("adjusted animals→cells" if adjust else "animals→cells") if p.resample_cells else "animals") \
-        if cluster is not None else ("cells, adjusted" if adjust else "cells")
-    method = f"hierarchical bootstrap ({lvl}, {p.n_boot}) {p.ci_method} {round(p.ci_level * 100)}% CI"
+    method = (f"hierarchical bootstrap ({bootstrap_levels(p, clustered=cluster is not None)}, {p.n_boot}) "
+              f"{p.ci_method} {round(p.ci_level * 100)}% CI")
     rows = []
     for g, d in cells.groupby("group", sort=True):
         codes = pd.factorize(d["cluster"].astype(str), sort=True)[0]
@@ -75,7 +74,7 @@ def frequency_vm_fits(recordings: pd.DataFrame, oscillations: pd.DataFrame, *, b
         (range of episode potentials), ``vm_mean_mv``, ``frequency_at_mean_hz``, ``slope_hz_per_mv``
         (NaN with fewer than two cells or no spread of potentials).
     """
-    _check_column(recordings, by, "by")
+    check_group_column(recordings, by, "by")
     cells = cell_table(recordings, by=by, cluster=None)
     cells = cells.loc[cells["group"].notna()].reset_index(drop=True)
     files = cells["file"].to_numpy(dtype=object)
@@ -83,13 +82,11 @@ def frequency_vm_fits(recordings: pd.DataFrame, oscillations: pd.DataFrame, *, b
     rows = []
     for g in sorted(cells["group"].astype(str).unique()):
         m = (cells["group"].astype(str) == g).to_numpy() & (ep[:, 0] > 0)
-        sw, sx, sy, sxx, sxy = ep[m].sum(0)
-        xbar, ybar = (sx / sw, sy / sw) if sw > 0 else (np.nan, np.nan)
-        cxx = sxx - sx * xbar if sw > 0 else 0.0
-        slope = (sxy - sx * ybar) / cxx if (m.sum() >= 2 and cxx > 1e-9 * sw) else np.nan
+        line = fit_line(ep[m].sum(0))
         lo, hi = episode_vm_range(oscillations, recordings, files, m)
-        rows.append(dict(group=g, n_cells=int(m.sum()), vm_min_mv=lo, vm_max_mv=hi, vm_mean_mv=xbar,
-                         frequency_at_mean_hz=ybar, slope_hz_per_mv=slope))
+        rows.append(dict(group=g, n_cells=int(m.sum()), vm_min_mv=lo, vm_max_mv=hi, vm_mean_mv=float(line.x_mean),
+                         frequency_at_mean_hz=float(line.y_mean),
+                         slope_hz_per_mv=float(line.slope) if m.sum() >= 2 else np.nan))
     return pd.DataFrame(rows, columns=["group", "n_cells", "vm_min_mv", "vm_max_mv", "vm_mean_mv",
                                        "frequency_at_mean_hz", "slope_hz_per_mv"])
 

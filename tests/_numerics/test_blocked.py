@@ -9,9 +9,8 @@ from drgephys.spikes import SpikeParams, detect_spikes
 from drgephys._numerics.blocked import BLOCK, BlockSlope, Bracket, above, robust_sd_exact, scan
 from drgephys._numerics.deriv import dvdt, robust_sd
 from drgephys._numerics.order import MIN_FAST
+from drgephys.sim import simulate_trace
 from drgephys.spikes.detect import _RegularTimes
-
-from tests.spikes._synth import make_trace
 
 #: Rates covering the plain np.convolve kernels (≤ 11 taps), the pieced ones and central differences.
 RATES_HZ = (10_000.0, 20_000.0, 50_000.00000000001, 100_000.0)
@@ -87,9 +86,11 @@ def test_blocked_detection_equals_stored_slope_detection(fs, noise_sd_mv, monkey
     """Long regular traces take the blocked path; forcing the stored-slope path gives the same table
     (quiet traces: certified cutoff and feature span; very noisy ones: exact robust SD of the detection
     slope; 0.16 / 0.17 mV at 20 kHz: the feature slope's certificate fails and its exact robust SD,
-    2.39 / 2.53 mV/ms against the 2.5 level, keeps / doubles the span; with SSOs and spikes)."""
-    peaks = np.arange(0.05, 3.9, 0.137)
-    v = make_trace(fs, 8.0, np.concatenate((peaks, peaks + 4.0)), noise_sd_mv=noise_sd_mv, sso=(60.0, 4.0, 0.0, 4.0, 0.0), seed=3)
+    2.41 / 2.56 mV/ms against the 2.5 level, keeps / doubles the span; simulated tonic firing at 7.3 Hz with
+    a 60-Hz, 4-mV SSO episode in the first half, white noise only)."""
+    sso = ({"start_s": 0.5, "end_s": 3.5, "frequency_hz": 60.0, "amplitude_mv": 4.0},)
+    v = simulate_trace(duration_s=8.0, fs_hz=fs, episodes=sso, pattern="tonic", rate_hz=7.3, white_noise_mv=noise_sd_mv,
+                       pink_noise_mv=0.0, drift_mv=0.0, seed=3).v
     assert BlockSlope.usable(v.size, fs, SpikeParams().detection_smoothing_ms)
     got = detect_spikes(v, fs)
     monkeypatch.setattr(detect_mod.BlockSlope, "usable", staticmethod(lambda *a: False))

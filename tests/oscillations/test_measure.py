@@ -19,24 +19,31 @@ from drgephys.oscillations.locate import locate_many, morlet_spectra, split, unw
 from drgephys.oscillations.measure import (Working, measure_episode, measure_episodes, screen_episode,
                                            screen_episodes)
 from drgephys.oscillations.tfr import Levels, SegmentSpectrum
-
-from .synth import make_trace
+from drgephys.sim import simulate_trace
+from drgephys.spikes import detect_spikes
 
 #: Columns `screen_episode` measures in every case (the others are NaN when it decides early).
 CHEAP = ("start_s", "end_s", "frequency_hz", "n_cycles", "power_db")
 
+
+def _episodes(*rows):
+    return tuple(dict(start_s=s, end_s=e, frequency_hz=f, amplitude_mv=a) for s, e, f, a in rows)
+
+
+#: Simulated 5-s traces at 10 kHz (drgephys.sim): strong SSOs with spikes and hum, noise with a few spikes and
+#: no SSO, weak SSOs in stronger 1/f noise.
 TRACES = {
-    "sso_spikes": dict(episodes=[(0.5, 1.3, 40.0, 1.5), (2.0, 2.6, 120.0, 0.8), (3.2, 4.4, 15.0, 3.0)],
-                       spike_times_s=(1.0, 2.3, 3.9), hum_hz=50.0, seed=3),
-    "noise_only": dict(pink_sd=0.5, white_sd=0.2, spike_times_s=(0.7, 2.9), seed=11),
-    "weak_sso": dict(episodes=[(0.4, 1.6, 25.0, 0.5), (2.5, 4.0, 70.0, 0.35)], pink_sd=0.4, seed=5),
+    "sso_spikes": dict(episodes=_episodes((0.5, 1.3, 40.0, 1.5), (2.0, 2.6, 120.0, 0.8), (3.2, 4.4, 15.0, 3.0)),
+                       pattern="tonic", rate_hz=0.8, hum_hz=50, seed=3),
+    "noise_only": dict(pink_noise_mv=0.5, white_noise_mv=0.2, pattern="irregular", rate_hz=0.6, seed=11),
+    "weak_sso": dict(episodes=_episodes((0.4, 1.6, 25.0, 0.5), (2.5, 4.0, 70.0, 0.35)), pink_noise_mv=0.4, seed=5),
 }
 
 
 def _candidates(name):
     p = OscillationParams()
-    v, spikes = make_trace(duration_s=5.0, fs=10000.0, **TRACES[name])
-    st = explain_oscillations(v, 10000.0, spikes=spikes, params=p)
+    sim = simulate_trace(duration_s=5.0, fs_hz=10000.0, **TRACES[name])
+    st = explain_oscillations(sim.v, sim.fs, spikes=detect_spikes(sim.v, sim.fs), params=p)
     fw, freqs, bg = st["working_fs_hz"], st["freqs_hz"], st["background"]
     cs, ce, fi, _ = find_candidates(st["power"], st["threshold"], freqs, st["valid"], fw, p)
     w = Working(st["residual_mv"], st["filled_mv"], st["valid"], fw, Levels(freqs, bg, st["threshold"]))

@@ -8,63 +8,82 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from drgephys.sim import simulate_trace
 from drgephys.spikes import TriggerParams, classify_triggers, detect_spikes
-
-from ._synth import make_trace
 
 PHASE_TOL_RAD = 0.35
 PHASE_INVARIANCE_TOL_RAD = 1e-6
 BALANCED_ACCURACY_MIN = 0.9
-THRESHOLD_BEFORE_PEAK_S = 0.77e-3  # 10 mV/ms point of the synthetic AP (rise SD 0.25 ms, 95 mV)
+#: The simulator's SSO as a plain sinusoid (no period jitter, amplitude modulation, second harmonic or
+#: frequency-potential slope) on a flat baseline without 1/f noise: spikes launched from its peaks start at
+#: phase 0 exactly.
+PLAIN = dict(period_jitter=0.0, amplitude_modulation=0.0, harmonic_fraction=0.0, sso_slope_hz_per_mv=0.0,
+             drift_mv=0.0, pink_noise_mv=0.0)
 
 
 def _episodes(*rows):
     return pd.DataFrame(rows, columns=["start_s", "end_s", "frequency_hz"])
 
 
+def _cell(fs, f, *, duration_s=5.0, episode=(0.5, 4.5), noise=0.3, seed=0, rate_hz=5.0):
+    """A simulated cell firing tonically, with one SSO episode (4 mV p-p at ``f`` Hz): spikes inside the
+    episode are launched from SSO peaks (truth trigger ``"oscillation"``), the others are ``"other"``."""
+    ep = {"start_s": episode[0], "end_s": episode[1], "frequency_hz": f, "amplitude_mv": 4.0}
+    return simulate_trace(duration_s=duration_s, fs_hz=fs, episodes=(ep,), pattern="tonic", rate_hz=rate_hz,
+                          white_noise_mv=noise, seed=seed, **PLAIN)
+
+
+def _at_troughs(sim):
+    """The same trace with its SSO inverted (``v − 2·sso``, the simulator's noise-free SSO component): the
+    spikes launched from SSO peaks now start at SSO troughs (the simulator launches in-episode spikes from
+    SSO peaks or leaves them at random phases; it has no way to put them on troughs)."""
+    return sim.v - 2 * sim.components["sso"]
+
+
+def _labels(sim):
+    return np.array([sp["trigger"] for sp in sim.truth["spikes"]])
+
+
 def _scene(fs=20_000, f=50.0, seed=0, noise=0.3):
-    """SSO (4 mV p-p) in [0.5, 4.5) s; spikes at SSO peaks, at SSO troughs and outside the episode."""
-    rng = np.random.default_rng(seed)
-    period = 1 / f
-    a = 0.5
-    peaks = a + period * np.arange(10, 190, 9)[:12] + rng.uniform(-0.1, 0.05, 12) * period  # within ±π/4 of the peak
-    troughs = a + period * (np.arange(15, 190, 9)[:12] + 0.5)
-    outside = np.array([0.1, 0.25, 4.7, 4.85])
-    thr = np.concatenate([peaks, troughs, outside])
-    label = np.array(["oscillation"] * peaks.size + ["other"] * (troughs.size + outside.size))
-    order = np.argsort(thr)
-    v = make_trace(fs, 5.0, thr + THRESHOLD_BEFORE_PEAK_S, noise_sd_mv=noise, sso=(f, 4.0, a, 4.5, 0.0),
-                   seed=seed)
-    return v, fs, thr[order], label[order], _episodes((a, 4.5, f))
+    """SSO (4 mV p-p) in [0.5, 4.5) s with spikes at SSO peaks and outside the episode, and the same trace with
+    the SSO inverted (spikes at SSO troughs: ``"other"``): ``[(v, labels), (v, labels)], fs, episodes``."""
+    sim = _cell(fs, f, noise=noise, seed=seed)
+    labels = _labels(sim)
+    assert (labels == "oscillation").sum() >= 8 and (labels == "other").sum() >= 2
+    traces = [(sim.v, labels), (_at_troughs(sim), np.full(labels.size, "other"))]
+    return traces, fs, _episodes((0.5, 4.5, sim.truth["episodes"][0]["frequency_hz"]))
 
 
 @pytest.mark.parametrize("fs,f", [(10_000, 30.0), (20_000, 50.0), (50_000, 100.0)])
-def test_balanced_accuracy_on_synthetic_scene(fs, f):
-    v, fs, thr, label, epi = _scene(fs=fs, f=f, seed=int(f))
-    s = detect_spikes(v, fs)
-    assert len(s) == thr.size
-    out = classify_triggers(v, fs, s, epi)
-    pred = out["trigger"].to_numpy()
+def test_balanced_accuracy_on_simulated_scene(fs, f):
+    traces, fs, epi = _scene(fs=fs, f=f, seed=int(f))
+    pred, label = [], []
+    for v, lab in traces:
+        s = detect_spikes(v, fs)
+        assert len(s) == lab.size
+        pred.append(classify_triggers(v, fs, s, epi)["trigger"].to_numpy())
+        label.append(lab)
+    pred, label = np.concatenate(pred), np.concatenate(label)
     bal = np.mean([np.mean(pred[label == c] == c) for c in ("oscillation", "other")])
     assert bal >= BALANCED_ACCURACY_MIN
 
 
 def test_phase_is_zero_at_sso_peak_and_pi_at_trough():
     fs, f = 20_000, 40.0
-    thr_peak, thr_trough = 1.0, 2.0 + 0.5 / f  # SSO phase0 = 0 at 0.5 s → peaks at 0.5 + k/f
-    v = make_trace(fs, 3.0, [thr_peak + THRESHOLD_BEFORE_PEAK_S, thr_trough + THRESHOLD_BEFORE_PEAK_S],
-                   sso=(f, 4.0, 0.5, 3.0, 0.0))
-    s = detect_spikes(v, fs)
-    out = classify_triggers(v, fs, s, _episodes((0.5, 3.0, f)))
-    ph = out["sso_phase_rad"].to_numpy()
-    # the detected threshold sits within ~0.1 ms of the nominal one: allow that much phase
-    assert abs(ph[0]) < PHASE_TOL_RAD
-    assert abs(abs(ph[1]) - np.pi) < PHASE_TOL_RAD
-    assert out["trigger"].tolist() == ["oscillation", "other"]
+    sim = _cell(fs, f, duration_s=3.0, episode=(0.5, 3.0), noise=0.0, rate_hz=2.0, seed=1)
+    inside = _labels(sim) == "oscillation"
+    assert inside.sum() >= 2
+    epi = _episodes((0.5, 3.0, f))
+    peak = classify_triggers(sim.v, fs, detect_spikes(sim.v, fs), epi)
+    trough = classify_triggers(_at_troughs(sim), fs, detect_spikes(_at_troughs(sim), fs), epi)
+    # the detected threshold sits within ~0.1 ms of the SSO peak (the AP's onset): allow that much phase
+    assert np.all(np.abs(peak["sso_phase_rad"].to_numpy()[inside]) < PHASE_TOL_RAD)
+    assert np.all(np.abs(np.abs(trough["sso_phase_rad"].to_numpy()[inside]) - np.pi) < PHASE_TOL_RAD)
+    assert (peak["trigger"][inside] == "oscillation").all() and (trough["trigger"] == "other").all()
 
 
 def test_no_episodes_means_all_other_and_nan_phase():
-    v, fs, thr, label, _ = _scene()
+    [(v, _), _], fs, _ = _scene()
     s = detect_spikes(v, fs)
     for epi in (None, _episodes()):
         out = classify_triggers(v, fs, s, epi)
@@ -76,9 +95,11 @@ def test_no_episodes_means_all_other_and_nan_phase():
 def test_flat_trace_inside_episode_is_other():
     """An 'episode' without an oscillation in the trace: the fit explains nothing → other."""
     fs = 20_000
-    v = make_trace(fs, 2.0, [0.5, 1.2], noise_sd_mv=0.3)
-    s = detect_spikes(v, fs)
-    out = classify_triggers(v, fs, s, _episodes((0.0, 2.0, 50.0)))
+    sim = simulate_trace(duration_s=2.0, fs_hz=fs, pattern="tonic", rate_hz=2.0, white_noise_mv=0.3, seed=2,
+                         **PLAIN)
+    s = detect_spikes(sim.v, fs)
+    assert len(s) == len(sim.truth["spikes"]) > 0
+    out = classify_triggers(sim.v, fs, s, _episodes((0.0, 2.0, 50.0)))
     assert (out["trigger"] == "other").all()
 
 
@@ -114,7 +135,7 @@ def test_errors():
 def test_phase_invariant_to_offset_and_gain(offset_mv, gain):
     """The fit has its own offset and the rule no absolute level: shifting or scaling the potential
     (with the same spike table) leaves phases and labels unchanged."""
-    v, fs, thr, label, epi = _scene(seed=3)
+    [(v, _), _], fs, epi = _scene(seed=3)
     s = detect_spikes(v, fs)
     a = classify_triggers(v, fs, s, epi)
     b = classify_triggers(gain * (v - v.mean()) + v.mean() + offset_mv, fs, s, epi,

@@ -80,9 +80,9 @@ def test_line_at_known_answer():
     assert line_at(sums, -57.0)[0] == pytest.approx(60.0, abs=FREQ_TOL_HZ)
     flat = np.array([2.0, -110.0, 100.0, 6050.0, -5500.0])  # two points at the same potential
     assert np.isnan(line_at(flat, -55.0)[0])
-    d = matched_difference(sums, sums_of(y - 15.0), 3, 3, -57.0, "per_group", 3)
+    d = matched_difference(sums, sums_of(y - 15.0), 3, 3, vm_mv=-57.0, slope="per_group", min_cells=3)
     assert float(d) == pytest.approx(15.0, abs=1e-6)
-    assert np.isnan(matched_difference(sums, sums, 2, 3, -57.0, "per_group", 3))
+    assert np.isnan(matched_difference(sums, sums, 2, 3, vm_mv=-57.0, slope="per_group", min_cells=3))
 
 
 def test_choose_vm_rules():

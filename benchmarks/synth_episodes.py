@@ -1,4 +1,5 @@
-"""Synthetic current-clamp traces with known SSO episodes, for the oscillation tests and benchmark.
+"""Hand-made current-clamp traces with known SSO episodes: the independent generator of the oscillation
+benchmark's accuracy section (a), beside ``drgephys.sim`` in section (b) (the tests use ``drgephys.sim``).
 
 Episodes are sinusoids under a Tukey envelope (raised-cosine ramps over ``ramp`` of the support each side;
 episode boundaries are the envelope's half-maximum points; the amplitude given is the peak-to-peak of the
