@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .._atomic import atomic_write
 from ..errors import RecordingError
 from .cells import cell_episode_stats, cell_table, check_group_column
 from .pair import MATCHED, METRICS, Cohort, make_pair, make_side, pair_rows
@@ -146,15 +145,5 @@ def compare_results_dir(results_dir, *, by: str = "group", reference=None, clust
     osc = _read_table(d, "oscillations")
     table = compare_groups(recs, osc, by=by, reference=reference, cluster=cluster, **kwargs)
     target = Path(out) if out is not None else d / "comparison.csv"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".comparison-", suffix=".csv.tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            table.to_csv(fh, index=False)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(target, lambda tmp: table.to_csv(tmp, index=False))
     return table

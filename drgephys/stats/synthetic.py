@@ -15,6 +15,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy.special import expit
 from scipy.stats import norm
 
+from ..sim.cohort import RATE_RANGE_HZ
 from ..tables import PATTERN_VALUES
 
 
@@ -117,8 +118,6 @@ def true_effects(spec, *, reference: str | None = None) -> dict:
     dict
         ``{group: {metric: true difference}}``.
     """
-    from ..sim.cohort import RATE_RANGE_HZ  # noqa: PLC0415
-
     names = [g.name for g in spec.groups]
     reference = reference or ("control" if "control" in names else sorted(names)[0])
     cap = spec.spike_threshold_mv - 3.0 - spec.sso_depolarization_mv
