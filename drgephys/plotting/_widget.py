@@ -273,10 +273,10 @@ class SweepViewer(widgets.VBox):
                 out[key] = 0 if t.x is None else int(np.size(t.x))
         return out
 
-    def __repr__(self) -> str:
-        return (f"SweepViewer({self._n:,} samples at {self._fs:g} Hz, view {self.view_s[0]:.3f}–"
-                f"{self.view_s[1]:.3f} s drawn from {self.points_sent()['Vm']:,} points; "
-                f"{len(self.episodes)} SSO episodes, {len(self.spikes)} spikes)")
+    def __repr__(self) -> str:  # ipywidgets cuts the text form of a widget at 110 characters
+        return (f"SweepViewer(view {self.view_s[0]:.2f}–{self.view_s[1]:.2f} s of {self._n / self._fs:.1f} s, "
+                f"{self.points_sent()['Vm']:,}/{self._n:,} samples drawn, {len(self.episodes)} SSO episodes, "
+                f"{len(self.spikes)} spikes)")
 
 
 def header_html(title: str, tooltip: str, lines: list, flags, channel_report) -> str:
