@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from tsdownsample import MinMaxLTTBDownsampler
 
-from .qc import EPISODE_COLOR, TRACE_COLOR, spectrogram_db
+from .qc import EPISODE_COLOR, TRACE_COLOR, spectrogram_db, spike_spans
 
 #: Marker colour per spike trigger (`spikes.trigger`); missing triggers are grey.
 TRIGGER_COLORS = {"oscillation": "#e63946", "other": "#1d70b8"}
@@ -118,6 +118,7 @@ class SweepViewer(widgets.VBox):
         trig = self.spikes["trigger"].astype(object) if "trigger" in self.spikes else \
             pd.Series([None] * len(self.spikes), dtype=object)
         trig = trig.where(trig.notna(), "unknown").astype(str).to_numpy()
+        self._spans = spike_spans(self.spikes, 0, self._n)  # bridged in the time-frequency panel
         self._spike_groups = {}
         for name in sorted(set(trig), key=lambda s: (s not in TRIGGER_COLORS, s)):
             sel = np.flatnonzero(trig == name)
@@ -152,8 +153,9 @@ class SweepViewer(widgets.VBox):
                       row=2, col=1)
         fig.add_trace(go.Scatter(name="SSO frequency", mode="lines", line=dict(color="#00e5ff", width=2),
                                  hoverinfo="skip"), row=2, col=1)
-        fig.update_layout(height=height_px, margin=dict(l=60, r=20, t=40, b=40), barmode="overlay",
-                          hovermode="closest", legend=dict(orientation="h", y=1.08, x=0), dragmode="zoom",
+        fig.update_layout(height=height_px, margin=dict(l=60, r=20, t=70, b=40), barmode="overlay",
+                          hovermode="closest", legend=dict(orientation="h", y=0.995, yanchor="top", x=0,
+                                                           yref="container"), dragmode="zoom",
                           template="plotly_white")
         fig.update_yaxes(title_text="Vm (mV)", row=1, col=1)
         fig.update_yaxes(title_text="Hz", row=2, col=1)
@@ -222,9 +224,11 @@ class SweepViewer(widgets.VBox):
             mid = (ia + ib) // 2
             ia, ib = max(mid - need // 2, 0), min(mid + need // 2, self._n)
         seg = self._v[ia:ib]
+        spans = self._spans[(self._spans[:, 1] >= ia) & (self._spans[:, 0] < ib)] - ia \
+            if self._spans is not None else None
         n_f_guess = max(int((self._band[1] - self._band[0]) * self._window_s) + 1, 1)
         t, f, db = spectrogram_db(seg, self._fs, band_hz=self._band, window_s=self._window_s,
-                                  max_columns=max(self._max_points // n_f_guess, 2))
+                                  max_columns=max(self._max_points // n_f_guess, 2), spans=spans)
         if db.size > self._max_points:  # a finer frequency grid than guessed: keep every k-th column
             cols = _thin(t.size, max(self._max_points // max(f.size, 1), 2))
             t, db = t[cols], db[:, cols]

@@ -65,11 +65,34 @@ def plot_trace(v, fs, *, oscillations=None, spikes=None, t0: float = 0.0, ax=Non
     return ax
 
 
-def spectrogram_db(v, fs, *, band_hz=(10.0, 200.0), window_s: float = 0.25, max_columns: int | None = None):
-    """Power spectrogram of the membrane potential in the SSO band, spikes clipped first.
+def spike_spans(spikes, offset: int = 0, n: int | None = None) -> np.ndarray | None:
+    """Sample spans ``[threshold_index, end_index]`` (threshold to AHP recovery) of a spike table, shifted by
+    `-offset` and kept when they overlap ``[0, n)``; None when the table lacks those columns."""
+    if spikes is None or not len(spikes) or not {"threshold_index", "end_index"} <= set(spikes.columns):
+        return None
+    spans = spikes[["threshold_index", "end_index"]].to_numpy(dtype=float)
+    spans = spans[np.isfinite(spans).all(axis=1)].astype(np.int64) - int(offset)
+    if n is not None:
+        spans = spans[(spans[:, 1] >= 0) & (spans[:, 0] < n)]
+    return spans
 
-    The trace is clipped a little above its 99th percentile (spikes would spread broadband power over every
-    column), its median removed, decimated (FIR, anti-aliased) to about 4× the band top and cut into
+
+def _bridge(x: np.ndarray, spans: np.ndarray) -> None:
+    """Replace each span of `x` (in place) by the straight line between the samples just outside it."""
+    n = x.size
+    for a, b in spans:
+        a, b = max(int(a) - 1, 0), min(int(b) + 1, n - 1)
+        if b > a:
+            x[a:b + 1] = np.linspace(x[a], x[b], b - a + 1)
+
+
+def spectrogram_db(v, fs, *, band_hz=(10.0, 200.0), window_s: float = 0.25, max_columns: int | None = None,
+                   spans=None):
+    """Power spectrogram of the membrane potential in the SSO band, spikes removed first.
+
+    Spikes would spread broadband power over every column: the `spans` (spike threshold to AHP recovery, as
+    the detector removes them) are bridged by straight lines, then the trace is clipped a little above its
+    99th percentile (what is left of spikes when no spans are given), its median removed, decimated (FIR, anti-aliased) to about 4× the band top and cut into
     half-overlapping windows (less overlap, then groups of abutting windows averaged, when `max_columns`
     asks for fewer columns).
 
@@ -86,6 +109,8 @@ def spectrogram_db(v, fs, *, band_hz=(10.0, 200.0), window_s: float = 0.25, max_
     max_columns : int, optional
         At most this many time columns (the hop between windows grows up to the window length, then the
         power of consecutive windows is averaged).
+    spans : ndarray, shape (n_spikes, 2), optional
+        Sample index ranges ``[start, end]`` to bridge (e.g. `spike_spans` of the spike table).
 
     Returns
     -------
@@ -107,7 +132,9 @@ def spectrogram_db(v, fs, *, band_hz=(10.0, 200.0), window_s: float = 0.25, max_
         raise ValueError(f"`window_s` must be a positive duration in s; got {window_s!r}")
     hi = min(float(band_hz[1]), fs / 2)
     q = max(int(fs // (4 * hi)), 1)
-    x = np.asarray(v, dtype=np.float64)
+    x = np.array(v, dtype=np.float64)  # a copy: bridging writes into it
+    if spans is not None and len(spans):
+        _bridge(x, np.asarray(spans))
     med = float(np.median(x))
     x = np.clip(x, None, med + 5 * (float(np.percentile(x, 99)) - med) + 1.0) - med  # tame spikes
     if q > 1 and x.size > 27 * q:  # decimate needs more samples than its filter
@@ -147,7 +174,8 @@ def plot_spectrogram(v, fs, *, band_hz=(10.0, 200.0), window_s: float = 0.25, t0
     t0 : float
         Time of the first sample in s.
     spikes : DataFrame, optional
-        Unused (spikes are clipped by amplitude); kept for call compatibility.
+        This sweep's spike table: spikes with ``threshold_index``/``end_index`` are bridged before the
+        spectrum (else only clipped by amplitude).
     colorbar : bool
         Draw a colorbar labelled in dB re 1 mV²/Hz.
 
@@ -157,7 +185,7 @@ def plot_spectrogram(v, fs, *, band_hz=(10.0, 200.0), window_s: float = 0.25, t0
     """
     v = check_v(v)
     ax = _ax(ax)
-    tt, f, db = spectrogram_db(v, fs, band_hz=band_hz, window_s=window_s)
+    tt, f, db = spectrogram_db(v, fs, band_hz=band_hz, window_s=window_s, spans=spike_spans(spikes, 0, v.size))
     mesh = ax.pcolormesh(t0 + tt, f, db, shading="auto", cmap="magma")
     if colorbar:
         ax.figure.colorbar(mesh, ax=ax, label="PSD (dB re 1 mV²/Hz)", pad=0.01)
@@ -223,7 +251,7 @@ def qc_figure(trace, result=None, *, band_hz=(10.0, 200.0), figure=None, title: 
         figure.set_layout_engine("constrained")
     gs = figure.add_gridspec(2, 3)
     plot_trace(trace.v, trace.fs, oscillations=osc, spikes=spk, t0=trace.t0, ax=figure.add_subplot(gs[0, :]))
-    plot_spectrogram(trace.v, trace.fs, band_hz=band_hz, t0=trace.t0, ax=figure.add_subplot(gs[1, :2]))
+    plot_spectrogram(trace.v, trace.fs, band_hz=band_hz, t0=trace.t0, spikes=spk, ax=figure.add_subplot(gs[1, :2]))
     plot_isi_histogram(spk["peak_s"] if len(spk) else [], ax=figure.add_subplot(gs[1, 2]))
     if title is None:
         title = f"{Path(trace.file).name if trace.file else 'trace'} — sweep {trace.sweep}"
@@ -231,4 +259,4 @@ def qc_figure(trace, result=None, *, band_hz=(10.0, 200.0), figure=None, title: 
     return figure
 
 
-__all__ = ["plot_trace", "spectrogram_db", "plot_spectrogram", "plot_isi_histogram", "qc_figure"]
+__all__ = ["plot_trace", "spike_spans", "spectrogram_db", "plot_spectrogram", "plot_isi_histogram", "qc_figure"]

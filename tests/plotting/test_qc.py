@@ -30,3 +30,21 @@ def test_spectrogram_db_finds_a_sinusoid_and_respects_max_columns():
     assert abs(f[np.argmax(db.mean(axis=1))] - 42.0) <= 4.0
     with pytest.raises(ValueError, match="`window_s` must be a positive duration"):
         spectrogram_db(v, fs, window_s=0)
+
+
+def test_spike_spans_are_bridged_before_the_spectrum():
+    fs = 10_000.0
+    v = -60 + 0.05 * np.random.default_rng(1).standard_normal(int(4 * fs))
+    i = int(2 * fs)
+    v[i:i + 20] += np.hanning(20) * 90.0                      # a 2-ms spike
+    import pandas as pd
+
+    from drgephys.plotting.qc import spike_spans
+    spikes = pd.DataFrame({"threshold_index": [i - 2], "end_index": [i + 22]})
+    spans = spike_spans(spikes, 0, v.size)
+    assert spans.tolist() == [[i - 2, i + 22]]
+    t, f, raw = spectrogram_db(v, fs)
+    _, _, bridged = spectrogram_db(v, fs, spans=spans)
+    col = np.argmin(np.abs(t - 2.0))
+    assert raw[:, col].mean() - bridged[:, col].mean() > 10.0   # the spike's broadband power is gone
+    assert spike_spans(spikes.rename(columns={"end_index": "x"})) is None
