@@ -13,7 +13,7 @@ import pandas as pd
 
 from .._validation import check_band, check_positive
 
-VIEWER_EXTRA = 'pip install "drgephys[viewer]"'
+VIEWER_EXTRA = 'pip install "drgephys[viewer]" (in a clone: pip install -e ".[viewer]")'
 
 
 def _require_viewer():
