@@ -164,7 +164,7 @@ NOTEBOOKS = {
         ("code", "import tempfile\nfrom pathlib import Path\n"
                  "from drgephys.sim import CohortSpec, simulate_cohort\n"
                  "out = Path(tempfile.mkdtemp())\n"
-                 "spec = CohortSpec(animals_per_group=3, cells_per_animal=3, duration_s=8.0)\n"
+                 "spec = CohortSpec(animals_per_group=3, cells_per_animal=3, duration_s=6.0, fs_choices_hz=(10000.0, 20000.0))\n"
                  "truth = simulate_cohort(spec, seed=11, out_dir=out / 'data')\n"
                  "truth.groupby('group').agg(cells=('file', 'size'), sso_cells=('sso_cell', 'sum'), "
                  "resting_vm_mv=('resting_vm_mv', 'mean')).round(1)"),
