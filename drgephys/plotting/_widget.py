@@ -112,9 +112,6 @@ class SweepViewer(widgets.VBox):
         self._ep_freq = self.episodes["frequency_hz"].to_numpy(float) if "frequency_hz" in self.episodes \
             else np.full(len(self.episodes), np.nan)
         self._ep_text = _episode_text(self.episodes)
-        lo, hi = float(np.min(v)), float(np.max(v))
-        pad = 0.02 * (hi - lo) + 0.1
-        self._y0, self._dy = lo - pad, hi - lo + 2 * pad
         trig = self.spikes["trigger"].astype(object) if "trigger" in self.spikes else \
             pd.Series([None] * len(self.spikes), dtype=object)
         trig = trig.where(trig.notna(), "unknown").astype(str).to_numpy()
@@ -140,8 +137,11 @@ class SweepViewer(widgets.VBox):
                                             _TF_TITLE))
         fig.add_trace(go.Scatter(name="Vm", mode="lines", line=dict(color=TRACE_COLOR, width=1),
                                  hovertemplate="%{x:.4f} s<br>%{y:.2f} mV<extra></extra>"), row=1, col=1)
+        # episode bars on a hidden 0-1 axis over the Vm axis: they span the panel's height whatever the Vm
+        # range, and the Vm axis autoscales to the samples in view
         fig.add_trace(go.Bar(name="SSO episodes", marker=dict(color=EPISODE_COLOR, line=dict(width=0)),
-                             opacity=0.35, hoverinfo="text", hoverlabel=dict(bgcolor="#fff3e6")), row=1, col=1)
+                             opacity=0.35, hoverinfo="text", hoverlabel=dict(bgcolor="#fff3e6"), xaxis="x",
+                             yaxis="y3"))
         for name in self._spike_groups:
             fig.add_trace(go.Scatter(name=f"spikes: {name}", mode="markers", hoverinfo="text",
                                      marker=dict(symbol="triangle-down", size=8,
@@ -157,6 +157,7 @@ class SweepViewer(widgets.VBox):
                           hovermode="closest", legend=dict(orientation="h", y=0.995, yanchor="top", x=0,
                                                            yref="container"), dragmode="zoom",
                           template="plotly_white")
+        fig.update_layout(yaxis3=dict(overlaying="y", anchor="x", range=[0, 1], visible=False, fixedrange=True))
         fig.update_yaxes(title_text="Vm (mV)", row=1, col=1)
         fig.update_yaxes(title_text="Hz", row=2, col=1)
         fig.update_xaxes(title_text="time (s)", row=2, col=1)
@@ -196,8 +197,8 @@ class SweepViewer(widgets.VBox):
             bars = self._trace("SSO episodes")
             bars.x = (self._ep_start[on] + self._ep_end[on]) / 2
             bars.width = self._ep_end[on] - self._ep_start[on]
-            bars.y = np.full(on.size, self._dy)
-            bars.base = np.full(on.size, self._y0)
+            bars.y = np.ones(on.size)         # full height of their own hidden 0-1 axis
+            bars.base = np.zeros(on.size)
             bars.hovertext = self._ep_text[on]
             for name, (ts, mv, text) in self._spike_groups.items():
                 a, b = np.searchsorted(ts, t_a, side="left"), np.searchsorted(ts, t_b, side="right")
