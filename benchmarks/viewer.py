@@ -75,9 +75,15 @@ def main(argv=None) -> int:
     t = time.perf_counter()
     import anywidget  # noqa: F401
     import ipywidgets  # noqa: F401
-    import plotly.graph_objects  # noqa: F401
+    import plotly.basewidget  # noqa: F401  (FigureWidget; imports plotly.io's renderers, which import nbformat)
+    import plotly.graph_objects as go
+    import plotly.subplots  # noqa: F401
     import tsdownsample  # noqa: F401
+
+    for cls in (go.Scatter, go.Bar, go.Heatmap):  # plotly loads each trace type's validators on first use
+        cls()
     import_s = time.perf_counter() - t
+    jsonschema_fmt = "rfc3987_syntax" in sys.modules
 
     from drgephys.analysis import AnalysisResult
     from drgephys.io import Trace
@@ -140,13 +146,16 @@ float64 samples: {trace.v.nbytes / 1e9:.2f} GB).
 
 | measure | value | target |
 |---|---|---|
-| imports (plotly, ipywidgets, anywidget, tsdownsample), first use in a process | {import_s:.2f} s | – |
+| imports (plotly FigureWidget and trace types, ipywidgets, anywidget, tsdownsample), once per kernel | {import_s:.2f} s | – |
 | build `browse(trace, result=...)`, first in the process (after the imports) | {builds[0]:.2f} s | ≤ {TARGET_BUILD_S:g} s: {first_ok} |
 | build, next two | {builds[1]:.2f} s, {builds[2]:.2f} s | ≤ {TARGET_BUILD_S:g} s: {build_ok} |
 | most points in any trace, any zoom below | {worst:,} | ≤ {TARGET_POINTS:,}: {pts_ok} |
 
 {markdown_table(["view", "redraw (ms)", "Vm points", "episode bars", "spike markers", "heatmap cells",
                  "max per trace", "figure JSON (kB)"], rows)}
+
+The imports are paid once per kernel. plotly's FigureWidget imports plotly.io's renderers, which import
+nbformat and so jsonschema; {"in this environment jsonschema's format checkers include rfc3987_syntax (installed with JupyterLab through jupyter_events), whose import alone builds a grammar for about 2 s" if jsonschema_fmt else "rfc3987_syntax (which JupyterLab's jupyter_events installs and which adds about 2 s to that import) is not installed here"}.
 
 The time–frequency panel is computed for views of ≤ 60 s (`tf_max_s`), so the whole-hour and 600-s views show
 a note instead. Marker and bar traces are thinned evenly to `max_points` when a view holds more (their legend
