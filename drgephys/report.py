@@ -179,7 +179,7 @@ def build_report(results_dir, out=None, *, max_recordings: int = 12, by: str = "
     parts.append(f"<h2>Summary</h2><p>{recs['file'].nunique()} files, {len(ok)} sweeps analysed, "
                  f"{int((recs['status'] != 'ok').sum())} refused or failed; {n_sso} sweeps with SSOs, "
                  f"{len(osc)} SSO episodes; {len(spk)} spikes"
-                 + (f"; QC flags on {n_flag} sweeps" if n_flag is not None else "") + ".</p>")
+                 + (f"; {n_flag} with QC flags" if n_flag is not None else "") + ".</p>")
     qc_parts, anchors = _qc_section(chosen, recs, osc, spk, meta, inputs)
     counts = chosen["reason"].value_counts()
     cols = [c for c in ["file", "sweep", "status", "qc_flags", "resting_vm_mv", "sso_detected", "sso_frequency_hz",
