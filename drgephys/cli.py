@@ -185,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("results_dir", metavar="RESULTS_DIR")
     r.add_argument("--out", default=None, help="default RESULTS_DIR/report.html")
     r.add_argument("--by", default="group")
-    r.add_argument("--max-recordings", type=int, default=12)
+    r.add_argument("--max-recordings", type=int, default=12,
+                   help="QC figures for at most N sweeps: SSO sweeps first, then sweeps with QC flags, then a "
+                        "random sample of the others (default 12)")
     r.set_defaults(func=cmd_report)
     return ap
 

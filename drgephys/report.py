@@ -1,34 +1,24 @@
-"""One self-contained HTML page from an `analyze` output folder: summary, comparison and QC figures.
+"""One self-contained HTML page from an `analyze` output folder: summary, a sortable table of the sweeps
+linking to their QC figures, the group comparison, and QC figures for the sweeps that matter first (SSO
+sweeps, then sweeps with QC flags, then a random sample of the others).
 
-Figures are embedded as base64 PNG, so the page can be mailed or archived alone.
+Figures are embedded as base64 PNG and the table's sort script is inline, so the page can be mailed or
+archived alone and opens without network.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from . import _html
 from .errors import RecordingError
-
-
-def _png(fig) -> str:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _img(fig, alt: str) -> str:
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{_png(fig)}"/>'
 
 
 def _read_table(d: Path, name: str) -> pd.DataFrame:
@@ -52,7 +42,108 @@ def locate(label: str, inputs: list[str]) -> Path | None:
     return None
 
 
-def build_report(results_dir, out=None, *, max_recordings: int = 12, by: str = "group") -> Path:
+def _is_true(col: pd.Series) -> np.ndarray:
+    """Booleans of a column read back from CSV (True/False/"True"/1/NaN; NaN is False)."""
+    return col.map(lambda x: x is True or (isinstance(x, (bool, np.bool_)) and bool(x))
+                   or str(x).strip().lower() in ("true", "1", "1.0", "yes")).to_numpy(bool)
+
+
+def _has_flags(col: pd.Series) -> np.ndarray:
+    return col.map(lambda x: x is not None and x is not pd.NA and not (isinstance(x, float) and np.isnan(x))
+                   and str(x).strip() not in ("", "[]", "nan", "None")).to_numpy(bool)
+
+
+def select_qc_sweeps(recordings: pd.DataFrame, max_figures: int = 12, *, seed: int = 0) -> pd.DataFrame:
+    """Which analysed sweeps get a QC figure, in the order they are shown.
+
+    SSO sweeps first (`sso_detected`, largest `sso_time_fraction` first), then sweeps with QC flags (a
+    non-empty `qc_flags` column, when the table has one), then a random sample of the other ok sweeps
+    (reproducible with `seed`), at most `max_figures` in all.
+
+    Parameters
+    ----------
+    recordings : DataFrame
+        The recordings table (``file``, ``sweep``, ``status``; ``sso_detected``, ``sso_time_fraction`` and
+        ``qc_flags`` used when present).
+    max_figures : int
+        Most sweeps returned (≥ 0).
+    seed : int
+        Seed of the random sample.
+
+    Returns
+    -------
+    DataFrame
+        Rows of `recordings` (its index kept) with a ``reason`` column: ``"SSO"``, ``"QC flags"`` or
+        ``"sample"``.
+    """
+    if isinstance(max_figures, bool) or not isinstance(max_figures, (int, np.integer)) or max_figures < 0:
+        raise ValueError(f"`max_figures` must be a non-negative int; got {max_figures!r}")
+    ok = recordings[recordings["status"].astype(str) == "ok"] if "status" in recordings else recordings
+    sso = _is_true(ok["sso_detected"]) if "sso_detected" in ok else np.zeros(len(ok), bool)
+    flagged = _has_flags(ok["qc_flags"]) if "qc_flags" in ok else np.zeros(len(ok), bool)
+    frac = ok["sso_time_fraction"].astype(float).fillna(0).to_numpy() if "sso_time_fraction" in ok \
+        else np.zeros(len(ok))
+    first = ok[sso].assign(_f=frac[sso]).sort_values(["_f", "file", "sweep"], ascending=[False, True, True],
+                                                     kind="stable").drop(columns="_f").assign(reason="SSO")
+    second = ok[flagged & ~sso].assign(reason="QC flags")
+    rest = ok[~flagged & ~sso]
+    n_left = max(max_figures - len(first) - len(second), 0)
+    if len(rest) > n_left:
+        pick = np.sort(np.random.default_rng(seed).choice(len(rest), size=n_left, replace=False))
+        rest = rest.iloc[pick]
+    chosen = pd.concat([first, second, rest.assign(reason="sample")])
+    return chosen.iloc[:max_figures]
+
+
+def _title(label: str, sweep) -> str:
+    return f"{Path(str(label)).name} — sweep {sweep}"
+
+
+def _qc_section(chosen: pd.DataFrame, recs, osc, spk, meta: dict, inputs: list) -> tuple[list, dict]:
+    """QC figures of the chosen sweeps (each file loaded once) and the anchors linking table rows to them."""
+    from matplotlib.figure import Figure
+
+    from .analysis import AnalysisResult
+    from .io import load
+    from .plotting.qc import qc_figure
+
+    params = meta.get("params", {})
+    loaded: dict = {}
+    parts, anchors = [], {}
+    for k, (idx, row) in enumerate(chosen.iterrows()):
+        label, sweep = str(row["file"]), row["sweep"]
+        title = _title(label, sweep)
+        if label not in loaded:
+            path = locate(label, inputs)
+            try:
+                loaded[label] = None if path is None else load(path, channel=params.get("channel"),
+                                                              units=params.get("units"))
+            except (RecordingError, OSError) as err:
+                loaded[label] = err
+        rec = loaded[label]
+        anchor = f"qc-{k}"
+        why = {"SSO": "SSO detected", "QC flags": "QC flags", "sample": "random sample of the other sweeps"}
+        head = (f'<div class="qc" id="{anchor}"><h3 title="{html.escape(label)}">{html.escape(title)}</h3>'
+                f'<div class="why">{why[row["reason"]]}'
+                + (f' — <span class="flag">{html.escape(str(row["qc_flags"]))}</span>' if row["reason"] ==
+                   "QC flags" else "") + "</div>")
+        if rec is None or isinstance(rec, Exception):
+            reason = "recording file not found" if rec is None else str(rec)
+            parts.append(head + f"<p>no figure: {html.escape(reason)}</p></div>")
+            continue
+        trace = next((t for t in rec if t.sweep == int(sweep)), None)
+        if trace is None:
+            parts.append(head + f"<p>no figure: sweep {sweep} not in the file</p></div>")
+            continue
+        sel = lambda df: df[(df["file"].astype(str) == label) & (df["sweep"] == sweep)]  # noqa: E731
+        res = AnalysisResult(sel(recs), sel(osc), sel(spk), params=None)  # tables only
+        fig = qc_figure(trace, res, figure=Figure(figsize=(10, 5.2)), title=title)
+        parts.append(head + _html.png_img(fig, f"QC {title}") + "</div>")
+        anchors[idx] = anchor
+    return parts, anchors
+
+
+def build_report(results_dir, out=None, *, max_recordings: int = 12, by: str = "group", seed: int = 0) -> Path:
     """Write ``report.html`` for an analysis folder.
 
     Parameters
@@ -62,78 +153,80 @@ def build_report(results_dir, out=None, *, max_recordings: int = 12, by: str = "
     out : path, optional
         HTML file to write (default ``results_dir/report.html``), atomically.
     max_recordings : int
-        QC figures are drawn for at most this many analysed recordings (first sweep of each).
+        Most sweeps given a QC figure: SSO sweeps first, then flagged sweeps, then a random sample of the
+        others (`select_qc_sweeps`).
     by : str
         Group column for the comparison section (skipped when absent).
+    seed : int
+        Seed of the random sample of sweeps without SSO or flags.
 
     Returns
     -------
     Path
         The HTML file written.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from .analysis import AnalysisResult
-    from .io import load
-    from .plotting.qc import qc_figure
-
     d = Path(results_dir)
     if not d.is_dir():
         raise FileNotFoundError(f"`{d}` is not a folder; pass the --out folder of `drgephys analyze`")
     recs, osc, spk = (_read_table(d, n) for n in ("recordings", "oscillations", "spikes"))
     meta = json.loads((d / "params.json").read_text()) if (d / "params.json").is_file() else {}
     inputs = meta.get("inputs", [])
-    parts = [f"<h1>drgephys report</h1><p>{html.escape(str(d.resolve()))}</p>"]
+    chosen = select_qc_sweeps(recs, max_recordings, seed=seed)
+    parts = [f"<h1>drgephys report</h1><p class='path'>{html.escape(str(d.resolve()))}</p>"]
     ok = recs[recs["status"] == "ok"]
+    n_sso = int(_is_true(ok["sso_detected"]).sum()) if "sso_detected" in ok else 0
+    n_flag = int(_has_flags(ok["qc_flags"]).sum()) if "qc_flags" in ok else None
     parts.append(f"<h2>Summary</h2><p>{recs['file'].nunique()} files, {len(ok)} sweeps analysed, "
-                 f"{int((recs['status'] != 'ok').sum())} refused or failed; {len(osc)} SSO episodes; "
-                 f"{len(spk)} spikes.</p>")
-    cols = [c for c in ["file", "sweep", "status", "resting_vm_mv", "sso_detected", "sso_frequency_hz",
+                 f"{int((recs['status'] != 'ok').sum())} refused or failed; {n_sso} sweeps with SSOs, "
+                 f"{len(osc)} SSO episodes; {len(spk)} spikes"
+                 + (f"; {n_flag} with QC flags" if n_flag is not None else "") + ".</p>")
+    qc_parts, anchors = _qc_section(chosen, recs, osc, spk, meta, inputs)
+    counts = chosen["reason"].value_counts()
+    cols = [c for c in ["file", "sweep", "status", "qc_flags", "resting_vm_mv", "sso_detected", "sso_frequency_hz",
                         "sso_amplitude_mv", "sso_time_fraction", "spike_count", "spike_rate_hz",
                         "firing_pattern", by, "animal"] if c in recs.columns]
-    parts.append('<h2>Recordings</h2><div class="table">' +
-                 recs[cols].to_html(index=False, float_format=lambda x: f"{x:.3g}", na_rep="", border=0,
-                                    classes="recordings") + "</div>")
+    links = {pos: (anchors[idx], "figure") for pos, idx in enumerate(recs.index) if idx in anchors}
+    shown, under = _short_labels(recs[cols])
+    parts.append("<h2>Recordings</h2><p>Click a column header to sort; <i>figure</i> jumps to the sweep's QC "
+                 "figure." + (f" Files under <code>{html.escape(under)}</code>." if under else "")
+                 + '</p><div class="table">' + _html.sortable_table(shown, links=links) + "</div>")
     bad = recs[recs["status"] != "ok"]
     if len(bad):
         parts.append("<h2>Refused or failed</h2>" + bad[["file", "status", "message"]].to_html(
             index=False, border=0, classes="refused"))
     parts.append(_comparison_section(d, recs, osc, by))
-    parts.append("<h2>Quality control</h2>")
-    shown = 0
-    for label in ok["file"].drop_duplicates():
-        if shown >= max_recordings:
-            parts.append(f"<p>QC figures limited to {max_recordings} recordings.</p>")
-            break
-        path = locate(str(label), inputs)
-        if path is None:
-            parts.append(f"<p>{html.escape(str(label))}: file not found for QC figures.</p>")
-            continue
-        try:
-            rec = load(path, channel=meta.get("params", {}).get("channel"),
-                       units=meta.get("params", {}).get("units"))
-        except (RecordingError, OSError) as err:
-            parts.append(f"<p>{html.escape(str(label))}: {html.escape(str(err))}</p>")
-            continue
-        tr = rec[0]
-        sel = lambda df: df[(df["file"] == label) & (df["sweep"] == tr.sweep)]  # noqa: E731
-        res = AnalysisResult(sel(recs), sel(osc), sel(spk), params=None)  # tables only: the figure needs no params
-        fig = qc_figure(tr, res)
-        fig.suptitle(f"{label} — sweep {tr.sweep}", fontsize=9)
-        parts.append(f'<div class="qc"><h3>{html.escape(str(label))}</h3>{_img(fig, f"QC {label}")}</div>')
-        shown += 1
-    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>drgephys report</title><style>"
-            "body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;"
-            "font-size:12px}td,th{padding:2px 6px;border-bottom:1px solid #ddd}.table{overflow-x:auto}"
-            "img{max-width:100%}</style></head><body>" + "\n".join(parts) + "</body></html>")
+    note = (f"<p>{len(chosen)} of {len(ok)} analysed sweeps: {counts.get('SSO', 0)} with SSOs"
+            + (f" (of {n_sso})" if counts.get("SSO", 0) < n_sso else "")
+            + (f", {counts.get('QC flags', 0)} with QC flags" if n_flag is not None else "")
+            + f", {counts.get('sample', 0)} drawn at random from the others (seed {seed}). "
+            "Raise <code>--max-recordings</code> for more.</p>")
+    parts.append("<h2>Quality control</h2>" + note)
+    parts.extend(qc_parts)
+    page = _html.page("drgephys report", parts)
     target = Path(out) if out is not None else d / "report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(page)
+    os.chmod(tmp, 0o666 & ~_umask())
     os.replace(tmp, target)
     return target
+
+
+def _short_labels(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The table with absolute `file` labels shown relative to their common folder, and that folder ("" when
+    the labels are already relative)."""
+    labels = table["file"].astype(str)
+    if not len(labels) or not all(os.path.isabs(x) for x in labels):
+        return table, ""
+    root = os.path.commonpath([os.path.dirname(x) for x in labels])
+    return table.assign(file=[os.path.relpath(x, root) for x in labels]), root
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _comparison_section(d: Path, recs, osc, by: str) -> str:
@@ -150,20 +243,20 @@ def _comparison_section(d: Path, recs, osc, by: str) -> str:
             return f"<h2>Comparison</h2><p>not computed: {html.escape(str(err))}</p>"
     if table is None:
         return f"<h2>Comparison</h2><p>No `{html.escape(by)}` column: analyse with --groups to compare.</p>"
-    out = ["<h2>Comparison</h2>", table.to_html(index=False, float_format=lambda x: f"{x:.3g}", na_rep="",
-                                                 border=0, classes="comparison")]
+    out = ["<h2>Comparison</h2>", '<div class="table">' + _html.sortable_table(table, cls="comparison") + "</div>"]
     try:
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
         from .plotting.comparison import plot_frequency_vs_vm, plot_prevalence
 
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), constrained_layout=True)
+        fig = Figure(figsize=(10, 3.5), layout="constrained")
+        axes = fig.subplots(1, 2)
         plot_frequency_vs_vm(osc, recs, by=by, ax=axes[0])
         plot_prevalence(table, ax=axes[1])
-        out.append(_img(fig, "comparison figures"))
+        out.append(_html.png_img(fig, "comparison figures"))
     except Exception as err:
         out.append(f"<p>comparison figures unavailable: {html.escape(str(err))}</p>")
     return "\n".join(out)
 
 
-__all__ = ["build_report", "locate"]
+__all__ = ["build_report", "locate", "select_qc_sweeps"]

@@ -1,9 +1,11 @@
-"""Figures: quality control (:mod:`drgephys.plotting.qc`) and group comparison
-(:mod:`drgephys.plotting.comparison`). matplotlib is imported only when a figure is drawn."""
+"""Figures: quality control (:mod:`drgephys.plotting.qc`), group comparison
+(:mod:`drgephys.plotting.comparison`) and the interactive sweep viewer (:func:`browse`, needs
+``pip install "drgephys[viewer]"``). matplotlib and plotly are imported only when used."""
 
 from __future__ import annotations
 
-_LAZY = {"plot_frequency_vs_vm": "comparison", "plot_prevalence": "comparison"}
+_LAZY = {"plot_frequency_vs_vm": "comparison", "plot_prevalence": "comparison", "browse": "viewer",
+         "qc_figure": "qc", "plot_trace": "qc", "plot_spectrogram": "qc", "plot_isi_histogram": "qc"}
 
 
 def __getattr__(name):
@@ -14,4 +16,4 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["plot_frequency_vs_vm", "plot_prevalence"]
+__all__ = sorted(_LAZY)
