@@ -5,6 +5,8 @@ Public API
 - :class:`TraceSpec`, :func:`simulate_trace` → :class:`SimulatedTrace` (one trace with exact truth);
 - :func:`spike_train` (discharge patterns alone);
 - :class:`CohortSpec`, :class:`GroupEffects`, :func:`simulate_cohort_table`, :func:`simulate_cohort`;
+- the hard cases: :func:`preset` / ``PRESETS`` (SSO-locked firing at 5–30 Hz, firing without SSO, noise-only,
+  hum-only, broad humped APs, dying and offset cells);
 - :func:`write_abf`, :func:`write_nwb` (data file + ``<file>.truth.json``);
 - :func:`score`, :func:`score_cohort` (detector output against the truth);
 - biophysical models: :func:`simulate_kovalsky` (Kovalsky, Amir & Devor 2009) and
@@ -13,6 +15,7 @@ Public API
 
 from drgephys.sim.cohort import CohortSpec, GroupEffects, simulate_cohort, simulate_cohort_table
 from drgephys.sim.generator import simulate_trace
+from drgephys.sim.presets import PRESETS, preset
 from drgephys.sim.score import match_spikes, score, score_cohort
 from drgephys.sim.spec import SimulatedTrace, TraceSpec
 from drgephys.sim.spiketrain import PATTERNS, spike_train
@@ -22,7 +25,7 @@ from drgephys.sim.models import (KovalskyParams, RhoPrescottParams, kovalsky_fix
                                   simulate_rho_prescott)
 
 __all__ = ["KovalskyParams", "RhoPrescottParams", "kovalsky_fixed_points", "models", "simulate_kovalsky", "simulate_rho_prescott",
-           "PATTERNS", "CohortSpec", "GroupEffects", "SimulatedTrace", "TraceSpec", "match_spikes", "score",
+           "PATTERNS", "PRESETS", "CohortSpec", "GroupEffects", "preset", "SimulatedTrace", "TraceSpec", "match_spikes", "score",
            "score_cohort", "simulate_cohort",
            "simulate_cohort_table", "simulate_trace", "spike_train", "truth_path", "write_abf", "write_nwb",
            "write_truth"]
