@@ -6,7 +6,8 @@ Public API
 - :func:`spike_train` (discharge patterns alone);
 - :class:`CohortSpec`, :class:`GroupEffects`, :func:`simulate_cohort_table`, :func:`simulate_cohort`;
 - the hard cases: :func:`preset` / ``PRESETS`` (SSO-locked firing at 5–30 Hz, firing without SSO, noise-only,
-  hum-only, broad humped APs, dying and offset cells);
+  hum-only, broad humped APs, dying and offset cells) and :class:`HardCohortSpec`,
+  :func:`hard_cohort_table`, :func:`simulate_hard_cohort` (a cohort of all of them);
 - :func:`write_abf`, :func:`write_nwb` (data file + ``<file>.truth.json``);
 - :func:`score`, :func:`score_cohort` (detector output against the truth);
 - biophysical models: :func:`simulate_kovalsky` (Kovalsky, Amir & Devor 2009) and
@@ -15,6 +16,7 @@ Public API
 
 from drgephys.sim.cohort import CohortSpec, GroupEffects, simulate_cohort, simulate_cohort_table
 from drgephys.sim.generator import simulate_trace
+from drgephys.sim.hard_cohort import HardCohortSpec, hard_cohort_table, simulate_hard_cohort
 from drgephys.sim.presets import PRESETS, preset
 from drgephys.sim.score import match_spikes, score, score_cohort
 from drgephys.sim.spec import SimulatedTrace, TraceSpec
@@ -25,7 +27,8 @@ from drgephys.sim.models import (KovalskyParams, RhoPrescottParams, kovalsky_fix
                                   simulate_rho_prescott)
 
 __all__ = ["KovalskyParams", "RhoPrescottParams", "kovalsky_fixed_points", "models", "simulate_kovalsky", "simulate_rho_prescott",
-           "PATTERNS", "PRESETS", "CohortSpec", "GroupEffects", "preset", "SimulatedTrace", "TraceSpec", "match_spikes", "score",
+           "PATTERNS", "PRESETS", "CohortSpec", "GroupEffects", "HardCohortSpec", "hard_cohort_table", "preset",
+           "simulate_hard_cohort", "SimulatedTrace", "TraceSpec", "match_spikes", "score",
            "score_cohort", "simulate_cohort",
            "simulate_cohort_table", "simulate_trace", "spike_train", "truth_path", "write_abf", "write_nwb",
            "write_truth"]
