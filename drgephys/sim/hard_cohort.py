@@ -64,8 +64,9 @@ class HardCohortSpec:
     sso_frequency_hz : (float, float)
         Range of SSO frequencies at each episode's own potential, log-uniform (default 25–110 Hz).
     sso_rate_hz : (float, float)
-        In-episode rates aimed at by SSO-locked tonic cells, log-uniform (default 5–30 Hz; the SSO frequency is
-        then drawn so that the rate needs 1–4 cycles per spike where it can).
+        In-episode rates aimed at by SSO-locked tonic cells, uniform (default 5–30 Hz, so that ~40 % of them fire
+        at ≥ 20 Hz; the SSO frequency is then drawn so that the rate needs 1–4 cycles per spike where the
+        ``sso_frequency_hz`` range allows it, else its lower end).
     sso_burst_rate_hz : (float, float)
         In-episode rates aimed at by SSO-locked bursting cells (default 4–12 Hz).
     cycles_per_spike : (int, int)
@@ -158,7 +159,7 @@ def _case_fields(case: str, rng, spec: HardCohortSpec) -> dict:
                   sso_time_fraction=0.4, episode_duration_s=(1.0, 3.0), spike_location="episodes",
                   cycles_per_spike=(int(lo), int(hi)))
         if case == "sso_tonic":
-            rate = _logu(rng, spec.sso_rate_hz)
+            rate = float(rng.uniform(*spec.sso_rate_hz))
             f_lo = max(spec.sso_frequency_hz[0], rate * lo)
             f_hi = min(spec.sso_frequency_hz[1], rate * hi)
             f = f_lo if f_lo >= f_hi else _logu(rng, (f_lo, f_hi))

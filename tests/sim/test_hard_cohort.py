@@ -31,7 +31,7 @@ def test_ranges_of_the_hard_cases(table):
     assert sso.sso_amplitude_mv.between(0.5, 5.0).all() and sso.sso_amplitude_mv.min() < 1.0
     assert sso.sso_frequency_hz.between(25.0, 110.0).all()
     tonic = table[table.case == "sso_tonic"]
-    assert tonic.rate_hz.between(5.0, 30.0).all() and tonic.rate_hz.max() > 20.0
+    assert tonic.rate_hz.between(5.0, 30.0).all() and (tonic.rate_hz >= 20.0).sum() >= 2
     firing = table[table.case.isin(["sso_tonic", "sso_bursting", "tonic_no_sso", "bursting_no_sso"])]
     assert firing.ahp_mv.between(3.0, 15.0).all() and firing.ahp_tau_ms.between(10.0, 80.0).all()
     summed = firing.ahp_mv * firing.ahp_tau_ms * 1e-3 * firing.rate_hz
