@@ -284,10 +284,14 @@ def _locked_onsets(spec, eps, ep_peaks, rng):
     idx = locked_cycles(spec.pattern, peaks.size, peaks.size / dur, spec.rate_hz, spec.cycles_per_spike,
                         spec.burst_size, rng)
     onset = peaks[idx]
-    # each spike's cycle length: to the next peak (the previous one for the last peak)
-    nxt = np.diff(peaks, append=np.nan)
-    period = np.where(np.isfinite(nxt), nxt, np.concatenate([[np.nan], np.diff(peaks)]))[idx]
-    period = np.where(np.isfinite(period) & (period < 0.2), period, dur / peaks.size)
+    # each spike's cycle length: to the next peak of its episode (from the previous one for an episode's last)
+    ep = np.concatenate([np.full(p.size, k) for k, p in enumerate(ep_peaks)])
+    same = ep[1:] == ep[:-1]
+    d = np.diff(peaks)
+    nxt = np.concatenate([np.where(same, d, np.nan), [np.nan]])
+    prv = np.concatenate([[np.nan], np.where(same, d, np.nan)])
+    period = np.where(np.isfinite(nxt), nxt, prv)[idx]
+    period = np.where(np.isfinite(period), period, dur / peaks.size)  # an episode with a single peak
     eligible = rng.random(onset.size) < spec.oscillation_trigger_share
     shift = rng.uniform(-0.5, 0.5, onset.size) * period
     return np.where(eligible, onset, onset + shift), eligible
