@@ -259,3 +259,55 @@ def linearity_trace_kwargs() -> dict:
     """One cell for the linearity pair: SSO episodes, irregular firing, 50 Hz hum."""
     return {"sso": True, "pattern": "irregular", "rate_hz": 2.0, "hum_hz": 50, "resting_vm_mv": -57.0,
             "spike_location": "episodes"}
+
+
+#: Hard cohort of the accuracy benchmark (drgephys.sim.HardCohortSpec defaults: 52 cells of 20 s) and its
+#: quick version (one cell per case, 10 s).
+HARD_QUICK_CASES_PER_CASE = 1
+HARD_QUICK_DURATION_S = 10.0
+
+
+def hard_cohort_spec(quick: bool = False):
+    """The benchmark's hard cohort as a `drgephys.sim.HardCohortSpec` (its defaults; quick: 1 cell per case)."""
+    import dataclasses
+
+    from drgephys.sim import HardCohortSpec
+
+    spec = HardCohortSpec()
+    if quick:
+        spec = dataclasses.replace(spec, cases=tuple((c, HARD_QUICK_CASES_PER_CASE) for c, _ in spec.cases),
+                                   duration_s=HARD_QUICK_DURATION_S)
+    return spec
+
+
+def make_hard_cohort(out_dir: Path, seed: int, *, quick: bool = False, fmt: str = "abf", log=print):
+    """Write the hard cohort into `out_dir` (skipped when its ``cohort.json`` already matches).
+
+    Returns
+    -------
+    (list of Path, pandas.DataFrame)
+        The data files (in table order) and the cohort table (``case`` per cell, ``n_episodes``, ``n_spikes``).
+    """
+    from drgephys.sim import hard_cohort_table, simulate_hard_cohort, truth_path
+
+    spec = hard_cohort_spec(quick)
+    out_dir = Path(out_dir)
+    table = hard_cohort_table(spec, seed, file_format=fmt)
+    files = [out_dir / f for f in table["file"]]
+    # fresh when every file's truth was made from the TraceSpec the table now gives it (and the same cell seed)
+    fresh = all(f.exists() and truth_path(f).exists() for f in files)
+    if fresh:
+        try:
+            fresh = all(json.loads(truth_path(f).read_text())["spec"] == json.loads(json.dumps(ts.to_dict()))
+                        for f, ts in zip(files, table["trace_spec"])) and \
+                json.loads((out_dir / "cohort.json").read_text()).get("seed") == seed
+        except (ValueError, KeyError, OSError):
+            fresh = False
+    table = table.drop(columns="trace_spec")
+    if not fresh:
+        log(f"simulating {len(table)} hard-case cells into {out_dir} ...")
+        table = simulate_hard_cohort(spec, seed, out_dir, format=fmt)
+    truths = [json.loads((out_dir / (f + ".truth.json")).read_text()) for f in table["file"]]
+    table = table.assign(n_episodes=[len(t["episodes"]) for t in truths],
+                         n_spikes=[len(t["spikes"]) for t in truths])
+    return files, table

@@ -11,10 +11,12 @@ the command.
 Usage::
 
     python benchmarks/accuracy.py [--quick] [--seed 2024] [--jobs 1] [--no-peers] [--format abf|nwb]
-                                  [--noisy-scale 3]
+                                  [--noisy-scale 3] [--no-hard]
 
-Two cohorts are scored: the standard one and the same cells with the simulator's pink and white noise
-multiplied by ``--noisy-scale`` (a harder condition; 0 skips it).
+Three cohorts: the standard one; the same cells with pink and white noise x ``--noisy-scale`` (0 skips it);
+the hard cohort of `drgephys.sim.simulate_hard_cohort` (``--no-hard`` skips it) with its own tables
+(``benchmarks/_hard.py``: recall by in-episode firing rate, pattern and amplitude, false episodes in cells
+without SSO, frequency errors in firing episodes, SSO-trigger accuracy, spike F1 by case).
 
 The peer environment is ``$DRGEPHYS_PEERS_PYTHON`` or ``benchmarks/.venv-peers`` (created from
 ``benchmarks/requirements-peers.txt`` when neither exists).
@@ -34,6 +36,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
+import _hard as H  # noqa: E402
 
 RESULTS = C.BENCH_DIR / "results" / "accuracy.md"
 TOOLS = ("drgephys", "bycycle", "neurodsp", "efel")
@@ -234,8 +237,10 @@ def render(conditions: list[dict], meta: dict) -> str:
     for cond in conditions:
         header = ["metric"] + [TOOL_LABELS[t] for t in cond["tools"]]
         lines += [f"## {cond['title']}", "", f"Cohort: {cond['cohort']}.", "",
-                  C.markdown_table(header, cond["rows"]), "",
-                  "By subset (pooled F1; '—' where undefined):", "", cond["breakdown"], ""]
+                  C.markdown_table(header, cond["rows"]), ""]
+        if cond.get("extra"):
+            lines += [cond["extra"]]
+        lines += ["By subset (pooled F1; '—' where undefined):", "", cond["breakdown"], ""]
         if cond["notes"]:
             lines += [f"- {n}" for n in cond["notes"]] + [""]
     lines += [
@@ -278,9 +283,16 @@ def describe_cohort(table: pd.DataFrame, fmt: str = "abf") -> str:
             f"{int(table['n_spikes'].sum())} spikes; {fmt.upper()} files")
 
 
-def run_condition(data_dir: Path, args, *, noise_scale: float = 1.0) -> dict:
-    """Simulate (or reuse) one cohort, run every tool on it, score them; return a section of the page."""
-    files, table = C.make_cohort(data_dir, args.seed, quick=args.quick, fmt=args.format, noise_scale=noise_scale)
+def run_condition(data_dir: Path, args, *, noise_scale: float = 1.0, hard: bool = False) -> dict:
+    """Simulate (or reuse) one cohort, run every tool on it, score them; return a section of the page.
+
+    ``hard=True``: the hard cohort (`drgephys.sim.simulate_hard_cohort`), with its own tables (`_hard`).
+    """
+    if hard:
+        files, table = C.make_hard_cohort(data_dir, args.seed, quick=args.quick, fmt=args.format)
+    else:
+        files, table = C.make_cohort(data_dir, args.seed, quick=args.quick, fmt=args.format,
+                                     noise_scale=noise_scale)
     notes: list[str] = []
     peer_out = None
     if not args.no_peers:
@@ -318,10 +330,15 @@ def run_condition(data_dir: Path, args, *, noise_scale: float = 1.0) -> dict:
                             else "") +
                          ". Subtracting the mean first removes these (checked on a test trace); its "
                          "documentation does not ask for it, so we did not.")
+    extra, hard_records = ("", None)
+    if hard:
+        extra, hard_records = H.hard_section(data_dir, table, results, tools, SSO_TOOLS, SPIKE_TOOLS)
+        notes += H.NOTES
     return {
         "tools": tools, "rows": table_rows(summaries, cells, table, wall, tools, results),
         "breakdown": breakdown(data_dir, table, results, tools), "notes": notes,
-        "cohort": describe_cohort(table, args.format), "summaries": summaries,
+        "cohort": H.describe(table, args.format) if hard else describe_cohort(table, args.format),
+        "summaries": summaries, "extra": extra, "hard": hard_records,
         "cells": {t: c.to_dict(orient="records") for t, c in cells.items()},
         "peer_versions": peer_out["versions"] if peer_out else None,
     }
@@ -336,6 +353,7 @@ def main(argv=None) -> int:
     ap.add_argument("--format", choices=("abf", "nwb"), default="abf", help="file format of the cohort")
     ap.add_argument("--noisy-scale", type=float, default=NOISY_SCALE,
                     help="noise multiplier of the second, noisier cohort (0 = skip it)")
+    ap.add_argument("--no-hard", action="store_true", help="skip the hard cohort")
     ap.add_argument("--data-dir", type=Path, default=None,
                     help="where the simulated files go (default benchmarks/_work/seed<seed>[-quick])")
     ap.add_argument("--results", type=Path, default=RESULTS, help="Markdown file to write")
@@ -349,6 +367,10 @@ def main(argv=None) -> int:
         k = args.noisy_scale
         conditions.append(dict(run_condition(base / f"cohort-noise{k:g}{suffix}", args, noise_scale=k),
                                title=f"Noisier cohort (pink and white noise x{k:g}, same cells)"))
+    if not args.no_hard:
+        conditions.append(dict(run_condition(base / f"hard{suffix}", args, hard=True),
+                               title="Hard cohort (SSO cells firing at 5-30 Hz, firing cells without SSO, noise, "
+                                     "hum, broad APs, dying and offset cells)"))
     pv = next((c["peer_versions"] for c in conditions if c["peer_versions"]), None)
     meta = {
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),

@@ -15,7 +15,7 @@ import pandas as pd
 from drgephys.sim.generator import simulate_trace
 from drgephys.sim.spec import TraceSpec
 from drgephys.sim.spiketrain import PATTERNS, as_generator
-from drgephys.sim.writers import _publish
+from drgephys.sim.writers import _publish, write_abf, write_nwb
 
 #: Firing-rate ranges (Hz) drawn per pattern: DRG ectopic firing 0.25–14 Hz (SCIENCE.md); bursting capped so
 #: that bursts of 2–10 spikes keep long silences between them.
@@ -244,18 +244,45 @@ def simulate_cohort(spec: CohortSpec | None = None, seed=None, out_dir=None, *, 
         ``truth_sso_frequency_hz`` / ``truth_sso_amplitude_mv`` / ``truth_episode_vm_mv`` (duration-weighted
         means over the cell's episodes; NaN without episodes) and ``sso_time_fraction``.
     """
-    from drgephys.sim.writers import write_abf, write_nwb  # noqa: PLC0415
-
     spec = CohortSpec() if spec is None else spec
     if format not in ("abf", "nwb"):
         raise ValueError(f"`format` must be 'abf' or 'nwb'; got {format!r}")
     table = simulate_cohort_table(spec, seed, file_format=format)
+    specs = [cell_spec(row, spec) for _, row in table.iterrows()]
+    return simulate_rows(table, specs, spec.to_dict(), seed, out_dir, format)
+
+
+def simulate_rows(table: pd.DataFrame, specs, spec_dict: dict, seed, out_dir, format: str,
+                  truth_columns: tuple = ()) -> pd.DataFrame:
+    """Simulate one trace per row of a cohort table and optionally write the folder.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Cohort table with ``file``, ``group``, ``animal``, ``cell`` and ``cell_seed`` columns.
+    specs : sequence of TraceSpec
+        One spec per row, in table order.
+    spec_dict, seed
+        What ``cohort.json`` records (the cohort's parameters and seed).
+    out_dir : str, Path or None
+        Folder for the data files (``format`` ``"abf"`` or ``"nwb"``), their ``<file>.truth.json``,
+        ``groups.csv`` and ``cohort.json`` (each written atomically); None writes nothing.
+    truth_columns : tuple of str
+        Table columns copied into each truth JSON (``file``, ``group``, ``animal`` and ``cell`` always are).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` plus ``n_episodes``, ``n_spikes``, ``truth_sso_frequency_hz``, ``truth_sso_amplitude_mv``,
+        ``truth_episode_vm_mv`` (duration-weighted means over the cell's episodes; NaN without episodes) and
+        ``sso_time_fraction``.
+    """
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     extra = []
-    for _, row in table.iterrows():  # one iteration per cell (each builds a whole trace)
-        tr = simulate_trace(cell_spec(row, spec), seed=int(row["cell_seed"]))
+    for (_, row), cell in zip(table.iterrows(), specs):  # one iteration per cell (each builds a whole trace)
+        tr = simulate_trace(cell, seed=int(row["cell_seed"]))
         eps = tr.truth["episodes"]
         w = np.array([e["end_s"] - e["start_s"] for e in eps])
         wm = (lambda k: float(np.sum(w * [e[k] for e in eps]) / w.sum())) if eps else (lambda k: np.nan)
@@ -263,14 +290,16 @@ def simulate_cohort(spec: CohortSpec | None = None, seed=None, out_dir=None, *, 
                       "truth_sso_frequency_hz": wm("frequency_hz"), "truth_sso_amplitude_mv": wm("amplitude_mv"),
                       "truth_episode_vm_mv": wm("mean_vm_mv"), "sso_time_fraction": float(w.sum() / tr.duration_s)})
         if out is not None:
-            truth = dict(tr.truth, file=row["file"], group=row["group"], animal=row["animal"], cell=int(row["cell"]))
+            truth = dict(tr.truth, file=row["file"], group=row["group"], animal=row["animal"], cell=int(row["cell"]),
+                         **{k: _json_default(row[k]) if isinstance(row[k], np.generic) else row[k]
+                            for k in truth_columns})
             writer = write_abf if format == "abf" else write_nwb
             writer(out / row["file"], tr.v, tr.fs, truth=truth)
     result = pd.concat([table, pd.DataFrame(extra, index=table.index)], axis=1)
     if out is not None:
         _atomic_text(out / "groups.csv", table[["file", "group", "animal", "cell"]].to_csv(index=False))
         seed_json = seed if isinstance(seed, (int, np.integer)) or seed is None else repr(seed)
-        _atomic_text(out / "cohort.json", json.dumps({"spec": spec.to_dict(), "seed": seed_json,
+        _atomic_text(out / "cohort.json", json.dumps({"spec": spec_dict, "seed": seed_json,
                                                       "format": format}, indent=2, default=_json_default))
     return result
 

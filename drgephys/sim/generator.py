@@ -7,7 +7,9 @@ import dataclasses
 import numpy as np
 from scipy.signal import oaconvolve
 
+from drgephys.sim import action_potential as AP
 from drgephys.sim import components as C
+from drgephys.sim.locking import locked_cycles
 from drgephys.sim.spec import SimulatedTrace, TraceSpec
 from drgephys.sim.spiketrain import as_generator, spike_train
 
@@ -23,8 +25,9 @@ def simulate_trace(spec: TraceSpec | float | None = None, fs: float | None = Non
                    **overrides) -> SimulatedTrace:
     """Simulate one current-clamp trace of a DRG neuron with exact ground truth.
 
-    The potential is ``resting + slow drift + SSO-related depolarization + SSO episodes + action
-    potentials + 1/f noise + white noise + mains hum``, all vectorized (see :class:`TraceSpec`).
+    The potential is ``resting + slow drift [+ a dying cell's depolarization] + SSO-related depolarization
+    + SSO episodes + action potentials + 1/f noise + white noise + mains hum [+ offset]``, all vectorized
+    (see :class:`TraceSpec`).
 
     Episode definition (what an honest detector should match): an episode's ``start_s``/``end_s`` are the
     points where its raised-cosine envelope reaches **half** of its plateau (the envelope's full extent
@@ -32,12 +35,14 @@ def simulate_trace(spec: TraceSpec | float | None = None, fs: float | None = Non
     frequency over ``[start_s, end_s)`` (= cycles per second); ``amplitude_mv`` is the 90th percentile of
     the peak-to-peak of the clean oscillation over its cycles (peak to peak) lying inside the episode;
     ``mean_vm_mv`` is the mean of the final trace over the episode, excluding samples where the spike
-    component exceeds 0.5 mV in magnitude.
+    component exceeds 0.5 mV in magnitude; ``firing_rate_hz`` is the number of spikes whose ``threshold_s``
+    lies in ``[start_s, end_s)`` divided by the episode's duration.
 
     Spikes: ``threshold_s`` is where the noise-free AP template's dV/dt first reaches 20 mV/ms, ``peak_s``
-    its maximum; spikes launched from an SSO peak (their onset, at ``spike_threshold_mv``, is the peak of a
-    cycle) have ``trigger="oscillation"``, the rest ``"other"``. The truth ``pattern`` is ``spec.pattern``, or
-    ``"silent"`` when the trace ended up without spikes.
+    its maximum, ``half_width_ms`` the template's width at half amplitude between them (each spike's own
+    template, on a 2 µs grid); spikes launched from an SSO peak (their onset, at ``spike_threshold_mv``, is
+    the peak of a cycle) have ``trigger="oscillation"``, the rest ``"other"``. The truth ``pattern`` is
+    ``spec.pattern``, or ``"silent"`` when the trace ended up without spikes.
 
     Parameters
     ----------
@@ -55,8 +60,9 @@ def simulate_trace(spec: TraceSpec | float | None = None, fs: float | None = Non
     -------
     SimulatedTrace
         ``.v`` (mV), ``.fs`` (Hz), ``.truth`` (JSON-serialisable dict with ``fs_hz``, ``duration_s``,
-        ``resting_vm_mv``, ``hum_hz``, ``sso_cell``, ``pattern``, ``episodes``, ``spikes``, ``spec``) and
-        ``.components`` (noise-free parts).
+        ``resting_vm_mv``, ``offset_mv``, ``hum_hz``, ``sso_cell``, ``pattern``, ``episodes``, ``spikes``,
+        ``spec``) and ``.components`` (noise-free parts; ``baseline`` includes a dying cell's depolarization,
+        not the offset).
     """
     if fs is not None:
         overrides["fs_hz"] = fs
@@ -76,6 +82,8 @@ def simulate_trace(spec: TraceSpec | float | None = None, fs: float | None = Non
     t = np.arange(n) / fs
 
     baseline = spec.resting_vm_mv + C.slow_drift(n, fs, spec.drift_mv, spec.drift_time_s, rngs[0])
+    if spec.dying_vm_mv is not None:
+        baseline += C.depolarization(t, spec.resting_vm_mv, spec.dying_vm_mv, spec.dying_onset_s, spec.dying_tau_s)
     eps = _episode_bounds(spec, rngs[1]) if spec.sso or spec.episodes else []
     sso = np.zeros(n)
     ep_truth, ep_peaks = [], []
@@ -89,29 +97,39 @@ def simulate_trace(spec: TraceSpec | float | None = None, fs: float | None = Non
         ep_peaks.append(peaks)
 
     onset, trigger = _spike_onsets(spec, eps, ep_peaks, rngs[3])
+    if spec.dying_vm_mv is not None and onset.size:  # depolarization block: no spike above threshold
+        ok = np.interp(onset, t, baseline) <= spec.spike_threshold_mv
+        onset, trigger = onset[ok], [g for g, k in zip(trigger, ok) if k]
     spikes = np.zeros(n)
     spike_truth = []
     if onset.size:
         base = np.interp(onset, t, baseline + sso)
         thr = np.maximum(spec.spike_threshold_mv, base)
-        khw = C.kernel_half_width_ms(spec.spike_half_width_ms, spec.spike_threshold_mv - spec.resting_vm_mv,
-                                     spec.spike_peak_mv - spec.resting_vm_mv, spec.ahp_mv, spec.ahp_tau_ms * 1e-3)
-        spikes = _add_spikes(spec, khw, onset, base, thr, n, fs)
-        pk, th = C.ap_timing(khw, thr - base, spec.spike_peak_mv - base, spec.ahp_mv, spec.ahp_tau_ms * 1e-3)
-        spike_truth = [{"peak_s": float(o + p), "threshold_s": float(o + q), "trigger": g}
-                       for o, p, q, g in zip(onset, pk, th, trigger)]
+        shape = AP.calibrate(spec.spike_half_width_ms, spec.spike_shoulder_fraction,
+                             spec.spike_threshold_mv - spec.resting_vm_mv, spec.spike_peak_mv - spec.resting_vm_mv,
+                             spec.ahp_mv, spec.ahp_tau_ms * 1e-3)
+        spikes = _add_spikes(spec, shape, onset, base, thr, n, fs)
+        pk, th, hw = AP.ap_timing(shape, thr - base, spec.spike_peak_mv - base, spec.ahp_mv, spec.ahp_tau_ms * 1e-3)
+        spike_truth = [{"peak_s": float(o + p), "threshold_s": float(o + q), "trigger": g, "half_width_ms": float(h)}
+                       for o, p, q, g, h in zip(onset, pk, th, trigger, hw)]
 
     mains = C.hum(n, fs, spec.hum_hz, spec.hum_amplitude_mv, spec.hum_harmonics, rngs[4])
     noise = C.pink_noise(n, fs, spec.pink_noise_mv, rngs[5]) + spec.white_noise_mv * rngs[5].standard_normal(n)
     v = baseline + sso + spikes + mains + noise
+    if spec.offset_mv:
+        v += spec.offset_mv
 
     keep = np.abs(spikes) <= SPIKE_EXCLUSION_MV
+    thresholds = np.array([s["threshold_s"] for s in spike_truth])
     for tr in ep_truth:
         j0, j1 = int(np.ceil(tr["start_s"] * fs)), int(np.ceil(tr["end_s"] * fs))
         seg, ok = v[j0:j1], keep[j0:j1]
         tr["mean_vm_mv"] = float(seg[ok].mean() if ok.any() else seg.mean())
+        inside = np.count_nonzero((thresholds >= tr["start_s"]) & (thresholds < tr["end_s"]))
+        tr["firing_rate_hz"] = float(inside / (tr["end_s"] - tr["start_s"]))
     truth = {
         "fs_hz": fs, "duration_s": n / fs, "resting_vm_mv": float(spec.resting_vm_mv),
+        "offset_mv": float(spec.offset_mv),
         # a pattern that produced no spike (e.g. SSO-driven firing confined to short episodes) is silent
         "hum_hz": spec.hum_hz, "sso_cell": bool(ep_truth), "pattern": spec.pattern if spike_truth else "silent",
         "episodes": ep_truth, "spikes": spike_truth, "spec": spec.to_dict(),
@@ -203,18 +221,43 @@ def _add_episode(spec, e, t, baseline, sso, fs, rng):
 
 def _spike_onsets(spec, eps, ep_peaks, rng):
     """Spike onset times (s) and triggers, following ``spec.pattern`` and ``spec.spike_location``."""
-    if spec.pattern == "silent":
-        return np.empty(0), []
+    if spec.pattern == "silent" or (spec.cycles_per_spike is not None and not eps):
+        return np.empty(0), []  # SSO-locked firing needs SSO cycles to launch spikes
     margin = 0.01
-    if spec.spike_location == "episodes" and eps:
+    if spec.cycles_per_spike is not None and eps:
+        onset, trig = _locked_onsets(spec, eps, ep_peaks, rng)
+    elif spec.spike_location == "episodes" and eps:
         starts = np.array([e["start_s"] for e in eps])
         lens = np.array([e["end_s"] - e["start_s"] for e in eps])
-        tr = spike_train(spec.pattern, float(lens.sum()), rate_hz=spec.rate_hz, seed=rng)
+        tr = spike_train(spec.pattern, float(lens.sum()), rate_hz=spec.rate_hz, seed=rng, **_burst_kw(spec))
         cum = np.concatenate([[0.0], np.cumsum(lens)])
         j = np.clip(np.searchsorted(cum, tr, side="right") - 1, 0, len(eps) - 1)
         onset = starts[j] + tr - cum[j]
     else:
-        onset = spike_train(spec.pattern, spec.duration_s, rate_hz=spec.rate_hz, seed=rng)
+        onset = spike_train(spec.pattern, spec.duration_s, rate_hz=spec.rate_hz, seed=rng, **_burst_kw(spec))
+    if spec.cycles_per_spike is None:
+        onset, trig = _onto_peaks(spec, onset, eps, ep_peaks, rng)
+    order = np.argsort(onset, kind="stable")
+    onset, trig = onset[order], trig[order]
+    for _ in range(20):  # drop the later of two spikes closer than MIN_SPIKE_INTERVAL_S (a few passes)
+        bad = np.flatnonzero(np.diff(onset) < MIN_SPIKE_INTERVAL_S) + 1
+        if bad.size == 0:
+            break
+        onset, trig = np.delete(onset, bad[:1] if bad.size == 1 else bad[::2]), \
+            np.delete(trig, bad[:1] if bad.size == 1 else bad[::2])
+    keep = (onset >= margin) & (onset <= spec.duration_s - margin)
+    onset, trig = onset[keep], trig[keep]
+    return onset, ["oscillation" if g else "other" for g in trig]
+
+
+def _burst_kw(spec):
+    """``spike_train`` keywords of the ``bursting`` pattern (the defaults leave the train unchanged)."""
+    return {"burst_size": tuple(spec.burst_size), "intra_burst_isi_s": spec.intra_burst_isi_ms / 1000.0}
+
+
+def _onto_peaks(spec, onset, eps, ep_peaks, rng):
+    """Move the eligible spikes falling inside episodes onto the nearest cycle peak (trigger True)."""
+    margin = 0.01
     onset = onset[(onset >= margin) & (onset <= spec.duration_s - margin)]
     trig = np.zeros(onset.size, dtype=bool)
     eligible = rng.random(onset.size) < spec.oscillation_trigger_share
@@ -226,44 +269,58 @@ def _spike_onsets(spec, eps, ep_peaks, rng):
                 j = np.where(np.abs(pk[j - 1] - onset[m]) <= np.abs(pk[j] - onset[m]), j - 1, j)
             onset[m] = pk[j]
             trig[m] = True
-    order = np.argsort(onset, kind="stable")
-    onset, trig = onset[order], trig[order]
-    for _ in range(20):  # drop the later of two spikes closer than MIN_SPIKE_INTERVAL_S (a few passes)
-        bad = np.flatnonzero(np.diff(onset) < MIN_SPIKE_INTERVAL_S) + 1
-        if bad.size == 0:
-            break
-        onset, trig = np.delete(onset, bad[:1] if bad.size == 1 else bad[::2]), \
-            np.delete(trig, bad[:1] if bad.size == 1 else bad[::2])
-    onset = onset[(onset >= margin) & (onset <= spec.duration_s - margin)] if onset.size else onset
-    trig = trig[: onset.size]
-    return onset, ["oscillation" if g else "other" for g in trig]
+    return onset, trig
 
 
-def _add_spikes(spec, khw, onset, base, thr, n, fs):
+def _locked_onsets(spec, eps, ep_peaks, rng):
+    """SSO-locked firing (``cycles_per_spike``): onsets on chosen cycle peaks of the episodes laid end to end.
+
+    Spikes not eligible under ``oscillation_trigger_share`` are moved to a uniformly random phase of their
+    cycle (trigger False)."""
+    peaks = np.concatenate(ep_peaks) if ep_peaks else np.empty(0)
+    if peaks.size == 0:
+        return np.empty(0), np.zeros(0, dtype=bool)
+    dur = float(sum(e["end_s"] - e["start_s"] for e in eps))
+    idx = locked_cycles(spec.pattern, peaks.size, peaks.size / dur, spec.rate_hz, spec.cycles_per_spike,
+                        spec.burst_size, rng)
+    onset = peaks[idx]
+    # each spike's cycle length: to the next peak of its episode (from the previous one for an episode's last)
+    ep = np.concatenate([np.full(p.size, k) for k, p in enumerate(ep_peaks)])
+    same = ep[1:] == ep[:-1]
+    d = np.diff(peaks)
+    nxt = np.concatenate([np.where(same, d, np.nan), [np.nan]])
+    prv = np.concatenate([[np.nan], np.where(same, d, np.nan)])
+    period = np.where(np.isfinite(nxt), nxt, prv)[idx]
+    period = np.where(np.isfinite(period), period, dur / peaks.size)  # an episode with a single peak
+    eligible = rng.random(onset.size) < spec.oscillation_trigger_share
+    shift = rng.uniform(-0.5, 0.5, onset.size) * period
+    return np.where(eligible, onset, onset + shift), eligible
+
+
+def _add_spikes(spec, shape, onset, base, thr, n, fs):
     """Sum of AP templates placed at sub-sample ``onset`` times.
 
     The fast part (pre-potential and spike, whose height depends on the local baseline) is evaluated exactly
     on short windows by index arithmetic + ``np.bincount``; the AHP, identical for every spike, is the
     convolution of its kernel with an impulse train whose weights are split between the two samples around
     each onset (linear interpolation of the sub-sample shift)."""
-    pre = float(np.max(C.pre_tau_s(thr - base))) * 6
-    tf = C.ap_shape(khw)[1]
+    pre = float(np.max(AP.pre_tau_s(thr - base))) * 6
     out = np.zeros(n)
-    w = int(np.ceil((pre + 12 * tf + 1e-3) * fs)) + 1
+    w = int(np.ceil((pre + shape.extent_s + 1e-3) * fs)) + 1
     chunk = max(1, 4_000_000 // w)
     for c in range(0, onset.size, chunk):  # bounded memory; a few iterations
         o = onset[c:c + chunk, None]
         idx = np.floor((o - pre) * fs).astype(np.int64) + np.arange(w)[None, :]
         ok = (idx >= 0) & (idx < n)
-        wav = C.ap_waveforms(idx / fs, o, base[c:c + chunk, None], thr[c:c + chunk, None], spec.spike_peak_mv,
-                             khw, spec.ahp_mv, spec.ahp_tau_ms * 1e-3, with_ahp=False)
+        wav = AP.ap_waveforms(idx / fs, o, base[c:c + chunk, None], thr[c:c + chunk, None], spec.spike_peak_mv,
+                              shape, spec.ahp_mv, spec.ahp_tau_ms * 1e-3, with_ahp=False)
         out += np.bincount(idx[ok], wav[ok], minlength=n)
     if spec.ahp_mv > 0:
         x = onset * fs
         i0 = np.floor(x).astype(np.int64)
         frac = x - i0
         imp = np.bincount(i0, 1 - frac, minlength=n + 1) + np.bincount(i0 + 1, frac, minlength=n + 2)[: n + 1]
-        klen = int(np.ceil((6 * spec.ahp_tau_ms * 1e-3 + 12 * tf) * fs)) + 1
-        kern = C.ahp_waveform(np.arange(klen) / fs, khw, spec.ahp_mv, spec.ahp_tau_ms * 1e-3)
+        klen = int(np.ceil((6 * spec.ahp_tau_ms * 1e-3 + shape.extent_s) * fs)) + 1
+        kern = AP.ahp_waveform(np.arange(klen) / fs, shape, spec.ahp_mv, spec.ahp_tau_ms * 1e-3)
         out += oaconvolve(imp[:n], kern)[:n]
     return out

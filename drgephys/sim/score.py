@@ -9,6 +9,9 @@ Matching rules
   distance.
 - A false episode "at the mains frequency" is a detection that is not TRUE, in a cell with hum, whose
   frequency is within ±2 Hz of the hum frequency or one of its harmonics (up to the 4th).
+- Per true episode (:func:`episode_outcomes`): found or not, its in-episode firing rate and rate bin (< 5,
+  5–10, 10–20, ≥ 20 Hz), the frequency error of the detection overlapping it most; per cell
+  (:func:`false_episodes`): the detections that are not TRUE, and their rate per minute of recording.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ SPIKE_TOL_S = 1e-3
 #: Frequency tolerance around the mains frequency and its harmonics, Hz; harmonics considered.
 HUM_TOL_HZ = 2.0
 HUM_HARMONICS = 4
+
+#: Edges (Hz) of the in-episode firing-rate bins and their labels.
+RATE_BIN_EDGES_HZ = (5.0, 10.0, 20.0)
+RATE_BIN_LABELS = ("< 5 Hz", "5–10 Hz", "10–20 Hz", "≥ 20 Hz")
 
 _OSC_COLUMNS = ["start_s", "end_s", "frequency_hz", "amplitude_mv"]
 _SPK_COLUMNS = ["peak_s", "trigger"]
@@ -99,11 +106,8 @@ def match_spikes(true_s, det_s, tol_s: float = SPIKE_TOL_S):
     return np.asarray(mt, int), np.asarray(md, int)
 
 
-def _cell(truth: dict, result) -> dict:
-    """Raw per-cell counts and error lists."""
-    osc, spk, pattern = _tables(result)
-    fs = float(truth.get("fs_hz", np.nan))
-    te = truth.get("episodes", [])
+def _match_episodes(te: list, osc: pd.DataFrame):
+    """(found per true episode, TRUE per detection, indices of the found episodes, best detection of each)."""
     t0 = np.array([e["start_s"] for e in te], float)
     t1 = np.array([e["end_s"] for e in te], float)
     d0 = osc["start_s"].to_numpy(float)
@@ -113,6 +117,16 @@ def _cell(truth: dict, result) -> dict:
     det_true = ov.sum(axis=0) >= OVERLAP_SHARE * (d1 - d0) if te else np.zeros(d0.size, bool)
     fi = np.flatnonzero(found)
     best = ov[fi].argmax(axis=1) if fi.size else np.empty(0, int)
+    return found, det_true, fi, best
+
+
+def _cell(truth: dict, result) -> dict:
+    """Raw per-cell counts and error lists."""
+    osc, spk, pattern = _tables(result)
+    fs = float(truth.get("fs_hz", np.nan))
+    te = truth.get("episodes", [])
+    d0 = osc["start_s"].to_numpy(float)
+    found, det_true, fi, best = _match_episodes(te, osc)
     f_true = np.array([te[i]["frequency_hz"] for i in fi], float)
     a_true = np.array([te[i]["amplitude_mv"] for i in fi], float)
     f_det = osc["frequency_hz"].to_numpy(float)[best]
@@ -281,3 +295,79 @@ def score_cohort(folder, results) -> tuple[pd.DataFrame, dict]:
         cells.append(c)
         rows.append(_per_cell_row(name, truth, c))
     return pd.DataFrame(rows), _summarize(cells)
+
+
+def rate_bin(rate_hz) -> np.ndarray:
+    """Label (``RATE_BIN_LABELS``) of each in-episode firing rate (Hz): < 5, 5–10, 10–20, ≥ 20 Hz."""
+    r = np.atleast_1d(np.asarray(rate_hz, dtype=float))
+    if np.any(~np.isfinite(r) | (r < 0)):
+        raise ValueError(f"`rate_hz` must hold non-negative finite rates in Hz; got {r[~np.isfinite(r) | (r < 0)][:3]}")
+    return np.asarray(RATE_BIN_LABELS, dtype=object)[np.searchsorted(RATE_BIN_EDGES_HZ, r, side="right")]
+
+
+def _episode_rates(truth: dict) -> np.ndarray:
+    """In-episode firing rate (Hz) of each true episode: its ``firing_rate_hz``, or counted from the truth's
+    spikes (``threshold_s`` in ``[start_s, end_s)``) for truths written before that key existed."""
+    te = truth.get("episodes", [])
+    th = np.array([s["threshold_s"] for s in truth.get("spikes", [])], float)
+    out = np.empty(len(te))
+    for k, e in enumerate(te):
+        if "firing_rate_hz" in e:
+            out[k] = e["firing_rate_hz"]
+        else:
+            out[k] = np.count_nonzero((th >= e["start_s"]) & (th < e["end_s"])) / (e["end_s"] - e["start_s"])
+    return out
+
+
+def episode_outcomes(truth: dict, result) -> pd.DataFrame:
+    """One row per true episode of one cell: was it found, how fast did the cell fire in it, how wrong is the
+    frequency.
+
+    Parameters
+    ----------
+    truth : dict
+        Truth of :func:`drgephys.sim.simulate_trace` (or a ``<file>.truth.json``).
+    result : object or dict
+        Detector output, as for :func:`score`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``start_s``, ``end_s``, ``frequency_hz``, ``amplitude_mv`` (truth), ``firing_rate_hz``,
+        ``rate_bin`` (``RATE_BIN_LABELS``), ``pattern`` (the cell's), ``found`` (bool; detections cover
+        ≥ 50 %), ``frequency_error_hz`` and ``amplitude_rel_error`` (detection overlapping most − truth; NaN
+        when missed).
+    """
+    osc, _, _ = _tables(result)
+    te = truth.get("episodes", [])
+    found, _, fi, best = _match_episodes(te, osc)
+    ferr = np.full(len(te), np.nan)
+    aerr = np.full(len(te), np.nan)
+    f_true = np.array([e["frequency_hz"] for e in te], float)
+    a_true = np.array([e["amplitude_mv"] for e in te], float)
+    ferr[fi] = osc["frequency_hz"].to_numpy(float)[best] - f_true[fi]
+    aerr[fi] = (osc["amplitude_mv"].to_numpy(float)[best] - a_true[fi]) / a_true[fi]
+    rates = _episode_rates(truth)
+    return pd.DataFrame({
+        "start_s": np.array([e["start_s"] for e in te], float), "end_s": np.array([e["end_s"] for e in te], float),
+        "frequency_hz": f_true, "amplitude_mv": a_true, "firing_rate_hz": rates,
+        "rate_bin": rate_bin(rates) if te else np.empty(0, dtype=object),
+        "pattern": [truth.get("pattern")] * len(te), "found": found.astype(bool),
+        "frequency_error_hz": ferr, "amplitude_rel_error": aerr,
+    })
+
+
+def false_episodes(truth: dict, result) -> dict:
+    """Detections of one cell that are not TRUE (< 50 % inside true episodes).
+
+    Returns
+    -------
+    dict
+        ``n_detected``, ``n_false`` (counts), ``duration_min`` (recording length, min) and ``false_per_min``.
+    """
+    osc, _, _ = _tables(result)
+    _, det_true, _, _ = _match_episodes(truth.get("episodes", []), osc)
+    n_false = int(np.count_nonzero(~det_true))
+    minutes = float(truth["duration_s"]) / 60.0
+    return {"n_detected": int(len(osc)), "n_false": n_false, "duration_min": minutes,
+            "false_per_min": n_false / minutes if minutes > 0 else float("nan")}

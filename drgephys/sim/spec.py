@@ -74,7 +74,8 @@ class TraceSpec:
         ``"episodes"`` puts every spike inside SSO episodes (SSO-driven firing; the train of ``pattern`` runs
         over the episodes laid end to end; spikes go anywhere when the trace has no episode); ``"anywhere"``
         spreads them over the trace. Spikes inside an episode are moved to the nearest SSO cycle peak (their onset,
-        ``threshold_s``, is the peak; trigger ``"oscillation"``); the others are ``"other"``.
+        just before ``threshold_s``, is the peak; trigger ``"oscillation"``); the others are ``"other"``. See
+        ``cycles_per_spike`` for SSO-locked firing that skips whole cycles.
     oscillation_trigger_share : float
         Share of the spikes falling inside episodes that are launched from an SSO peak (default 1: all). The
         others stay where the discharge pattern put them, at any SSO phase, with trigger ``"other"`` (e.g.
@@ -82,10 +83,46 @@ class TraceSpec:
     spike_threshold_mv, spike_peak_mv : float
         AP threshold (−45..−30 mV) and peak (+20..+50 mV); defaults −40 and +35 mV.
     spike_half_width_ms : float
-        AP width at half amplitude between threshold and peak, 0.5–3 ms; default 1.0 ms.
+        AP width at half amplitude between threshold and peak, 0.3–15 ms; default 1.0 ms (0.5–1 ms in large
+        A-type neurons; several ms in C-type nociceptors, SCIENCE.md). Above 5 ms the AP needs a shoulder
+        (``spike_shoulder_fraction`` > 0): a single fast kernel that broad would rise slower than the 20 mV/ms
+        that defines the threshold.
+    spike_shoulder_fraction : float
+        0 (default) for a fast AP; otherwise a broad, humped AP (DRG C-type nociceptors: a shoulder on the
+        falling phase) whose shoulder starts this share of the way from threshold to peak (0.6–0.9, above
+        the half-amplitude level where the half-width is measured; it declines slowly, then repolarises). Needs ``spike_half_width_ms`` >= 1.5 ms; the half-width is
+        calibrated to the requested one (:mod:`drgephys.sim.action_potential`).
     ahp_mv, ahp_tau_ms : float
-        After-hyperpolarization depth below the pre-spike baseline (default 5 mV) and its exponential
-        recovery time constant (default 40 ms; AHPs last 20–150 ms).
+        After-hyperpolarization depth below the pre-spike baseline (default 5 mV; 0–30 mV, typically 3–15 mV)
+        and its exponential recovery time constant (default 40 ms; 2–500 ms, typically 10–80 ms; AHP tails
+        last 20–150 ms).
+    cycles_per_spike : (int, int), optional
+        SSO-locked firing (needs ``spike_location="episodes"``): every spike inside an episode is launched
+        from an SSO cycle peak and the spikes skip whole cycles, so that interspike intervals are whole
+        multiples of the SSO period while the oscillation goes on between spikes (Amir et al. 1999). The pair
+        ``(low, high)`` bounds the cycles per interval: ``tonic`` uses the two whole numbers around
+        ``f_SSO / rate_hz`` clipped to it; ``bursting`` spaces the spikes of a burst ``low`` cycles apart and
+        bursts by long silences; ``irregular`` fires on each cycle peak with a fixed probability (intervals
+        ``low`` cycles or more, geometric; ``high`` does not apply). ``rate_hz`` is then the in-episode rate
+        aimed at (default: ``(low + high) / 2`` cycles per spike); the truth's per-episode
+        ``firing_rate_hz`` is the rate obtained. ``None`` (default): the discharge pattern's own train, each
+        spike moved to the nearest cycle peak. A trace without episodes has no SSO-locked spikes.
+    burst_size : (int, int)
+        Inclusive range of spikes per burst of the ``bursting`` pattern, default (2, 10).
+    intra_burst_isi_ms : float
+        First interval (ms) inside a burst of the ``bursting`` pattern (default 30 ms, Kovalsky et al. 2009;
+        later intervals lengthen 10 % per spike; not used by SSO-locked bursting, whose intervals are cycles).
+    dying_vm_mv : float, optional
+        A dying cell: from ``dying_onset_s`` the baseline approaches this potential (−40 to +20 mV, above
+        ``resting_vm_mv``) exponentially with ``dying_tau_s`` and stays there (SCIENCE.md: a cell that
+        depolarises above about −20 mV and stays there). Spikes whose onset falls where the baseline is above
+        ``spike_threshold_mv`` are not generated (depolarization block). Default ``None``: a healthy cell.
+    dying_onset_s, dying_tau_s : float
+        Start (s from the trace start, default 0) and time constant (s, default 1) of that depolarization.
+    offset_mv : float
+        Constant offset (mV, −150 to +150) added to the recorded potential: an amplifier or junction offset
+        (e.g. +60 mV puts a −60 mV cell near 0 mV with AP peaks near +95 mV). Default 0. The truth's
+        ``mean_vm_mv`` is that of the recorded trace (offset included); ``resting_vm_mv`` is the cell's.
     """
 
     duration_s: float = 30.0
@@ -119,6 +156,14 @@ class TraceSpec:
     spike_half_width_ms: float = 1.0
     ahp_mv: float = 5.0
     ahp_tau_ms: float = 40.0
+    spike_shoulder_fraction: float = 0.0
+    cycles_per_spike: tuple[int, int] | None = None
+    burst_size: tuple[int, int] = (2, 10)
+    intra_burst_isi_ms: float = 30.0
+    dying_vm_mv: float | None = None
+    dying_onset_s: float = 0.0
+    dying_tau_s: float = 1.0
+    offset_mv: float = 0.0
 
     def __post_init__(self):
         validate_spec(self)
@@ -129,6 +174,8 @@ class TraceSpec:
         d["hum_harmonics"] = list(self.hum_harmonics)
         d["episode_duration_s"] = list(self.episode_duration_s)
         d["episodes"] = None if self.episodes is None else [dict(e) for e in self.episodes]
+        d["cycles_per_spike"] = None if self.cycles_per_spike is None else list(self.cycles_per_spike)
+        d["burst_size"] = list(self.burst_size)
         return d
 
 
@@ -140,6 +187,14 @@ def _range(spec, name, lo, hi, unit=""):
         raise TypeError(f"`{name}` must be a number{' in ' + unit if unit else ''}; got {x!r}") from None
     if not (ok and math.isfinite(float(x))):
         raise ValueError(f"`{name}` must be between {lo:g} and {hi:g}{' ' + unit if unit else ''}; got {x!r}")
+
+
+def _int_pair(spec, name, lo, hi):
+    x = getattr(spec, name)
+    ok = isinstance(x, (tuple, list)) and len(x) == 2 and all(
+        isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in x)
+    if not (ok and lo <= x[0] <= x[1] <= hi):
+        raise ValueError(f"`{name}` must be (low, high) whole numbers with {lo} <= low <= high <= {hi}; got {x!r}")
 
 
 def validate_spec(s: TraceSpec) -> None:
@@ -168,9 +223,34 @@ def validate_spec(s: TraceSpec) -> None:
     _range(s, "oscillation_trigger_share", 0, 1)
     _range(s, "spike_threshold_mv", -60, -20, "mV")
     _range(s, "spike_peak_mv", -10, 80, "mV")
-    _range(s, "spike_half_width_ms", 0.3, 5, "ms")
+    _range(s, "spike_half_width_ms", 0.3, 15, "ms")
+    _range(s, "spike_shoulder_fraction", 0, 0.9)
+    if 0 < s.spike_shoulder_fraction < 0.6:
+        raise ValueError(f"`spike_shoulder_fraction` must be 0 (fast AP) or between 0.6 and 0.9 (humped AP); got "
+                         f"{s.spike_shoulder_fraction!r}")
+    if s.spike_shoulder_fraction == 0 and s.spike_half_width_ms > 5:
+        raise ValueError(f"`spike_half_width_ms` must be at most 5 ms for a fast AP; got {s.spike_half_width_ms!r}. "
+                         "Broader APs are humped: set `spike_shoulder_fraction` (0.6-0.9)")
+    if s.spike_shoulder_fraction > 0 and s.spike_half_width_ms < 1.5:
+        raise ValueError(f"`spike_half_width_ms` must be at least 1.5 ms for a humped AP "
+                         f"(`spike_shoulder_fraction` > 0); got {s.spike_half_width_ms!r}")
     _range(s, "ahp_mv", 0, 30, "mV")
     _range(s, "ahp_tau_ms", 2, 500, "ms")
+    _int_pair(s, "burst_size", 2, 1000)
+    _range(s, "intra_burst_isi_ms", 2, 500, "ms")
+    if s.cycles_per_spike is not None:
+        _int_pair(s, "cycles_per_spike", 1, 50)
+        if s.spike_location != "episodes":
+            raise ValueError(f"`cycles_per_spike` needs `spike_location='episodes'` (SSO-locked firing); got "
+                             f"`spike_location`={s.spike_location!r}")
+    if s.dying_vm_mv is not None:
+        _range(s, "dying_vm_mv", -40, 20, "mV")
+        if s.dying_vm_mv <= s.resting_vm_mv:
+            raise ValueError(f"`dying_vm_mv` must be above `resting_vm_mv` ({s.resting_vm_mv:g} mV); got "
+                             f"{s.dying_vm_mv:g} mV")
+    _range(s, "dying_onset_s", 0, 3600, "s")
+    _range(s, "dying_tau_s", 0.001, 1e4, "s")
+    _range(s, "offset_mv", -150, 150, "mV")
     if s.spike_threshold_mv <= s.resting_vm_mv:
         raise ValueError(f"`spike_threshold_mv` must be above `resting_vm_mv` ({s.resting_vm_mv:g} mV); got "
                          f"{s.spike_threshold_mv:g} mV")

@@ -173,13 +173,14 @@ def test_all_sampling_rates(fs):
 def test_truth_is_json_serialisable_and_complete():
     tr = simulate_trace(duration_s=3, fs_hz=10_000, sso=True, pattern="irregular", hum_hz=50, seed=13)
     d = json.loads(json.dumps(tr.truth))
-    assert set(d) >= {"fs_hz", "duration_s", "resting_vm_mv", "hum_hz", "sso_cell", "pattern", "episodes",
-                      "spikes", "spec"}
+    assert set(d) >= {"fs_hz", "duration_s", "resting_vm_mv", "offset_mv", "hum_hz", "sso_cell", "pattern",
+                      "episodes", "spikes", "spec"}
     for e in d["episodes"]:
-        assert set(e) == {"start_s", "end_s", "frequency_hz", "amplitude_mv", "mean_vm_mv"}
-        assert np.isfinite(e["mean_vm_mv"])
+        assert set(e) == {"start_s", "end_s", "frequency_hz", "amplitude_mv", "mean_vm_mv", "firing_rate_hz"}
+        assert np.isfinite(e["mean_vm_mv"]) and e["firing_rate_hz"] >= 0
     for s in d["spikes"]:
-        assert set(s) == {"peak_s", "threshold_s", "trigger"} and s["threshold_s"] < s["peak_s"]
+        assert set(s) == {"peak_s", "threshold_s", "trigger", "half_width_ms"} and s["threshold_s"] < s["peak_s"]
+        assert s["half_width_ms"] == pytest.approx(1.0, abs=0.1)  # the default half-width, near rest
     assert TraceSpec(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d["spec"].items()}) is not None
 
 

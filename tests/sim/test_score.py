@@ -128,3 +128,51 @@ def test_score_validation(tmp_path):
         score([_truth(), _truth()], [_result([], [])])
     with pytest.raises(ValueError, match="must contain <file>.truth.json"):
         score_cohort(tmp_path, {})
+
+
+# ------------------------------------------------------------------ per-episode outcomes and false episodes
+
+def test_rate_bins_edges():
+    from drgephys.sim import rate_bin
+
+    assert list(rate_bin([0.0, 4.99, 5.0, 9.99, 10.0, 19.99, 20.0, 45.0])) == [
+        "< 5 Hz", "< 5 Hz", "5–10 Hz", "5–10 Hz", "10–20 Hz", "10–20 Hz", "≥ 20 Hz", "≥ 20 Hz"]
+    with pytest.raises(ValueError, match="`rate_hz` must hold non-negative finite rates"):
+        rate_bin([-1.0])
+
+
+def test_episode_outcomes_by_hand():
+    from drgephys.sim import episode_outcomes
+
+    truth = _truth()
+    truth["episodes"][0]["firing_rate_hz"] = 12.0  # written by the simulator
+    # second episode has no firing_rate_hz key: counted from the spikes (threshold 5.2, 5.5 inside 5-6 s)
+    truth["spikes"] += [{"peak_s": 5.2005, "threshold_s": 5.2, "trigger": "oscillation"},
+                        {"peak_s": 5.5005, "threshold_s": 5.5, "trigger": "oscillation"}]
+    r = _result([(1.2, 2.1, 52.0, 2.2), (8.0, 9.0, 50.5, 1.0)], [])
+    out = episode_outcomes(truth, r)
+    assert list(out.found) == [True, False]
+    assert list(out.firing_rate_hz) == [12.0, 2.0] and list(out.rate_bin) == ["10–20 Hz", "< 5 Hz"]
+    assert out.frequency_error_hz[0] == pytest.approx(2.0) and math.isnan(out.frequency_error_hz[1])
+    assert out.amplitude_rel_error[0] == pytest.approx(0.1) and list(out.pattern) == ["bursting"] * 2
+
+
+def test_false_episodes_by_hand():
+    from drgephys.sim import false_episodes
+
+    r = _result([(1.2, 2.1, 52.0, 2.2), (8.0, 9.0, 50.5, 1.0), (3.0, 3.5, 40.0, 1.0)], [])
+    out = false_episodes(_truth(), r)  # 10 s recording: 2 false detections = 12 per minute
+    assert out == {"n_detected": 3, "n_false": 2, "duration_min": pytest.approx(1 / 6), "false_per_min": pytest.approx(12.0)}
+    none = false_episodes(_truth(episodes=[]), _result([], []))
+    assert none["n_false"] == 0 and none["false_per_min"] == 0.0
+
+
+def test_episode_outcomes_on_a_simulated_cell():
+    from drgephys.sim import episode_outcomes, preset, simulate_trace
+
+    tr = simulate_trace(preset("sso_tonic", duration_s=10, fs_hz=5_000), seed=2)
+    exact = {"oscillations": pd.DataFrame([{k: e[k] for k in ("start_s", "end_s", "frequency_hz", "amplitude_mv")}
+                                           for e in tr.truth["episodes"]]), "spikes": pd.DataFrame({"peak_s": []})}
+    out = episode_outcomes(tr.truth, exact)
+    assert len(out) == len(tr.truth["episodes"]) > 0 and out.found.all()
+    assert (out.frequency_error_hz == 0).all() and (out.rate_bin == "≥ 20 Hz").any() | (out.rate_bin == "10–20 Hz").any()
