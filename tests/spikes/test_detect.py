@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from scipy.signal import resample
 
 from drgephys.sim import TraceSpec, score, simulate_trace
-from drgephys.sim import components as sim_components
+from drgephys.sim import action_potential as sim_ap
 from drgephys.spikes import COLUMNS, SpikeParams, detect_spikes
 from drgephys.spikes.detect import empty_spikes
 
@@ -109,12 +109,14 @@ def test_columns_dtypes_and_empty_table():
 
 def _template(spec: TraceSpec):
     """The simulator's continuous AP (mV) on a flat baseline at ``spec.resting_vm_mv``, on a 1-µs grid of times
-    (s) from the onset: ``drgephys.sim.components.ap_waveforms`` with the kernel width ``simulate_trace`` uses."""
+    (s) from the onset: ``drgephys.sim.action_potential.ap_waveforms`` with the shape ``simulate_trace``
+    calibrates (``calibrate``)."""
     rest, thr, peak = spec.resting_vm_mv, spec.spike_threshold_mv, spec.spike_peak_mv
     tau_s = spec.ahp_tau_ms * 1e-3
-    khw = sim_components.kernel_half_width_ms(spec.spike_half_width_ms, thr - rest, peak - rest, spec.ahp_mv, tau_s)
+    shape = sim_ap.calibrate(spec.spike_half_width_ms, spec.spike_shoulder_fraction, thr - rest, peak - rest,
+                             spec.ahp_mv, tau_s)
     t = np.arange(-5e-3, 0.2, 1e-6)
-    return t, rest + sim_components.ap_waveforms(t[None, :], 0.0, rest, thr, peak, khw, spec.ahp_mv, tau_s)[0]
+    return t, rest + sim_ap.ap_waveforms(t[None, :], 0.0, rest, thr, peak, shape, spec.ahp_mv, tau_s)[0]
 
 
 def test_half_width_threshold_and_ahp_known_answers():
