@@ -18,28 +18,13 @@ import numpy as np
 import pandas as pd
 
 from . import _html
+from .analysis import AnalysisResult
 from .errors import RecordingError
-
-
-def _read_table(d: Path, name: str) -> pd.DataFrame:
-    for ext, reader in (("csv", pd.read_csv), ("parquet", pd.read_parquet)):
-        p = d / f"{name}.{ext}"
-        if p.is_file():
-            return reader(p)
-    raise FileNotFoundError(f"`{d}` has no {name}.csv; run `drgephys analyze ... --out {d}` first")
-
-
-def locate(label: str, inputs: list[str]) -> Path | None:
-    """Find the recording a table's ``file`` label refers to, given the paths the analysis was run on."""
-    p = Path(label)
-    if p.is_file():
-        return p
-    for root in map(Path, inputs):
-        if root.is_dir() and (root / label).is_file():
-            return root / label
-        if root.is_file() and (root.name == p.name or str(root) == label):
-            return root
-    return None
+from .io import load
+from .plotting.comparison import plot_frequency_vs_vm, plot_prevalence
+from .plotting.qc import qc_figure
+from .stats import compare_groups
+from .tables import locate, read_table
 
 
 def _is_true(col: pd.Series) -> np.ndarray:
@@ -103,10 +88,6 @@ def _qc_section(chosen: pd.DataFrame, recs, osc, spk, meta: dict, inputs: list) 
     """QC figures of the chosen sweeps (each file loaded once) and the anchors linking table rows to them."""
     from matplotlib.figure import Figure
 
-    from .analysis import AnalysisResult
-    from .io import load
-    from .plotting.qc import qc_figure
-
     params = meta.get("params", {})
     loaded: dict = {}
     parts, anchors = [], {}
@@ -168,7 +149,7 @@ def build_report(results_dir, out=None, *, max_recordings: int = 12, by: str = "
     d = Path(results_dir)
     if not d.is_dir():
         raise FileNotFoundError(f"`{d}` is not a folder; pass the --out folder of `drgephys analyze`")
-    recs, osc, spk = (_read_table(d, n) for n in ("recordings", "oscillations", "spikes"))
+    recs, osc, spk = (read_table(d, n) for n in ("recordings", "oscillations", "spikes"))
     meta = json.loads((d / "params.json").read_text()) if (d / "params.json").is_file() else {}
     inputs = meta.get("inputs", [])
     chosen = select_qc_sweeps(recs, max_recordings, seed=seed)
@@ -236,8 +217,6 @@ def _comparison_section(d: Path, recs, osc, by: str) -> str:
         table = pd.read_csv(cmp_path)
     elif by in recs.columns and recs[by].nunique() >= 2:
         try:
-            from .stats import compare_groups
-
             table = compare_groups(recs, osc, by=by)
         except Exception as err:  # the report still renders without the comparison
             return f"<h2>Comparison</h2><p>not computed: {html.escape(str(err))}</p>"
@@ -246,8 +225,6 @@ def _comparison_section(d: Path, recs, osc, by: str) -> str:
     out = ["<h2>Comparison</h2>", '<div class="table">' + _html.sortable_table(table, cls="comparison") + "</div>"]
     try:
         from matplotlib.figure import Figure
-
-        from .plotting.comparison import plot_frequency_vs_vm, plot_prevalence
 
         fig = Figure(figsize=(10, 3.5), layout="constrained")
         axes = fig.subplots(1, 2)

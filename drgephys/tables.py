@@ -7,8 +7,12 @@ never made up.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+
+from .errors import RecordingError
 
 KEY_COLUMNS = ["file", "sweep", "channel"]
 
@@ -198,3 +202,35 @@ def combine(items: list, columns: dict, *, build: bool = True):
     if len(frames) == 1 and matches(frames[0], columns):
         return frames[0]
     return conform(pd.concat(frames, ignore_index=True) if frames else None, columns)
+
+
+def read_table(results_dir, name: str) -> pd.DataFrame:
+    """One table (``recordings``, ``oscillations``, ``spikes``) of a folder written by ``drgephys analyze``, as
+    CSV or Parquet.
+
+    Raises
+    ------
+    RecordingError
+        When the folder holds neither ``<name>.csv`` nor ``<name>.parquet`` (code ``missing_table``).
+    """
+    d = Path(results_dir)
+    for ext, reader in ((".csv", pd.read_csv), (".parquet", pd.read_parquet)):
+        f = d / f"{name}{ext}"
+        if f.is_file():
+            return reader(f)
+    raise RecordingError(f"`results_dir` must hold {name}.csv (or .parquet) written by drgephys analyze; got none "
+                         f"in {d}. Run `drgephys analyze ... --out {d}` first", file=str(d), code="missing_table")
+
+
+def locate(label: str, inputs: list) -> Path | None:
+    """The recording a table's ``file`` label refers to, given the paths the analysis was run on (``inputs``
+    of ``params.json``); None when it cannot be found."""
+    p = Path(label)
+    if p.is_file():
+        return p
+    for root in map(Path, inputs):
+        if root.is_dir() and (root / label).is_file():
+            return root / label
+        if root.is_file() and (root.name == p.name or str(root) == label):
+            return root
+    return None

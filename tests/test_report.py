@@ -76,7 +76,7 @@ def test_report_is_self_contained_with_qc_figures(sim_folder, tmp_path):  # noqa
 
 def test_report_on_a_folder_without_tables_is_a_usage_error(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
-    assert "no recordings.csv" in capsys.readouterr().err
+    assert "must hold recordings.csv" in capsys.readouterr().err
 
 
 def test_select_qc_sweeps_puts_sso_then_flagged_then_a_sample():

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import RecordingError
 from . import channels as ch
+from . import plausible as pl
 from .sweep import Sweep, non_finite_error
 from .trace import Recording, Trace
 
@@ -101,7 +102,7 @@ def make_trace(cand: ch.Candidate, *, file, sweep, reader, gain=1.0, offset_mv=0
         v = ch._to_mv(raw, units)
         if not plain:
             v = v * gain + offset_mv
-        _, why, _, finite = ch._assess_voltage_level(v)
+        _, why, _, finite = pl.assess_level(v)
     if why:
         raise _implausible(file, sweep, cand, why)
     meta = {"channel_name": cand.name, "reader": reader, "nwb_type": cand.nwb_type}
@@ -135,7 +136,7 @@ def make_lazy_sweep(cand: ch.Candidate, *, file, sweep, reader, gain=1.0, offset
     if plain and cand.why is not None and units_override is None:
         why, finite = cand.why, cand.finite          # assessed while choosing the channel
     else:
-        _, why, _, finite = ch.streamed_assessment(read, n)
+        _, why, _, finite = pl.streamed_assessment(read, n)
     if why:
         raise _implausible(file, sweep, cand, why)
     if not finite:   # locate the first bad sample for the message (rare: a second pass)

@@ -16,27 +16,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from .._validation import all_finite
 from ..errors import RecordingError
+from . import plausible as pl
 from .sweep import ProxyReader
-
-#: Samples used for the plausibility statistics of a channel (strided subsample of longer traces).
-ASSESS_SAMPLES = 16_384
-#: Plausible resting range of a membrane potential in mV (wide: model cells and depolarised cells pass).
-VM_LEVEL_RANGE_MV = (-150.0, 60.0)
-#: A trace whose central 99 % spans less than this (mV) is constant.
-MIN_SPREAD_MV = 0.02
-#: Share of samples pinned at the extreme value above which a trace counts as saturated (clipped).
-SATURATION_SHARE = 0.02
-#: Share of samples at one value above which a trace is a piecewise-constant command, not a recording.
-COMMAND_MODE_SHARE = 0.5
-#: A signal with fewer distinct values than this over many samples is a stepped command.
-COMMAND_MAX_LEVELS = 64
-#: |median| (mV) and spread (mV) under which a voltage channel is an amplifier output with no cell.
-NO_CELL_LEVEL_MV, NO_CELL_SPREAD_MV = 5.0, 1.0
-#: How far (as a ratio) upward excursions must dominate downward ones for a current-labelled channel to look
-#: like a mislabelled membrane potential with action potentials.
-SPIKY_ASYMMETRY = 5.0
 
 _COMMAND_NAME = re.compile(r"(^|[^a-z])(da|ao|dac|cmd|command|stim|stimulus)([^a-z]|$)", re.I)
 _VM_NAME = re.compile(r"(vm|v_m|potential|volt|membrane|primary)", re.I)
@@ -136,116 +118,6 @@ def _to_mv(raw: np.ndarray, units) -> np.ndarray:
     return raw if factor == 1.0 else raw * factor
 
 
-def _assess_voltage_level(v_mv: np.ndarray) -> tuple[str, str, float, bool]:
-    """``(code, reason, level, finite)``: why `v_mv` is not a plausible membrane potential (``("", "")``
-    when it is), its (subsampled) median level in mV (NaN when there is none) and whether every sample is
-    finite."""
-    if v_mv.size == 0:
-        return "empty_channel", "the channel holds no samples", np.nan, True
-    x = v_mv
-    all_ok = all_finite(v_mv)
-    if not all_ok:
-        x = v_mv[np.isfinite(v_mv)]
-    return (*_sample_verdict(_sample(x)), all_ok)
-
-
-def streamed_assessment(read, n: int, block: int = 1 << 22) -> tuple[str, str, float, bool]:
-    """`_assess_voltage_level` of a sweep read in blocks by ``read(i0, i1)`` (mV), never held whole: the
-    strided subsample `_sample` takes (every ``ceil(n / ASSESS_SAMPLES)``-th sample from the first) is
-    gathered block by block, so the verdict is the in-memory one for finite data (non-finite samples are
-    dropped from the subsample instead of before it)."""
-    if n == 0:
-        return "empty_channel", "the channel holds no samples", np.nan, True
-    step = int(np.ceil(n / ASSESS_SAMPLES)) if n > ASSESS_SAMPLES else 1
-    parts, all_ok = [], True
-    for i0 in range(0, n, block):             # one iteration per block of ~4 M samples
-        x = read(i0, min(i0 + block, n))
-        all_ok = all_ok and all_finite(x)
-        parts.append(x[(-i0) % step::step])
-    sub = np.concatenate(parts)
-    if not all_ok:
-        sub = sub[np.isfinite(sub)]
-    return (*_sample_verdict(sub), all_ok)
-
-
-def _sample_verdict(sub: np.ndarray) -> tuple[str, str, float]:
-    """``(code, reason, median)`` of a finite subsample (`_verdict` on its sorted copy)."""
-    if sub.size == 0:
-        return "non_finite_channel", "every sample is NaN or infinite", np.nan
-    x = np.sort(sub)      # sorted once: the percentiles and the distinct values read it
-    p_lo, lo, med, hi, p_hi = np.percentile(x, [1, 0.5, 50, 99.5, 99])
-    return (*_verdict(x, p_lo, lo, med, hi, p_hi), float(med))
-
-
-def _unique_sorted(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(x, return_counts=True)`` of a sorted finite array (no second sort)."""
-    first = np.flatnonzero(np.concatenate(([True], x[1:] != x[:-1])))
-    return x[first], np.diff(np.append(first, x.size))
-
-
-#: Candidate rejections that mark a command/stimulus output (by name or by a stepped waveform).
-COMMAND_CODES = frozenset({"command_name", "command_levels"})
-
-
-def _verdict(x, p_lo, lo, med, hi, p_hi) -> tuple[str, str]:
-    """``(code, reason)`` why the sorted finite subsample `x` (with its percentiles) is not a membrane
-    potential, or ``("", "")``."""
-    if hi - lo < MIN_SPREAD_MV:
-        return "constant", f"the trace is constant ({med:.3g} mV throughout)"
-    vals, counts = _unique_sorted(x)
-    mode_share = counts.max() / x.size
-    if mode_share > COMMAND_MODE_SHARE and vals.size < 256:
-        return "command_levels", (f"the trace is piecewise constant ({mode_share:.0%} of samples at "
-                                  f"{vals[counts.argmax()]:.3g} mV, {vals.size} distinct values): a command/stimulus "
-                                  "output, not a recorded potential")
-    xmax, xmin = vals[-1], vals[0]
-    top, bottom = counts[-1] / x.size, counts[0] / x.size
-    if top > SATURATION_SHARE or bottom > SATURATION_SHARE:
-        rail = xmax if top >= bottom else xmin
-        return "saturated", f"the trace is saturated ({max(top, bottom):.1%} of samples clipped at {rail:.4g} mV)"
-    if not (VM_LEVEL_RANGE_MV[0] <= med <= VM_LEVEL_RANGE_MV[1]):
-        return "level_out_of_range", (f"its median level {med:.4g} mV is outside the plausible membrane-potential "
-                                      f"range {VM_LEVEL_RANGE_MV[0]:g}..{VM_LEVEL_RANGE_MV[1]:g} mV")
-    spread = p_hi - p_lo
-    if abs(med) < NO_CELL_LEVEL_MV and spread < NO_CELL_SPREAD_MV:
-        return "flat_near_zero", (f"it sits flat near 0 mV (median {med:.3g} mV, 1–99 % spread {spread:.3g} mV), "
-                                  "as an amplifier output with no cell does; a membrane potential rests well below 0 mV")
-    return "", ""
-
-
-def _sample(x: np.ndarray) -> np.ndarray:
-    """At most `ASSESS_SAMPLES` evenly strided samples (from the first): the plausibility statistics
-    (percentiles, distinct values, clipping share) are stable on such a subsample and cost no more for an
-    hour-long sweep than for a short one."""
-    if x.size <= ASSESS_SAMPLES:
-        return x
-    step = int(np.ceil(x.size / ASSESS_SAMPLES))
-    return x[::step]
-
-
-def _looks_like_mislabelled_vm(raw: np.ndarray) -> bool:
-    """Spike-shaped upward excursions on a stable baseline (a membrane potential labelled as current)."""
-    x = _sample(raw[np.isfinite(raw)])
-    if x.size < 100:
-        return False
-    med = np.median(x)
-    up, down = x.max() - med, med - x.min()
-    brief = np.mean(x > med + up / 2) < 0.05  # spikes occupy a small share of the time; ramps and steps do not
-    return bool(brief and up > SPIKY_ASYMMETRY * max(down, 1e-12)
-                and up > 20 * max(np.median(np.abs(x - med)), 1e-12))
-
-
-def _is_command_like(raw: np.ndarray) -> bool:
-    """Constant or piecewise-constant data (a stimulus/command waveform, not a recorded signal)."""
-    x = _sample(raw[np.isfinite(raw)])
-    if x.size == 0 or np.ptp(x) == 0:
-        return True
-    vals, counts = np.unique(x, return_counts=True)
-    if vals.size < COMMAND_MAX_LEVELS and x.size > 20 * COMMAND_MAX_LEVELS:
-        return True  # a handful of levels over many samples: a step/ramp command
-    return bool(counts.max() / x.size > COMMAND_MODE_SHARE and vals.size < 256)
-
-
 #: Why a candidate channel is not the membrane potential (the ``code`` of a `Candidate`; its ``reason`` is the
 #: sentence with the measured values).
 CANDIDATE_CODES = ("nwb_not_current_clamp", "current_units", "unknown_units", "command_name", "empty_channel",
@@ -275,12 +147,12 @@ def assess_candidates(cands: list[Candidate], max_samples: int | None = None) ->
             continue
         if is_lazy_and_long(c, max_samples):
             factor = _units_kind(c.units)[1]
-            code, why, med, c.finite = streamed_assessment(column_reader(c.signal, c.column, factor),
+            code, why, med, c.finite = pl.streamed_assessment(column_reader(c.signal, c.column, factor),
                                                            int(c.signal.shape[0]))
         else:
             raw, _ = _load_column(c)
             c.v_mv = _to_mv(raw, c.units)
-            code, why, med, c.finite = _assess_voltage_level(c.v_mv)
+            code, why, med, c.finite = pl.assess_level(c.v_mv)
         c.why = why
         if why:
             c.code, c.reason = code, why
@@ -319,19 +191,19 @@ def refusal(file: str, cands: list[Candidate]) -> tuple[str, str]:
         return f"{src} holds only command/stimulus channels, no recorded membrane potential ({details}).", \
             "command_only"
     if kinds <= {"current"}:
-        spiky = [c for c in cands if _looks_like_mislabelled_vm(_load_column(c)[0])]
+        spiky = [c for c in cands if pl.looks_like_mislabelled_vm(_load_column(c)[0])]
         if spiky:
             c = spiky[0]
             return (f"{src}: no membrane-potential channel — channel {c.index} '{c.name}' is labelled {c.units} "
                     "(a current) but its shape (spikes on a stable baseline) looks like a membrane potential "
                     f"with wrong units ({details}). {hint}"), "mislabelled_units"
-        if all(_is_command_like(_load_column(c)[0]) for c in cands):
+        if all(pl.is_command_like(_load_column(c)[0]) for c in cands):
             return (f"{src} holds only an injected-current command (piecewise constant), no recorded membrane "
                     f"potential ({details}). If the potential is in a separate file, load that file.",
                     "command_only")
         return (f"{src} records only currents (voltage-clamp recording or command-only file), "
                 f"no membrane potential ({details}). {hint}"), "voltage_clamp"
-    if all(c.code in COMMAND_CODES for c in cands):
+    if all(c.code in pl.COMMAND_CODES for c in cands):
         return f"{src} holds only command/stimulus outputs, no recorded potential ({details}).", "command_only"
     if "unknown" in kinds and all(c.kind != "voltage" or c.code == "level_out_of_range" for c in cands):
         return f"{src}: no channel in voltage units ({details}). {hint}", "unknown_units"

@@ -8,6 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..stats.cells import ok_sweeps
+from ..stats.summary import frequency_vm_fits, summarize_groups
+
 #: Colours cycled over groups (reference first).
 GROUP_COLORS = ("#264653", "#e76f51", "#2a9d8f", "#e9c46a", "#8d5a97", "#6c757d")
 
@@ -46,8 +49,6 @@ def plot_frequency_vs_vm(oscillations: pd.DataFrame, recordings: pd.DataFrame, *
     -------
     matplotlib.axes.Axes
     """
-    from ..stats.cells import ok_sweeps
-    from ..stats.summary import frequency_vm_fits
 
     ax = _ax(ax)
     fits = frequency_vm_fits(recordings, oscillations, by=by)
@@ -119,7 +120,6 @@ def plot_prevalence(data, ax=None, *, by: str = "group", cluster: str | None = "
         notes = [""] + [f"p = {pv:.3g}" if np.isfinite(pv) else "" for pv in d["p_value"].astype(float)]
         cap = "error bars: reference + CI of the difference"
     else:
-        from ..stats.summary import summarize_groups
 
         s = summarize_groups(data, by=by, cluster=cluster, metrics=(metric,))
         s = s.set_index("group").loc[_order(s["group"])].reset_index()

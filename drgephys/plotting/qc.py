@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import check_fs, check_v
+from ..analysis import analyze
 
 #: Colours used consistently across figures.
 EPISODE_COLOR, SPIKE_COLOR, TRACE_COLOR = "#f4a261", "#e63946", "#264653"
@@ -234,7 +235,6 @@ def qc_figure(trace, result=None, *, band_hz=(10.0, 200.0), figure=None, title: 
     -------
     matplotlib.figure.Figure
     """
-    from ..analysis import analyze
 
     if result is None:
         result = analyze(trace)

@@ -12,6 +12,9 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_band, check_positive
+from ..analysis import AnalysisResult, analyze
+from ..io import Recording, Trace, load
+from ..tables import locate, read_table
 
 VIEWER_EXTRA = 'pip install "drgephys[viewer]" (in a clone: pip install -e ".[viewer]")'
 
@@ -64,15 +67,11 @@ def _choose_label(recordings: pd.DataFrame, file) -> str:
 
 def _tables_source(source):
     """(recordings, oscillations, spikes, inputs, params) of an AnalysisResult or a results folder."""
-    from ..analysis import AnalysisResult
-
     if isinstance(source, AnalysisResult):
         return source.recordings, source.oscillations, source.spikes, [], {}
-    from ..report import _read_table
-
     d = Path(source)
     meta = json.loads((d / "params.json").read_text()) if (d / "params.json").is_file() else {}
-    return (*(_read_table(d, n) for n in ("recordings", "oscillations", "spikes")), meta.get("inputs", []),
+    return (*(read_table(d, n) for n in ("recordings", "oscillations", "spikes")), meta.get("inputs", []),
             meta.get("params", {}))
 
 
@@ -81,11 +80,8 @@ def _is_results_dir(source) -> bool:
         (Path(source) / f"recordings.{e}").is_file() for e in ("csv", "parquet"))
 
 
-def _resolve(source, sweep, file, result, recording, channel, units):
+def _resolve(source, sweep, *, file, result, recording, channel, units):
     """(trace, recordings, oscillations, spikes, channel_report) for the sweep to show."""
-    from ..analysis import AnalysisResult, analyze
-    from ..io import Recording, Trace, load
-    from ..report import locate
 
     report = None
     if isinstance(source, AnalysisResult) or _is_results_dir(source):
@@ -222,7 +218,8 @@ def browse(source, sweep: int = 0, *, file=None, result=None, recording=None, ch
     tf_max_s = check_positive(tf_max_s, "tf_max_s", "s")
     if isinstance(height_px, bool) or not isinstance(height_px, Integral) or height_px < 200:
         raise ValueError(f"`height_px` must be an int ≥ 200; got {height_px!r}")
-    trace, recs, osc, spk, report = _resolve(source, int(sweep), file, result, recording, channel, units)
+    trace, recs, osc, spk, report = _resolve(source, int(sweep), file=file, result=result, recording=recording,
+                                                  channel=channel, units=units)
     if trace.times is not None:
         raise ValueError("`source` must be a regularly sampled trace; this one carries irregular sample times "
                          "(`Trace.times`), which the viewer does not draw")

@@ -152,7 +152,7 @@ def _ahp_norm(ta, tau):
     return float(np.max((1 - np.exp(-tt / ta)) * np.exp(-tt / tau)))
 
 
-def ap_waveforms(t, onset_s, base_mv, threshold_mv, peak_mv, shape: APShape, ahp_mv, ahp_tau_s, *,
+def ap_waveforms(t, onset_s, base_mv, threshold_mv, peak_mv, shape: APShape, *, ahp_mv, ahp_tau_s,
                  with_ahp: bool = True):
     """Action-potential deviation from the local baseline (mV) at times ``t`` (s).
 
@@ -204,7 +204,7 @@ def measured_half_width_ms(shape: APShape, delta_mv, peak_rel_mv, ahp_mv, ahp_ta
     tr, tf = shape.taus
     end = 8 * tf + (shape.shoulder_s + 10 * shape.edge_s if shape.humped else 0.0)
     s = np.arange(-1e-3, end, HALF_WIDTH_GRID_S)[None, :]
-    w = ap_waveforms(s, 0.0, 0.0, delta_mv, peak_rel_mv, shape, ahp_mv, ahp_tau_s)[0]
+    w = ap_waveforms(s, 0.0, 0.0, delta_mv, peak_rel_mv, shape, ahp_mv=ahp_mv, ahp_tau_s=ahp_tau_s)[0]
     i = int(np.argmax(np.diff(w) / _HALF_WIDTH_GRID_MS >= THRESHOLD_DVDT_MV_PER_MS))
     half = (w[i] + w.max()) / 2
     return float(np.count_nonzero(w[i:] > half) * _HALF_WIDTH_GRID_MS)
@@ -245,7 +245,9 @@ def calibrate(half_width_ms: float, shoulder_fraction: float, delta_mv: float, p
         return measured_half_width_ms(APShape(HUMP_SPIKE_KERNEL_MS, shoulder_fraction, t_s), delta_mv, peak_rel_mv,
                                       ahp_mv, ahp_tau_s) - half_width_ms
 
-    lo, hi = 0.1 * half_width_ms * 1e-3, 3.0 * half_width_ms * 1e-3
+    # the half-width grows with the shoulder's length from ~0.4 ms on (a short shoulder barely widens the fast
+    # spike); a low shoulder on a high threshold needs a shoulder several half-widths long
+    lo, hi = 0.1 * half_width_ms * 1e-3, 10.0 * half_width_ms * 1e-3
     if err(lo) > 0 or err(hi) < 0:
         raise ValueError(f"`spike_half_width_ms` {half_width_ms:g} ms cannot be reached by a humped AP with "
                          f"`spike_shoulder_fraction` {shoulder_fraction:g}; use a broader AP (>= 1.5 ms) or a higher "
@@ -278,9 +280,9 @@ def ap_timing(shape: APShape, pre_delta_mv, peak_rel_mv, ahp_mv: float = 0.0, ah
     step = 256 if sw.size < 20_000 else 32
     for i0 in range(0, n, step):  # chunks bound memory; a handful of iterations
         d, r = delta[i0:i0 + step], rel[i0:i0 + step]
-        w = ap_waveforms(s, 0.0, 0.0, d, r, shape, ahp_mv, ahp_tau_s)
+        w = ap_waveforms(s, 0.0, 0.0, d, r, shape, ahp_mv=ahp_mv, ahp_tau_s=ahp_tau_s)
         peak[i0:i0 + step] = s[0, np.argmax(w, axis=1)]
         dv = np.diff(w, axis=1) / 1e-3  # mV/ms between grid points
         thr[i0:i0 + step] = s[0, np.argmax(dv >= THRESHOLD_DVDT_MV_PER_MS, axis=1)]
-        hw[i0:i0 + step] = _half_widths(ap_waveforms(sw, 0.0, 0.0, d, r, shape, ahp_mv, ahp_tau_s))
+        hw[i0:i0 + step] = _half_widths(ap_waveforms(sw, 0.0, 0.0, d, r, shape, ahp_mv=ahp_mv, ahp_tau_s=ahp_tau_s))
     return peak, thr, hw

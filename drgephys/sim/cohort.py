@@ -249,10 +249,10 @@ def simulate_cohort(spec: CohortSpec | None = None, seed=None, out_dir=None, *, 
         raise ValueError(f"`format` must be 'abf' or 'nwb'; got {format!r}")
     table = simulate_cohort_table(spec, seed, file_format=format)
     specs = [cell_spec(row, spec) for _, row in table.iterrows()]
-    return simulate_rows(table, specs, spec.to_dict(), seed, out_dir, format)
+    return simulate_rows(table, specs, spec.to_dict(), seed, out_dir=out_dir, format=format)
 
 
-def simulate_rows(table: pd.DataFrame, specs, spec_dict: dict, seed, out_dir, format: str,
+def simulate_rows(table: pd.DataFrame, specs, spec_dict: dict, seed, *, out_dir, format: str,
                   truth_columns: tuple = ()) -> pd.DataFrame:
     """Simulate one trace per row of a cohort table and optionally write the folder.
 

@@ -92,7 +92,7 @@ def simulate_trace(spec: TraceSpec | float | None = None, fs: float | None = Non
         i0, i1 = max(0, int(np.floor(a * fs))), min(n, int(np.ceil(b * fs)) + 1)
         baseline[i0:i1] += spec.sso_depolarization_mv * C.envelope(t[i0:i1], e["start_s"], e["end_s"])
     for e in eps:
-        tr, peaks = _add_episode(spec, e, t, baseline, sso, fs, rngs[2])
+        tr, peaks = _add_episode(spec, e, t, baseline, sso, fs=fs, rng=rngs[2])
         ep_truth.append(tr)
         ep_peaks.append(peaks)
 
@@ -108,7 +108,7 @@ def simulate_trace(spec: TraceSpec | float | None = None, fs: float | None = Non
         shape = AP.calibrate(spec.spike_half_width_ms, spec.spike_shoulder_fraction,
                              spec.spike_threshold_mv - spec.resting_vm_mv, spec.spike_peak_mv - spec.resting_vm_mv,
                              spec.ahp_mv, spec.ahp_tau_ms * 1e-3)
-        spikes = _add_spikes(spec, shape, onset, base, thr, n, fs)
+        spikes = _add_spikes(spec, shape, onset, base, thr, n=n, fs=fs)
         pk, th, hw = AP.ap_timing(shape, thr - base, spec.spike_peak_mv - base, spec.ahp_mv, spec.ahp_tau_ms * 1e-3)
         spike_truth = [{"peak_s": float(o + p), "threshold_s": float(o + q), "trigger": g, "half_width_ms": float(h)}
                        for o, p, q, g, h in zip(onset, pk, th, trigger, hw)]
@@ -171,7 +171,7 @@ def _se(e):
     return {"start_s": e["start_s"], "end_s": e["end_s"]}
 
 
-def _add_episode(spec, e, t, baseline, sso, fs, rng):
+def _add_episode(spec, e, t, baseline, sso, *, fs, rng):
     """Add one SSO episode to ``sso`` in place; return its truth dict and its cycle-peak times (s)."""
     start, end = e["start_s"], e["end_s"]
     a, b = C.support(start, end)
@@ -281,8 +281,8 @@ def _locked_onsets(spec, eps, ep_peaks, rng):
     if peaks.size == 0:
         return np.empty(0), np.zeros(0, dtype=bool)
     dur = float(sum(e["end_s"] - e["start_s"] for e in eps))
-    idx = locked_cycles(spec.pattern, peaks.size, peaks.size / dur, spec.rate_hz, spec.cycles_per_spike,
-                        spec.burst_size, rng)
+    idx = locked_cycles(spec.pattern, peaks.size, peaks.size / dur, spec.rate_hz,
+                        cycles_per_spike=spec.cycles_per_spike, burst_size=spec.burst_size, rng=rng)
     onset = peaks[idx]
     # each spike's cycle length: to the next peak of its episode (from the previous one for an episode's last)
     ep = np.concatenate([np.full(p.size, k) for k, p in enumerate(ep_peaks)])
@@ -297,7 +297,7 @@ def _locked_onsets(spec, eps, ep_peaks, rng):
     return np.where(eligible, onset, onset + shift), eligible
 
 
-def _add_spikes(spec, shape, onset, base, thr, n, fs):
+def _add_spikes(spec, shape, onset, base, thr, *, n, fs):
     """Sum of AP templates placed at sub-sample ``onset`` times.
 
     The fast part (pre-potential and spike, whose height depends on the local baseline) is evaluated exactly
@@ -313,7 +313,7 @@ def _add_spikes(spec, shape, onset, base, thr, n, fs):
         idx = np.floor((o - pre) * fs).astype(np.int64) + np.arange(w)[None, :]
         ok = (idx >= 0) & (idx < n)
         wav = AP.ap_waveforms(idx / fs, o, base[c:c + chunk, None], thr[c:c + chunk, None], spec.spike_peak_mv,
-                              shape, spec.ahp_mv, spec.ahp_tau_ms * 1e-3, with_ahp=False)
+                              shape, ahp_mv=spec.ahp_mv, ahp_tau_s=spec.ahp_tau_ms * 1e-3, with_ahp=False)
         out += np.bincount(idx[ok], wav[ok], minlength=n)
     if spec.ahp_mv > 0:
         x = onset * fs

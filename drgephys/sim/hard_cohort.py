@@ -263,4 +263,4 @@ def simulate_hard_cohort(spec: HardCohortSpec | None = None, seed=None, out_dir=
         raise ValueError(f"`format` must be 'abf' or 'nwb'; got {format!r}")
     table = hard_cohort_table(spec, seed, file_format=format)
     specs = list(table.pop("trace_spec"))
-    return simulate_rows(table, specs, spec.to_dict(), seed, out_dir, format, truth_columns=("case",))
+    return simulate_rows(table, specs, spec.to_dict(), seed, out_dir=out_dir, format=format, truth_columns=("case",))

@@ -18,7 +18,7 @@ BURST_SILENCE_FACTOR = 3.0
 MIN_BURST_SILENCE_S = 0.25
 
 
-def locked_cycles(pattern: str, n_cycles: int, frequency_hz: float, rate_hz: float | None,
+def locked_cycles(pattern: str, n_cycles: int, frequency_hz: float, rate_hz: float | None, *,
                   cycles_per_spike: tuple[int, int], burst_size: tuple[int, int], rng) -> np.ndarray:
     """Indices of the SSO cycle peaks that launch a spike.
 

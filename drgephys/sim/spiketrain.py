@@ -115,7 +115,8 @@ def spike_train(pattern: str, duration_s: float, *, rate_hz: float | None = None
         t = _renewal(lambda n: refractory_s + rng.exponential(scale, n), mean_isi, duration_s,
                      rng.exponential(mean_isi))
     else:
-        t = _bursts(rng, rate_hz, duration_s, burst_size, intra_burst_isi_s, intra_burst_growth, refractory_s)
+        t = _bursts(rng, rate_hz, duration_s, burst_size, intra_isi_s=intra_burst_isi_s, growth=intra_burst_growth,
+                    refractory_s=refractory_s)
     if sso_period_s is not None and t.size:
         p = check_positive(sso_period_s, "sso_period_s", "s")
         isi = np.maximum(np.round(np.diff(t) / p), 1.0) * p
@@ -124,7 +125,7 @@ def spike_train(pattern: str, duration_s: float, *, rate_hz: float | None = None
     return t
 
 
-def _bursts(rng, rate_hz, duration_s, burst_size, intra_isi_s, growth, refractory_s) -> np.ndarray:
+def _bursts(rng, rate_hz, duration_s, burst_size, *, intra_isi_s, growth, refractory_s) -> np.ndarray:
     lo, hi = int(burst_size[0]), int(burst_size[1])
     if not 2 <= lo <= hi:
         raise ValueError(f"`burst_size` must be (low, high) with 2 <= low <= high; got {burst_size!r}")

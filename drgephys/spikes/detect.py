@@ -139,7 +139,7 @@ def _candidates_blocked(v: np.ndarray, fs: float, t, params: SpikeParams) -> np.
         check_v(v)                   # NaN/inf samples: raises the validation error (else: overflow only)
     if params.noise_factor * bound <= floor:          # cutoff = floor: half the cutoff = gather level
         return _onsets(idx[vals >= floor], lambda: idx, t, params)
-    del idx, vals
+    idx = vals = None                # (release the gathered samples before the full slope)
     d = slope.full()
     cutoff = max(floor, params.noise_factor * robust_sd_exact(d))
     return _onsets(above(d, cutoff), lambda: above(d, 0.5 * cutoff), t, params)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..sim import spike_train
 from .discharge import MODEL_FEATURES, discharge_features, feature_vector
 
 PATTERNS = ("silent", "tonic", "bursting", "irregular")
@@ -107,7 +108,7 @@ def simulated_set(n_per_class: int, seed: int, *, duration_range_s=(20.0, 90.0),
     n_spikes : ndarray of int, shape (n_trains,)
     """
     if generator is None:
-        from ..sim import spike_train as generator
+        generator = spike_train
     rng = np.random.default_rng(seed)
     rows, labels, counts = [], [], []
     for pattern in PATTERNS:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .._atomic import atomic_write
 from ..errors import RecordingError
+from ..tables import read_table
 from .cells import cell_episode_stats, cell_table, check_group_column
 from .pair import MATCHED, METRICS, Cohort, make_pair, make_side, pair_rows
 from .params import CompareParams
@@ -109,15 +110,6 @@ def compare_groups(recordings: pd.DataFrame, oscillations: pd.DataFrame | None, 
     return out
 
 
-def _read_table(d: Path, name: str) -> pd.DataFrame:
-    for ext, reader in ((".csv", pd.read_csv), (".parquet", pd.read_parquet)):
-        f = d / f"{name}{ext}"
-        if f.is_file():
-            return reader(f)
-    raise RecordingError(f"`results_dir` must hold {name}.csv (or .parquet) written by drgephys analyze; got none "
-                         f"in {d}. Run `drgephys analyze ... --out {d}` first", file=str(d), code="missing_table")
-
-
 def compare_results_dir(results_dir, *, by: str = "group", reference=None, cluster: str | None = "animal",
                         out=None, **kwargs) -> pd.DataFrame:
     """Compare groups in an ``analyze`` output folder and write ``comparison.csv`` atomically.
@@ -141,8 +133,8 @@ def compare_results_dir(results_dir, *, by: str = "group", reference=None, clust
     if not d.is_dir():
         raise RecordingError(f"`results_dir` must be an existing folder written by drgephys analyze; got {str(d)!r}",
                              file=str(d), code="missing_folder")
-    recs = _read_table(d, "recordings")
-    osc = _read_table(d, "oscillations")
+    recs = read_table(d, "recordings")
+    osc = read_table(d, "oscillations")
     table = compare_groups(recs, osc, by=by, reference=reference, cluster=cluster, **kwargs)
     target = Path(out) if out is not None else d / "comparison.csv"
     atomic_write(target, lambda tmp: table.to_csv(tmp, index=False))

@@ -199,7 +199,7 @@ def test_unparseable_units_override_is_a_value_error():
 @pytest.mark.parametrize("n", [1, 2, 7, 16_384])
 def test_distinct_values_of_the_sorted_subsample_match_numpy(n):
     """The channel assessment counts distinct values on its sorted subsample without a second sort."""
-    from drgephys.io.channels import _unique_sorted
+    from drgephys.io.plausible import _unique_sorted
 
     rng = np.random.default_rng(n)
     for x in (rng.normal(size=n), np.round(rng.normal(size=n), 1), np.full(n, -65.0)):

@@ -108,7 +108,8 @@ def test_locked_spikes_not_launched_by_a_peak_sit_at_any_phase():
 def test_locked_cycles_gaps_follow_the_pattern(pattern, f, rate, lo, extra, seed):
     hi = lo + extra
     n = 4000
-    idx = locked_cycles(pattern, n, f, rate, (lo, hi), (2, 5), np.random.default_rng(seed))
+    idx = locked_cycles(pattern, n, f, rate, cycles_per_spike=(lo, hi), burst_size=(2, 5),
+                        rng=np.random.default_rng(seed))
     assert idx.size > 0 and np.all(np.diff(idx) >= lo) and idx[0] >= 0 and idx[-1] < n
     gaps = np.diff(idx)
     m = f / rate
@@ -126,7 +127,8 @@ def test_locked_cycles_gaps_follow_the_pattern(pattern, f, rate, lo, extra, seed
 
 def test_rate_above_what_the_cycles_allow_is_capped():
     # 45 Hz SSO, one spike per cycle at most: a 60 Hz rate gives 45 Hz
-    idx = locked_cycles("tonic", 450, 45.0, 60.0, (1, 4), (2, 5), np.random.default_rng(0))
+    idx = locked_cycles("tonic", 450, 45.0, 60.0, cycles_per_spike=(1, 4), burst_size=(2, 5),
+                        rng=np.random.default_rng(0))
     assert np.all(np.diff(idx) == 1)
 
 

@@ -116,7 +116,7 @@ def _template(spec: TraceSpec):
     shape = sim_ap.calibrate(spec.spike_half_width_ms, spec.spike_shoulder_fraction, thr - rest, peak - rest,
                              spec.ahp_mv, tau_s)
     t = np.arange(-5e-3, 0.2, 1e-6)
-    return t, rest + sim_ap.ap_waveforms(t[None, :], 0.0, rest, thr, peak, shape, spec.ahp_mv, tau_s)[0]
+    return t, rest + sim_ap.ap_waveforms(t[None, :], 0.0, rest, thr, peak, shape, ahp_mv=spec.ahp_mv, ahp_tau_s=tau_s)[0]
 
 
 def test_half_width_threshold_and_ahp_known_answers():
