@@ -60,7 +60,7 @@ def streamed_assessment(read, n: int, block: int = 1 << 22) -> tuple[str, str, f
     for i0 in range(0, n, block):             # one iteration per block of ~4 M samples
         x = read(i0, min(i0 + block, n))
         all_ok = all_ok and all_finite(x)
-        parts.append(x[(-i0) % step::step])
+        parts.append(x[(-i0) % step::step].copy())   # (a view would keep the whole block alive)
     sub = np.concatenate(parts)
     if not all_ok:
         sub = sub[np.isfinite(sub)]

@@ -18,6 +18,7 @@ import math
 import numpy as np
 from scipy import stats
 
+from .._numerics.gapfill import ar_fill
 from .._numerics.spans import fill_spans, merge_spans, runs, spans_to_mask
 from . import preprocess as pp
 from .assemble import assemble
@@ -25,12 +26,18 @@ from .episodes import find_candidates
 from .mains import remove_mains
 from .working import Working
 from .params import OscillationParams
+from .spike_removal import remove_spikes
 from .tfr import Levels, background, morlet_power, wavelet_freqs
 
 __all__ = ["detect_bosc"]
 
+#: AR model of the gap filling (`drgephys._numerics.gapfill`): 25 ms of context (a cycle of the slower DRG
+#: SSOs, 40 Hz; Amir et al. 1999), gaps up to 50 ms (longer ones stay bridged).
+AR_ORDER_S = 0.025
+AR_MAX_GAP_S = 0.05
 
-def detect_bosc(v: np.ndarray, fs: float, spans, params: OscillationParams, band, *, keep: bool = False):
+
+def detect_bosc(v: np.ndarray, fs: float, spikes, params: OscillationParams, band, *, keep: bool = False):
     """Steps 1-6 on a validated trace.
 
     Parameters
@@ -39,8 +46,9 @@ def detect_bosc(v: np.ndarray, fs: float, spans, params: OscillationParams, band
         Finite membrane potential, mV.
     fs : float
         Sampling rate, Hz.
-    spans : (ndarray, ndarray)
-        Full-rate spike spans ``[starts, ends)`` to bridge (sample indices).
+    spikes : mapping of str to ndarray of int, shape (k,) each
+        The spikes' ``threshold_index``, ``foot_index``, ``trough_index`` and ``end_index`` (a
+        `drgephys.spikes.SpikeTable`).
     params : OscillationParams
     band : (float, float)
         Analysed band, Hz (`drgephys.oscillations.detect.effective_band`).
@@ -52,13 +60,19 @@ def detect_bosc(v: np.ndarray, fs: float, spans, params: OscillationParams, band
     -------
     EpisodeTable, or dict when `keep`
     """
-    ss, se = spans
     lo, hi = band
+    if params.spike_removal == "subtract":     # AHPs subtracted, AP cores bridged (`spike_removal`)
+        x, (ss, se) = remove_spikes(v, fs, spikes, params)
+    else:                                      # spike + AHP spans bridged
+        x = v
+        ss, se = pp.spans_from_indices(np.asarray(spikes["threshold_index"], np.int64),
+                                       np.asarray(spikes["end_index"], np.int64), fs, params.spike_pre_ms,
+                                       params.spike_post_ms)
     q = pp.decimation_factor(fs, hi, params.working_fs_ratio)
     fw = fs / q
-    y = pp.blank_and_decimate(v, ss, se, fs, q, hi)   # float32 (the caller's array is never modified)
+    y = pp.blank_and_decimate(x, ss, se, fs, q, hi)   # float32 (the caller's array is never modified)
     bs, be = (np.floor(ss / q).astype(np.int64) - 1, np.ceil(se / q).astype(np.int64) + 1)
-    r, valid, lines = _clean(y, fw, (bs, be), params, band)
+    r, valid, artifact_free, lines = _clean(y, fw, (bs, be), params, band)
     freqs = wavelet_freqs(lo, hi, params.n_freqs)
     power = morlet_power(r, fw, freqs, params.wavelet_cycles)
     edge = int(math.ceil(2 * params.wavelet_cycles / (2 * math.pi * lo) * fw))
@@ -67,7 +81,10 @@ def detect_bosc(v: np.ndarray, fs: float, spans, params: OscillationParams, band
         use[:edge] = use[use.size - edge:] = False
     bg, _ = background(power, freqs, use, params.background_tolerance_db)
     levels = Levels(freqs, bg, bg * _chi2_2_ppf(params.power_percentile / 100) / 2)
-    cand = find_candidates(power, levels.threshold, freqs, valid, fw, params)
+    # candidates run through the short bridged AP cores when the AHPs were subtracted (no cone of influence
+    # around them: the bridge is a few ms of straight line); the measures leave those samples out
+    cand_valid = artifact_free if params.spike_removal == "subtract" else valid
+    cand = find_candidates(power, levels.threshold, freqs, cand_valid, fw, params)
     if not keep:
         del power
     out = assemble(cand, Working(r, y, valid, fw, levels), params, band)
@@ -88,9 +105,9 @@ def _chi2_2_ppf(p: float) -> float:
 def _clean(y, fw, blanked, params, band):
     """Steps 3-4: remove drift and artifacts, remove hum.
 
-    Returns ``(r, valid, lines)``: the drift- and hum-free trace (mV), the mask of usable samples and the
-    hum lines removed (``y`` has its artifact spans filled in place; ``blanked``: the spike spans at the
-    working rate).
+    Returns ``(r, valid, artifact_free, lines)``: the drift- and hum-free trace (mV), the mask of samples
+    the measures use (neither bridged nor artifact), the mask of samples outside artifacts, and the hum lines
+    removed (``y`` has its artifact spans filled in place; ``blanked``: the spike spans at the working rate).
     """
     lo, hi = band
     bs, be = blanked
@@ -103,7 +120,10 @@ def _clean(y, fw, blanked, params, band):
         fill_spans(y, art_s - apad, art_e + apad)
         r, _ = pp.remove_drift(y, fw, params.drift_window_cycles / lo)
     valid = ~spans_to_mask(bs, be, m, merged=True)
+    artifact_free = ~spans_to_mask(art_s - apad, art_e + apad, m) if art_s.size else np.ones(m, bool)
     r = r.astype(np.float64)
     fill_spans(r, bs, be, merged=True)
+    if params.spike_removal == "subtract":   # an ongoing oscillation continued through the AP cores
+        ar_fill(r, bs, be, order=max(int(round(AR_ORDER_S * fw)), 4), max_gap=int(round(AR_MAX_GAP_S * fw)))
     r, lines = remove_mains(r, fw, valid, hi, params)
-    return r, valid, lines
+    return r, valid, artifact_free, lines

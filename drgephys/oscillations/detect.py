@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_fs, check_v
-from ..spikes.detect import detect_spikes
+from ..spikes.detect import find_spikes
 from . import methods
 from . import preprocess as pp
 from .bosc import detect_bosc
@@ -76,8 +76,8 @@ def detect_oscillations(v, fs, *, spikes=None, params: OscillationParams = Oscil
         On a non-1-D or non-finite ``v``, a bad ``fs``, a malformed ``spikes`` table or a recording too slow
         for the band.
     """
-    v, fs, spans, band = _checked(v, fs, spikes, params)
-    return methods.get(params.method).detect(v, fs, spans, params, band).frame()
+    v, fs, spk, band = _checked(v, fs, spikes, params)
+    return methods.get(params.method).detect(v, fs, spk, params, band).frame()
 
 
 def explain_oscillations(v, fs, *, spikes=None, params: OscillationParams = OscillationParams()) -> dict:
@@ -106,22 +106,22 @@ def explain_oscillations(v, fs, *, spikes=None, params: OscillationParams = Osci
     >>> steps["power"].shape[0] == steps["freqs_hz"].size
     True
     """
-    v, fs, spans, band = _checked(v, fs, spikes, params)
-    out = detect_bosc(v, fs, spans, params, band, keep=True)
+    v, fs, spk, band = _checked(v, fs, spikes, params)
+    out = detect_bosc(v, fs, spk, params, band, keep=True)
     out["episodes"] = out["episodes"].frame()
     return out
 
 
 def _checked(v, fs, spikes, params):
-    """Validated ``(v, fs, spike spans, band)`` for the public entry points."""
+    """Validated ``(v, fs, spike columns, band)`` for the public entry points."""
     if not isinstance(params, OscillationParams):
         raise TypeError(f"`params` must be an OscillationParams; got {type(params).__name__}")
     fs = check_fs(fs)
     v = check_v(v)
     band = _band(v.size, fs, params)
     if spikes is None:
-        spikes = detect_spikes(v, fs)
-    return v, fs, pp.spike_spans(spikes, v.size, fs, params.spike_pre_ms, params.spike_post_ms), band
+        return v, fs, find_spikes(v, fs), band
+    return v, fs, pp.spike_columns(spikes, v.size), band
 
 
 def find_episodes(v: np.ndarray, fs: float, spikes, params: OscillationParams = OscillationParams(), *,
@@ -136,8 +136,8 @@ def find_episodes(v: np.ndarray, fs: float, spikes, params: OscillationParams = 
     fs : float
         Sampling rate, Hz (checked).
     spikes : mapping of column name to ndarray of int, shape (k,) each
-        The spikes' ``threshold_index`` and ``end_index``, ``0 <= threshold_index <= end_index < n`` (a
-        `drgephys.spikes.SpikeTable`).
+        The spikes' ``threshold_index``, ``foot_index``, ``trough_index`` and ``end_index`` (a
+        `drgephys.spikes.SpikeTable`), inside the trace.
     params : OscillationParams
     band : (float, float), optional
         The analysed band (Hz) when the caller has computed it (`effective_band`, with its warning, and the
@@ -154,10 +154,7 @@ def find_episodes(v: np.ndarray, fs: float, spikes, params: OscillationParams = 
         When the trace is too short or too slowly sampled for the band (as `detect_oscillations`).
     """
     band = _band(v.size, fs, params) if band is None else band
-    spans = pp.spans_from_indices(np.asarray(spikes["threshold_index"], np.int64),
-                                  np.asarray(spikes["end_index"], np.int64), fs, params.spike_pre_ms,
-                                  params.spike_post_ms)
-    return methods.get(params.method).detect(v, fs, spans, params, band)
+    return methods.get(params.method).detect(v, fs, spikes, params, band)
 
 
 def _band(n: int, fs: float, params: OscillationParams) -> tuple[float, float]:

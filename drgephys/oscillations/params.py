@@ -30,9 +30,22 @@ class OscillationParams:
     working_fs_ratio : float, default 3.0
         The trace is decimated (anti-aliasing FIR, >= 60 dB) to the lowest rate ``fs/q`` (integer ``q``)
         that is at least ``working_fs_ratio`` times the band top (200 Hz -> >= 600 Hz).
+    spike_removal : {"subtract", "blank"}, default "subtract"
+        How spikes leave the trace before any spectral step (`drgephys.oscillations.spike_removal`):
+        ``"subtract"`` bridges each AP's core (foot to AHP trough) and subtracts its fitted AHP, so the SSO
+        stays measurable between spikes of a cell firing at 10-30 Hz (Amir et al. 1999: spikes ride the SSO's
+        peaks); ``"blank"`` bridges each spike with its whole AHP (``threshold_index - spike_pre_ms`` to
+        ``end_index + spike_post_ms``), the detector's first form.
     spike_pre_ms, spike_post_ms : float, default 1.0 and 5.0
-        Margins added before ``threshold_index`` and after ``end_index`` of each spike when blanking it;
-        AHP tails last 50-150 ms and their remnants leave lines at multiples of the firing rate.
+        Margins added before each spike's foot (``"subtract"``; its threshold with ``"blank"``) and, with
+        ``"blank"``, after its ``end_index``; AHP tails last 50-150 ms and their remnants leave lines at
+        multiples of the firing rate.
+    ahp_fit_max_ms : float, default 300.0
+        ``"subtract"``: longest stretch after the AHP trough fitted by the AHP model (medium AHPs recover
+        within 50-150 ms; beyond, the local baseline is the drift removal's job).
+    min_ahp_fit_ms : float, default 6.0
+        ``"subtract"``: a recovery shorter than this (burst spikes, 100-300 Hz within a burst) is not fitted
+        but bridged with the AP core.
     drift_window_cycles : float, default 5.0
         Slow drift is a running median over ``drift_window_cycles / band_hz[0]`` seconds (0.5 s at 10 Hz).
         A running median leaves monotone pieces (steps, RC charging curves) untouched (Tukey 1977;
@@ -114,8 +127,11 @@ class OscillationParams:
     band_hz: tuple = (10.0, 200.0)
     max_fs_ratio: float = 3.0
     working_fs_ratio: float = 3.0
+    spike_removal: str = "subtract"
     spike_pre_ms: float = 1.0
     spike_post_ms: float = 5.0
+    ahp_fit_max_ms: float = 300.0
+    min_ahp_fit_ms: float = 6.0
     drift_window_cycles: float = 5.0
     artifact_mv: float = 10.0
     artifact_pad_s: float = 0.02
@@ -152,8 +168,10 @@ class OscillationParams:
                   "min_power_db", "min_sinusoidality", "extend_margin_db"}
         if not isinstance(self.method, str) or not self.method:
             raise TypeError(f"`method` must be the name of an SSO method, e.g. 'bosc'; got {self.method!r}")
+        if self.spike_removal not in ("subtract", "blank"):
+            raise ValueError(f"`spike_removal` must be 'subtract' or 'blank'; got {self.spike_removal!r}")
         for f in fields(self):
-            if f.name in ("method", "band_hz", "mains_hz"):
+            if f.name in ("method", "spike_removal", "band_hz", "mains_hz"):
                 continue
             val = getattr(self, f.name)
             if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val):

@@ -332,6 +332,7 @@ def find_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None, stimu
         "peak_index": shape["peak_index"].astype(np.int64),
         "trough_index": tail["trough_index"].astype(np.int64),
         "end_index": tail["end_index"].astype(np.int64),
+        "foot_index": np.minimum(foot, shape["threshold_index"]).astype(np.int64),
         "threshold_s": shape["threshold_s"],
         "peak_s": shape["peak_s"],
         "threshold_mv": shape["threshold_mv"],

@@ -10,13 +10,13 @@ from .._numerics.spans import overlap_pairs
 
 __all__ = ["COLUMNS", "SpikeTable", "empty_spikes", "empty_columns", "in_windows"]
 
-COLUMNS = ["threshold_index", "peak_index", "trough_index", "end_index", "threshold_s", "peak_s",
+COLUMNS = ["threshold_index", "peak_index", "trough_index", "end_index", "foot_index", "threshold_s", "peak_s",
            "threshold_mv", "peak_mv", "amplitude_mv", "half_width_ms", "ahp_mv", "max_dvdt_mv_per_ms",
            "evoked"]
-_INT_COLUMNS = COLUMNS[:4]
+_INT_COLUMNS = COLUMNS[:5]
 def _empty_template() -> pd.DataFrame:
     cols = {c: pd.Series(dtype="int64") for c in _INT_COLUMNS}
-    cols.update({c: pd.Series(dtype="float64") for c in COLUMNS[4:-1]})
+    cols.update({c: pd.Series(dtype="float64") for c in COLUMNS[5:-1]})
     cols["evoked"] = pd.Series(dtype="bool")
     return pd.DataFrame(cols)
 

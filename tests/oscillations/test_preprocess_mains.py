@@ -32,8 +32,11 @@ def test_fill_spans_linear_and_edges():
 
 
 def test_spike_spans_margins():
-    spikes = pd.DataFrame({"threshold_index": [100, 500], "end_index": [200, 900]})
-    s, e = pp.spike_spans(spikes, 1000, 10000.0, pre_ms=1.0, post_ms=5.0)
+    spikes = pd.DataFrame({"threshold_index": [500, 100], "end_index": [900, 200]})
+    cols = pp.spike_columns(spikes, 1000)                     # sorted by time; trough and foot default
+    assert cols["threshold_index"].tolist() == [100, 500] and cols["foot_index"].tolist() == [100, 500]
+    assert cols["trough_index"].tolist() == [100, 500]
+    s, e = pp.spans_from_indices(cols["threshold_index"], cols["end_index"], 10000.0, 1.0, 5.0)
     assert s.tolist() == [90, 490] and e.tolist() == [251, 951]
 
 
