@@ -9,6 +9,7 @@ Every stage is one function on plain arrays with its own frozen parameters, retu
 | load         | `Sweep.read` (`drgephys.io.sweep`)                | (file, channel)     | ndarray, mV        |
 | quality      | `assess_quality` (`drgephys.quality`)             | `AnalysisParams`    | `Quality`          |
 | spikes       | `find_spikes` (`drgephys.spikes.detect`)          | `SpikeParams`       | `SpikeTable`       |
+|  (AHPs out)  | `remove_spikes` (`drgephys.spikes.removal`)       | `OscillationParams.removal()` | `SpikeFree` |
 | oscillations | `find_episodes` (`drgephys.oscillations.detect`)  | `OscillationParams` | `EpisodeTable`     |
 | trigger      | `label_triggers` (`drgephys.spikes.trigger`)      | `TriggerParams`     | `TriggerLabels`    |
 | pattern      | `classify_discharge` (`drgephys.spikes.discharge`)| (shipped model)     | str                |
@@ -39,6 +40,7 @@ from .quality import Quality, assess_quality
 from .results import AnalysisResult, assemble, status_row
 from .spikes.detect import find_spikes
 from .spikes.discharge import classify_discharge
+from .spikes.removal import remove_spikes
 from .spikes.trigger import label_triggers
 from .windows import RestingVm, Window, core_spikes, plan_windows, stitch_episodes
 
@@ -94,6 +96,7 @@ def analyze_sweep(sweep: Sweep, params: AnalysisParams, *, file_label: str) -> S
     resting = RestingVm(len(windows))
     parts = [_analyze_window(sweep, win, quality, params, resting) for win in windows]
     episodes = stitch_episodes([p.episodes for p in parts], windows, fs, params.oscillations)
+    floors = [p.episodes.attrs["noise_floor_mv"] for p in parts if "noise_floor_mv" in p.episodes.attrs]
     spikes = _concat([p.spikes for p in parts])
     duration = sweep.n / fs
     summary = summarize(episodes, duration) if quality.band is not None else _NO_SSO
@@ -106,6 +109,7 @@ def analyze_sweep(sweep: Sweep, params: AnalysisParams, *, file_label: str) -> S
     n_spikes = spikes["threshold_index"].size
     row = {"status": "ok", "message": "; ".join(notes), "duration_s": duration, "fs_hz": fs,        # rows
            "resting_vm_mv": resting.median(), "spike_count": n_spikes,
+           "noise_floor_mv": float(np.median(floors)) if floors else np.nan,
            "spike_rate_hz": n_spikes / duration if duration > 0 else np.nan, "firing_pattern": pattern,
            **{k: summary[k] for k in ("sso_detected", "sso_frequency_hz", "sso_amplitude_mv", "sso_time_fraction")}}
     return _tables(sweep, file_label, row, episodes, spikes)
@@ -117,11 +121,12 @@ def _analyze_window(sweep: Sweep, win: Window, quality: Quality, params: Analysi
     fs = sweep.fs
     v = sweep.read(win.start, win.end)                                                         # load
     spk = find_spikes(v, fs, params=params.spikes)                                             # spikes
+    clean = remove_spikes(v, fs, spk, params.oscillations.removal())                           # (AHPs out)
     if quality.band is not None:                                                               # oscillations
-        epi = find_episodes(v, fs, spk, params.oscillations, band=quality.band)
+        epi = find_episodes(v, fs, spk, params.oscillations, band=quality.band, clean=clean)
     else:
         epi = EpisodeTable.empty()
-    trig = label_triggers(v, fs, spk, epi, params.trigger)                                     # trigger
+    trig = label_triggers(v, fs, spk, epi, params.trigger, clean=clean)                        # trigger
     resting.add(v, win, spk["threshold_index"], spk["end_index"])
     cols = dict(spk.columns, sso_phase_rad=trig.phase_rad, trigger=trig.labels())
     return _WindowResult(core_spikes(cols, win, fs), epi)

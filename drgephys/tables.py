@@ -20,12 +20,15 @@ RECORDINGS_COLUMNS = {
     "file": "string", "sweep": "Int64", "channel": "string", "status": "string", "message": "string",
     "duration_s": "float64", "fs_hz": "float64", "resting_vm_mv": "float64", "sso_detected": "boolean",
     "sso_frequency_hz": "float64", "sso_amplitude_mv": "float64", "sso_time_fraction": "float64",
+    "noise_floor_mv": "float64",
     "spike_count": "Int64", "spike_rate_hz": "float64", "firing_pattern": "string", "reason_code": "string",
 }
 
 OSCILLATIONS_COLUMNS = {
     "file": "string", "sweep": "Int64", "channel": "string", "start_s": "float64", "end_s": "float64",
     "frequency_hz": "float64", "amplitude_mv": "float64", "n_cycles": "float64", "mean_vm_mv": "float64",
+    "power_db": "float64", "period_cv": "float64", "amplitude_cv": "float64", "sinusoidality": "float64",
+    "p_value": "float64",
 }
 
 SPIKES_COLUMNS = {

@@ -7,11 +7,14 @@ from __future__ import annotations
 import numpy as np
 
 from .._numerics.spans import overlap_pairs
+from . import significance
 from .episodes import COLUMNS, EpisodeTable, drop_overlaps, merge_groups
 from .measure import measure_episodes, screen_episodes
 from .working import Working
 
 __all__ = ["assemble", "acceptance"]
+
+P_COL = COLUMNS.index("p_value")
 
 
 def _le_nan_inf(x, limit):
@@ -19,9 +22,10 @@ def _le_nan_inf(x, limit):
     return np.where(np.isnan(x), np.inf, x) <= limit
 
 
-def acceptance(df, params, lo, hi):
+def acceptance(df, params, lo, hi, *, floor_mv: float = 0.0):
     """Masks of episodes passing the full rule and of those with BOSC-level evidence only (which may
-    extend an accepted neighbour, never stand alone). ``df``: a DataFrame or an `EpisodeTable`."""
+    extend an accepted neighbour, never stand alone). ``df``: a DataFrame or an `EpisodeTable`; the full rule
+    includes ``p_value <= max_p_value`` and an amplitude of at least ``floor_mv`` (the trace's noise floor)."""
     if len(df) == 0:
         return np.zeros(0, bool), np.zeros(0, bool)
     col = {c: np.asarray(df[c], dtype=np.float64) for c in ("n_cycles", "amplitude_mv", "frequency_hz",
@@ -31,6 +35,7 @@ def acceptance(df, params, lo, hi):
     common = ((col["n_cycles"] >= params.min_cycles) & (amp <= params.max_amplitude_mv) & (amp > 0)
               & (f >= lo) & (f <= hi))
     ok = (common & (pw >= params.min_power_db) & (col["sinusoidality"] >= params.min_sinusoidality)
+          & _le_nan_inf(np.asarray(df["p_value"], dtype=np.float64), params.max_p_value) & (amp >= floor_mv)
           & _le_nan_inf(col["period_cv"], params.max_period_cv)
           & _le_nan_inf(col["amplitude_cv"], params.max_amplitude_cv))
     basic = common & (pw >= params.min_power_db - params.extend_margin_db)
@@ -52,15 +57,24 @@ def assemble(cand, w: Working, params, band) -> EpisodeTable:
     """
     cs, ce, fi, ratio = cand
     lo, hi = band
-    if cs.size == 0:
-        return EpisodeTable.empty()
     freqs, bg, thr, fw = w.levels.freqs, w.levels.background, w.levels.threshold, w.fs
+    tests = significance.n_tests(w.r.size / fw, band, params.wavelet_cycles)
+    floor = significance.noise_floor_mv(w.bg_at, band, wavelet_cycles=params.wavelet_cycles, tests=tests,
+                                        max_p_value=params.max_p_value)
+    if cs.size == 0:
+        return EpisodeTable.empty({"noise_floor_mv": floor})
+
+    def with_p(table):
+        """The table with its ``p_value`` column filled (`significance`)."""
+        table.a[:, P_COL] = significance.p_values(table["power_db"], table["n_cycles"],
+                                                  wavelet_cycles=params.wavelet_cycles, tests=tests)
+        return table
 
     def measure(starts, ends, f0s):
         if starts.size == 0:
             return EpisodeTable.empty()
         rows = measure_episodes(w, starts, ends, f0s, params)
-        return EpisodeTable([[row[c] for c in COLUMNS] for row in rows])
+        return with_p(EpisodeTable([[row[c] for c in COLUMNS] for row in rows]))
 
     def screen(starts, ends, f0s, need_ok):
         """`measure` by `screen_episodes`: the rows and their (ok, basic) acceptance masks (rows decided by
@@ -77,9 +91,9 @@ def assemble(cand, w: Working, params, band) -> EpisodeTable:
                 full.append(i)
             else:
                 ok[i], basic[i] = decided
-        table = EpisodeTable(rows)
+        table = with_p(EpisodeTable(rows))
         if full:
-            ok[full], basic[full] = acceptance(table.rows(full), params, lo, hi)
+            ok[full], basic[full] = acceptance(table.rows(full), params, lo, hi, floor_mv=floor)
         return table, ok, basic
 
     # cheap pre-selection on the region's power at its grid frequency (the measured power at the refined
@@ -127,11 +141,13 @@ def assemble(cand, w: Working, params, band) -> EpisodeTable:
     f_w = (np.bincount(grp, weights=table["frequency_hz"] * dur, minlength=n_grp)
            / np.maximum(np.bincount(grp, weights=dur, minlength=n_grp), 1))
     merged = measure(cs[first[multi]], ce[last[multi]], f_w[multi])
-    merged_ok, _ = acceptance(merged, params, lo, hi)
+    merged_ok, _ = acceptance(merged, params, lo, hi, floor_mv=floor)
     # members of multi-member groups whose merged measure failed stay as they were (accepted ones only)
     failed = np.zeros(n_grp, bool)
     failed[np.flatnonzero(multi)[~merged_ok]] = True
     fallback = failed[grp] & ok                      # np.isin(grp, failed groups) without its ~10 µs
     singles = (size[grp] == 1) & ok
     out = EpisodeTable(np.concatenate((table.a[singles | fallback], merged.a[merged_ok])))
-    return out.rows(np.argsort(out["start_s"], kind="stable"))
+    out = out.rows(np.argsort(out["start_s"], kind="stable"))
+    out.attrs["noise_floor_mv"] = floor
+    return out

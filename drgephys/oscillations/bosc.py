@@ -20,13 +20,13 @@ from scipy import stats
 
 from .._numerics.gapfill import ar_fill
 from .._numerics.spans import fill_spans, merge_spans, runs, spans_to_mask
+from ..spikes.removal import SpikeFree
 from . import preprocess as pp
 from .assemble import assemble
 from .episodes import find_candidates
 from .mains import remove_mains
 from .working import Working
 from .params import OscillationParams
-from .spike_removal import remove_spikes
 from .tfr import Levels, background, morlet_power, wavelet_freqs
 
 __all__ = ["detect_bosc"]
@@ -37,18 +37,16 @@ AR_ORDER_S = 0.025
 AR_MAX_GAP_S = 0.05
 
 
-def detect_bosc(v: np.ndarray, fs: float, spikes, params: OscillationParams, band, *, keep: bool = False):
-    """Steps 1-6 on a validated trace.
+def detect_bosc(clean: SpikeFree, fs: float, params: OscillationParams, band, *, keep: bool = False):
+    """Steps 1-6 on a validated trace whose spikes were removed.
 
     Parameters
     ----------
-    v : ndarray, shape (n,), float64
-        Finite membrane potential, mV.
+    clean : SpikeFree
+        The trace without the spikes' AHPs and the spans still holding spike waveforms
+        (`drgephys.spikes.removal.remove_spikes`).
     fs : float
         Sampling rate, Hz.
-    spikes : mapping of str to ndarray of int, shape (k,) each
-        The spikes' ``threshold_index``, ``foot_index``, ``trough_index`` and ``end_index`` (a
-        `drgephys.spikes.SpikeTable`).
     params : OscillationParams
     band : (float, float)
         Analysed band, Hz (`drgephys.oscillations.detect.effective_band`).
@@ -61,18 +59,12 @@ def detect_bosc(v: np.ndarray, fs: float, spikes, params: OscillationParams, ban
     EpisodeTable, or dict when `keep`
     """
     lo, hi = band
-    if params.spike_removal == "subtract":     # AHPs subtracted, AP cores bridged (`spike_removal`)
-        x, (ss, se) = remove_spikes(v, fs, spikes, params)
-    else:                                      # spike + AHP spans bridged
-        x = v
-        ss, se = pp.spans_from_indices(np.asarray(spikes["threshold_index"], np.int64),
-                                       np.asarray(spikes["end_index"], np.int64), fs, params.spike_pre_ms,
-                                       params.spike_post_ms)
+    x, ss, se = clean.x, clean.starts, clean.ends
     q = pp.decimation_factor(fs, hi, params.working_fs_ratio)
     fw = fs / q
     y = pp.blank_and_decimate(x, ss, se, fs, q, hi)   # float32 (the caller's array is never modified)
     bs, be = (np.floor(ss / q).astype(np.int64) - 1, np.ceil(se / q).astype(np.int64) + 1)
-    r, valid, artifact_free, lines = _clean(y, fw, (bs, be), params, band)
+    r, valid, artifact_free, lines = _clean(y, fw, (bs, be), params, band, gap_fill=clean.through)
     freqs = wavelet_freqs(lo, hi, params.n_freqs)
     power = morlet_power(r, fw, freqs, params.wavelet_cycles)
     edge = int(math.ceil(2 * params.wavelet_cycles / (2 * math.pi * lo) * fw))
@@ -83,7 +75,7 @@ def detect_bosc(v: np.ndarray, fs: float, spikes, params: OscillationParams, ban
     levels = Levels(freqs, bg, bg * _chi2_2_ppf(params.power_percentile / 100) / 2)
     # candidates run through the short bridged AP cores when the AHPs were subtracted (no cone of influence
     # around them: the bridge is a few ms of straight line); the measures leave those samples out
-    cand_valid = artifact_free if params.spike_removal == "subtract" else valid
+    cand_valid = artifact_free if clean.through else valid
     cand = find_candidates(power, levels.threshold, freqs, cand_valid, fw, params)
     if not keep:
         del power
@@ -102,7 +94,7 @@ def _chi2_2_ppf(p: float) -> float:
     return float(stats.chi2.ppf(p, 2))
 
 
-def _clean(y, fw, blanked, params, band):
+def _clean(y, fw, blanked, params, band, *, gap_fill: bool):
     """Steps 3-4: remove drift and artifacts, remove hum.
 
     Returns ``(r, valid, artifact_free, lines)``: the drift- and hum-free trace (mV), the mask of samples
@@ -123,7 +115,7 @@ def _clean(y, fw, blanked, params, band):
     artifact_free = ~spans_to_mask(art_s - apad, art_e + apad, m) if art_s.size else np.ones(m, bool)
     r = r.astype(np.float64)
     fill_spans(r, bs, be, merged=True)
-    if params.spike_removal == "subtract":   # an ongoing oscillation continued through the AP cores
+    if gap_fill:   # an ongoing oscillation continued through the (short) AP cores
         ar_fill(r, bs, be, order=max(int(round(AR_ORDER_S * fw)), 4), max_gap=int(round(AR_MAX_GAP_S * fw)))
     r, lines = remove_mains(r, fw, valid, hi, params)
     return r, valid, artifact_free, lines

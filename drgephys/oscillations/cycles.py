@@ -133,4 +133,5 @@ def cycle_row(st, z3, broad, bounds, w: Working, params):
         "mean_vm_mv": sm.mean(y_se if all_v else y_se[v]) if any_v else sm.mean(y_se),
         "power_db": float(10 * np.log10(max(sm.mean(p6 if all_v else p6[v]) if any_v else 0.0, 1e-30) / bg)),
         "period_cv": period_cv, "amplitude_cv": amplitude_cv, "sinusoidality": sinus,
+        "p_value": np.nan,       # (`assemble` fills it: it needs the trace's number of tests)
     }

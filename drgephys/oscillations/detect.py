@@ -10,6 +10,7 @@ import pandas as pd
 
 from .._validation import check_fs, check_v
 from ..spikes.detect import find_spikes
+from ..spikes.removal import SpikeFree, remove_spikes
 from . import methods
 from . import preprocess as pp
 from .bosc import detect_bosc
@@ -77,7 +78,8 @@ def detect_oscillations(v, fs, *, spikes=None, params: OscillationParams = Oscil
         for the band.
     """
     v, fs, spk, band = _checked(v, fs, spikes, params)
-    return methods.get(params.method).detect(v, fs, spk, params, band).frame()
+    clean = remove_spikes(v, fs, spk, params.removal())
+    return methods.get(params.method).detect(clean, fs, params, band).frame()
 
 
 def explain_oscillations(v, fs, *, spikes=None, params: OscillationParams = OscillationParams()) -> dict:
@@ -107,7 +109,7 @@ def explain_oscillations(v, fs, *, spikes=None, params: OscillationParams = Osci
     True
     """
     v, fs, spk, band = _checked(v, fs, spikes, params)
-    out = detect_bosc(v, fs, spk, params, band, keep=True)
+    out = detect_bosc(remove_spikes(v, fs, spk, params.removal()), fs, params, band, keep=True)
     out["episodes"] = out["episodes"].frame()
     return out
 
@@ -125,7 +127,7 @@ def _checked(v, fs, spikes, params):
 
 
 def find_episodes(v: np.ndarray, fs: float, spikes, params: OscillationParams = OscillationParams(), *,
-                  band: tuple | None = None) -> EpisodeTable:
+                  band: tuple | None = None, clean: SpikeFree | None = None) -> EpisodeTable:
     """The oscillation stage on validated inputs: `detect_oscillations` as an `EpisodeTable` (what the
     pipeline calls after spike detection, so the trace is not checked again).
 
@@ -142,6 +144,9 @@ def find_episodes(v: np.ndarray, fs: float, spikes, params: OscillationParams = 
     band : (float, float), optional
         The analysed band (Hz) when the caller has computed it (`effective_band`, with its warning, and the
         length check); None computes and checks it here.
+    clean : SpikeFree, optional
+        The spikes already removed with ``params.removal()`` (the pipeline shares it with the trigger stage);
+        None removes them here.
 
     Returns
     -------
@@ -154,7 +159,8 @@ def find_episodes(v: np.ndarray, fs: float, spikes, params: OscillationParams = 
         When the trace is too short or too slowly sampled for the band (as `detect_oscillations`).
     """
     band = _band(v.size, fs, params) if band is None else band
-    return methods.get(params.method).detect(v, fs, spikes, params, band)
+    clean = remove_spikes(v, fs, spikes, params.removal()) if clean is None else clean
+    return methods.get(params.method).detect(clean, fs, params, band)
 
 
 def _band(n: int, fs: float, params: OscillationParams) -> tuple[float, float]:

@@ -31,7 +31,7 @@ from .._numerics.spans import overlap_pairs
 __all__ = ["COLUMNS", "EpisodeTable", "find_candidates", "drop_overlaps", "merge_groups", "empty_episodes"]
 
 COLUMNS = ["start_s", "end_s", "frequency_hz", "amplitude_mv", "n_cycles", "mean_vm_mv", "power_db",
-           "period_cv", "amplitude_cv", "sinusoidality"]
+           "period_cv", "amplitude_cv", "sinusoidality", "p_value"]
 
 
 _EMPTY = pd.DataFrame({c: pd.Series(dtype="float64") for c in COLUMNS})

@@ -105,7 +105,7 @@ def _screen(st, fs, params, band, need_ok):
                                        if any_v else 0.0, 1e-30) / bg))
     row = {"start_s": s / fs, "end_s": e / fs, "frequency_hz": freq, "amplitude_mv": np.nan, "n_cycles": n_cycles,
            "mean_vm_mv": np.nan, "power_db": power_db, "period_cv": np.nan, "amplitude_cv": np.nan,
-           "sinusoidality": np.nan}
+           "sinusoidality": np.nan, "p_value": np.nan}
     # the tests of assemble._acceptance, in its order; the amplitude test from the envelope's range
     if not (n_cycles >= params.min_cycles and lo <= freq <= hi):
         return row, (False, False)

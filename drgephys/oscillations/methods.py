@@ -1,8 +1,8 @@
 """SSO detection methods by name: a registry, so a new detector is one module plus one registration.
 
-A method is ``detect(v, fs, spans, params, band) -> EpisodeTable``: ``v`` a finite float64 trace in mV,
-``fs`` in Hz, ``spans`` the spikes' full-rate ``(starts, ends)`` sample spans, ``params`` the
-`OscillationParams` (whose ``method`` field names it), ``band`` the analysed band in Hz. It returns one row
+A method is ``detect(clean, fs, params, band) -> EpisodeTable``: ``clean`` the trace without its spikes'
+AHPs and the spans still holding spike waveforms (`drgephys.spikes.removal.SpikeFree`, mV), ``fs`` in Hz,
+``params`` the `OscillationParams` (whose ``method`` field names it), ``band`` the analysed band in Hz. It returns one row
 per episode with the columns of `drgephys.oscillations.episodes.COLUMNS`. `OscillationParams.method`
 chooses it; the pipeline, `detect_oscillations` and the accuracy benchmark reach every method the same way.
 
@@ -32,7 +32,7 @@ class Method:
     name : str
         The value of `OscillationParams.method` that selects it.
     detect : callable
-        ``detect(v, fs, spans, params, band) -> EpisodeTable``.
+        ``detect(clean, fs, params, band) -> EpisodeTable``.
     description : str
         One line for docs and ``--help``.
     """

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+from ..spikes.removal import RemovalSettings
+
 
 @dataclass(frozen=True)
 class OscillationParams:
@@ -121,6 +123,11 @@ class OscillationParams:
         varies by ~0.2-0.4.
     max_amplitude_mv : float, default 20.0
         Acceptance: episodes larger than this peak-to-peak are not subthreshold oscillations.
+    max_p_value : float, default 0.01
+        Acceptance: the chance that noise alone (the fitted aperiodic background) makes an episode at least
+        this strong and this long anywhere in the analysis window, Bonferroni-bounded over the window's
+        independent time-frequency tests (`drgephys.oscillations.significance`). 0.01: at most ~0.6 false
+        episodes per hour of noise with 60-s windows.
     """
 
     method: str = "bosc"
@@ -154,6 +161,7 @@ class OscillationParams:
     max_period_cv: float = 0.25
     max_amplitude_cv: float = 1.0
     max_amplitude_mv: float = 20.0
+    max_p_value: float = 0.01
 
     def __post_init__(self):
         try:
@@ -185,6 +193,13 @@ class OscillationParams:
         if self.max_fs_ratio <= 2 or self.working_fs_ratio < 2:
             raise ValueError("`max_fs_ratio` must be > 2 and `working_fs_ratio` >= 2 (Nyquist); got "
                              f"{self.max_fs_ratio!r} and {self.working_fs_ratio!r}")
+        if not 0 < self.max_p_value <= 1:
+            raise ValueError(f"`max_p_value` must lie in (0, 1]; got {self.max_p_value!r}")
         if not 0 <= self.mains_min_phase_locking <= 1 or self.min_sinusoidality > 1:
             raise ValueError("`mains_min_phase_locking` and `min_sinusoidality` must lie in [0, 1]; got "
                              f"{self.mains_min_phase_locking!r} and {self.min_sinusoidality!r}")
+
+    def removal(self) -> RemovalSettings:
+        """The spike-removal settings of these parameters (`drgephys.spikes.removal.remove_spikes`)."""
+        return RemovalSettings(self.spike_removal, self.spike_pre_ms, self.spike_post_ms, self.ahp_fit_max_ms,
+                               self.min_ahp_fit_ms, self.drift_window_cycles / self.band_hz[0])

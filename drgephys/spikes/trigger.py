@@ -31,6 +31,7 @@ from .._numerics.deriv import dvdt_at
 from .._numerics.spans import merge_spans, overlap_pairs
 from .features import foot_index
 from .params import TriggerParams
+from .removal import SpikeFree
 
 _SPIKE_COLS = ("threshold_index", "threshold_s", "end_index")
 _EPISODE_COLS = ("start_s", "end_s", "frequency_hz")
@@ -245,7 +246,8 @@ class TriggerLabels:
         return np.where(self.oscillation, "oscillation", "other").astype(object)
 
 
-def label_triggers(v, fs, spikes, episodes, params: TriggerParams = TriggerParams()) -> TriggerLabels:
+def label_triggers(v, fs, spikes, episodes, params: TriggerParams = TriggerParams(), *,
+                   clean: SpikeFree | None = None) -> TriggerLabels:
     """The trigger stage on validated inputs: the array-level core of `classify_triggers` (no table is
     copied or built).
 
@@ -261,6 +263,11 @@ def label_triggers(v, fs, spikes, episodes, params: TriggerParams = TriggerParam
         ``start_s``, ``end_s``, ``frequency_hz``, start-sorted (a `drgephys.oscillations.EpisodeTable`, or a
         dict); empty: every spike is ``"other"``.
     params : TriggerParams
+    clean : SpikeFree, optional
+        The trace without the spikes' AHPs (`drgephys.spikes.removal.remove_spikes`): the phases are fitted
+        on it, leaving out only the spans still holding spike waveforms (in a cell firing at 10-30 Hz the
+        AHPs cover most of the trace). None: fitted on ``v``, leaving out each spike from its foot to its
+        ``end_index``.
 
     Returns
     -------
@@ -287,12 +294,15 @@ def label_triggers(v, fs, spikes, episodes, params: TriggerParams = TriggerParam
     f = np.clip(np.where(np.isfinite(f) & (f > 0), f, np.sqrt(lo * hi)), lo, min(hi, fs / 4))
     blank_n = int(round(params.blank_before_ms * 1e-3 * fs))
     foot = foot_times(v, fs, thr_i, params)
-    excluded = _excluded(v.size, np.round(foot * fs).astype(np.int64), spikes["end_index"], blank_n)
+    if clean is None:
+        x, excluded = v, _excluded(v.size, np.round(foot * fs).astype(np.int64), spikes["end_index"], blank_n)
+    else:
+        x, excluded = clean.x, _Spans(clean.starts - blank_n, clean.ends, v.size)
     phase = np.full(k_spikes, np.nan)
     r2 = np.full(k_spikes, np.nan)
     cov = np.zeros(k_spikes)
     sel = np.flatnonzero(has)
-    phase[sel], r2[sel], cov[sel] = sso_phase(v, fs, thr_s[sel], f[sel], excluded, params, foot_s=foot[sel])
+    phase[sel], r2[sel], cov[sel] = sso_phase(x, fs, thr_s[sel], f[sel], excluded, params, foot_s=foot[sel])
     measurable = has & np.isfinite(phase) & (cov >= params.min_fit_coverage)
     phase[~measurable] = np.nan
     decided = measurable & (r2 >= params.min_fit_r2) & (np.abs(phase) <= params.max_abs_phase_rad)

@@ -68,7 +68,10 @@ def tables_from_cohort(cohort: pd.DataFrame, *, seed=0, ref_vm_mv: float = -57.0
     start = np.concatenate([np.arange(k) * dur[i] / max(k, 1) for i, k in enumerate(n_ep)]) if cell.size else []
     osc = pd.DataFrame({"file": cohort["file"].to_numpy()[cell], "sweep": 0, "channel": "0",
                         "start_s": start, "end_s": np.asarray(start) + ep_dur, "frequency_hz": f,
-                        "amplitude_mv": amp, "n_cycles": f * ep_dur, "mean_vm_mv": vm})
+                        "amplitude_mv": amp, "n_cycles": f * ep_dur, "mean_vm_mv": vm,
+                        # detector-quality columns of the contract: not simulated here (left empty)
+                        "power_db": np.nan, "period_cv": np.nan, "amplitude_cv": np.nan, "sinusoidality": np.nan,
+                        "p_value": np.nan})
     w = np.bincount(cell, weights=ep_dur, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         fc = np.bincount(cell, weights=f * ep_dur, minlength=n) / w
@@ -83,6 +86,7 @@ def tables_from_cohort(cohort: pd.DataFrame, *, seed=0, ref_vm_mv: float = -57.0
                          "sso_amplitude_mv": np.where(sso, ac, np.nan), "sso_time_fraction": frac,
                          "spike_count": count, "spike_rate_hz": count / dur,
                          "firing_pattern": cohort["pattern"].to_numpy(), "reason_code": None,
+                         "noise_floor_mv": np.nan,
                          "group": cohort["group"].to_numpy(), "animal": cohort["animal"].to_numpy()})
     return recs, osc
 

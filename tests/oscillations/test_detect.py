@@ -22,7 +22,7 @@ AMP_REL_TOL = 0.10         # project target: median amplitude error <= 10 %
 AMP_CASE_TOL = 0.15        # single episode (the 90th percentile of noisy cycles reads high at low SNR)
 BOUNDARY_TOL_S = 0.05      # episode start/end vs the envelope's half-maximum points (see _boundary_tol_s)
 COLUMNS = ["start_s", "end_s", "frequency_hz", "amplitude_mv", "n_cycles", "mean_vm_mv", "power_db",
-           "period_cv", "amplitude_cv", "sinusoidality"]
+           "period_cv", "amplitude_cv", "sinusoidality", "p_value"]
 
 #: Known-answer traces: the simulator's SSO as a plain sinusoid under its envelope (no period jitter, amplitude
 #: modulation, second harmonic, frequency-potential slope or depolarization) on a flat baseline (no drift)

@@ -185,7 +185,7 @@ def _cycles_reference(st, y, valid, fs, params):
         "n_cycles": (e - s) / fs * freq,
         "mean_vm_mv": sm.mean(y_se if all_v else y_se[v]) if any_v else sm.mean(y_se),
         "power_db": float(10 * np.log10(max(sm.mean(p6 if all_v else p6[v]) if any_v else 0.0, 1e-30) / bg)),
-        "period_cv": period_cv, "amplitude_cv": amplitude_cv, "sinusoidality": sinus,
+        "period_cv": period_cv, "amplitude_cv": amplitude_cv, "sinusoidality": sinus, "p_value": np.nan,
     }
 
 

@@ -110,7 +110,9 @@ def test_time_frequency_panel_shows_the_episode_frequency(sso_result):
 
 
 def test_qc_flags_and_significance_shown_only_when_the_columns_exist(sso_result):
-    plain = browse(SSO_FILE, result=sso_result)
+    bare = drgephys.analysis.AnalysisResult(sso_result.recordings, sso_result.oscillations.drop(columns="p_value"),
+                                            sso_result.spikes, params=None)
+    plain = browse(SSO_FILE, result=bare)
     assert "QC flags" not in plain.header.value and "significance" not in "".join(plain.figure.data[1].hovertext)
     assert "channel report" in plain.header.value and "injured_sso_bursting.abf — sweep 0" in plain.header.value
     assert str(REPO) not in plain.header.value.split("title=")[0]          # title by file name

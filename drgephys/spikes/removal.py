@@ -31,13 +31,59 @@ The AP cores are then filled by linear prediction from both sides (`drgephys._nu
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from .._numerics.scipy_private import median_filter
 from .._numerics.spans import merge_spans, span_fill
 
-__all__ = ["remove_spikes", "AHP_TAU_GRID_MS"]
+__all__ = ["remove_spikes", "RemovalSettings", "SpikeFree", "AHP_TAU_GRID_MS"]
+
+
+class RemovalSettings(NamedTuple):
+    """How spikes leave the trace (`drgephys.oscillations.OscillationParams.removal` builds it).
+
+    Attributes
+    ----------
+    mode : {"subtract", "blank"}
+        AHPs subtracted and AP cores bridged, or each spike bridged with its whole AHP.
+    pre_ms, post_ms : float
+        Margins before each spike's foot (its threshold with "blank") and, with "blank", after its end.
+    fit_max_ms, min_fit_ms : float
+        Longest stretch after the AHP trough fitted; shortest recovery fitted (shorter: bridged).
+    baseline_window_s : float
+        Window of the running median the AHPs return to (the SSO detector's drift window).
+    """
+
+    mode: str
+    pre_ms: float
+    post_ms: float
+    fit_max_ms: float
+    min_fit_ms: float
+    baseline_window_s: float
+
+
+@dataclass(frozen=True)
+class SpikeFree:
+    """The named result of spike removal: the trace the SSO and trigger stages read.
+
+    Attributes
+    ----------
+    x : ndarray, shape (n,), float64
+        The trace without the spikes' AHPs (``"subtract"``; a copy) or the trace itself (``"blank"``), mV.
+    starts, ends : ndarray of int
+        Merged spans ``[starts, ends)`` still holding spike waveforms: to bridge, and to leave out of every
+        measure.
+    through : bool
+        True when the spans are short AP cores (``"subtract"``): detections may run through them.
+    """
+
+    x: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    through: bool
 
 #: Slow AHP time constants tried per spike (ms): 5 to 320 ms, log-spaced (AHPs recover over 10-150 ms).
 AHP_TAU_GRID_MS = tuple(float(x) for x in np.geomspace(5.0, 320.0, 13))
@@ -47,8 +93,8 @@ FAST_RATIO = 5.0
 FIT_RATE_HZ = 2000.0
 
 
-def remove_spikes(v: np.ndarray, fs: float, spikes, params) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """The trace with each spike's AHP subtracted, and the AP-core spans to bridge.
+def remove_spikes(v: np.ndarray, fs: float, spikes, settings: RemovalSettings) -> SpikeFree:
+    """The trace without the spikes' AHPs and the spans still holding spike waveforms.
 
     Parameters
     ----------
@@ -57,43 +103,42 @@ def remove_spikes(v: np.ndarray, fs: float, spikes, params) -> tuple[np.ndarray,
     fs : float
         Sampling rate, Hz.
     spikes : mapping of str to ndarray of int, shape (k,) each
-        ``threshold_index``, ``trough_index`` and ``foot_index`` (a `drgephys.spikes.SpikeTable`); sorted by
-        time.
-    params : OscillationParams
-        ``spike_pre_ms``, ``ahp_fit_max_ms``, ``min_ahp_fit_ms``, ``drift_window_cycles`` and ``band_hz``.
+        ``threshold_index``, ``trough_index``, ``foot_index`` and ``end_index`` (a `drgephys.spikes.SpikeTable`);
+        sorted by time.
+    settings : RemovalSettings
 
     Returns
     -------
-    x : ndarray, shape (n,), float64
-        ``v`` minus the fitted AHPs (a copy; ``v`` itself when there are no spikes).
-    spans : (ndarray, ndarray)
-        Merged AP-core spans ``[starts, ends)`` (sample indices) to bridge and leave out of the measures.
+    SpikeFree
     """
     n = v.size
     thr = np.asarray(spikes["threshold_index"], np.int64)
+    pre = int(math.ceil(settings.pre_ms * 1e-3 * fs))
+    if settings.mode == "blank":        # each spike bridged with its whole AHP
+        post = int(math.ceil(settings.post_ms * 1e-3 * fs))
+        s, e = merge_spans(thr - pre, np.asarray(spikes["end_index"], np.int64) + 1 + post, n)
+        return SpikeFree(v, s, e, False)
     if thr.size == 0:
-        return v, (np.empty(0, np.int64), np.empty(0, np.int64))
+        return SpikeFree(v, np.empty(0, np.int64), np.empty(0, np.int64), True)
     foot = np.minimum(np.asarray(spikes["foot_index"], np.int64), thr)
     trough = np.maximum(np.asarray(spikes["trough_index"], np.int64), thr)
-    pre = int(math.ceil(params.spike_pre_ms * 1e-3 * fs))
     core_start = np.maximum(foot - pre, 0)
     nxt = np.append(core_start[1:], n)                    # the recovery ends where the next spike's core starts
-    stop = np.minimum(nxt, trough + int(round(params.ahp_fit_max_ms * 1e-3 * fs)))
-    fit = (stop - trough) >= max(int(round(params.min_ahp_fit_ms * 1e-3 * fs)), 4)
+    stop = np.minimum(nxt, trough + int(round(settings.fit_max_ms * 1e-3 * fs)))
+    fit = (stop - trough) >= max(int(round(settings.min_fit_ms * 1e-3 * fs)), 4)
     # cores: foot .. trough; a recovery too short to fit is bridged to the next core
     core_end = np.where(fit, trough + 1, np.minimum(nxt, n))
-    spans = merge_spans(core_start, core_end, n)
+    s, e = merge_spans(core_start, core_end, n)
     if not fit.any():
-        return v, spans
+        return SpikeFree(v, s, e, True)
     seg = _Segments(trough[fit], stop[fit], fs)
-    window_s = params.drift_window_cycles / params.band_hz[0]
-    base = _baseline(v, fs, spans, window_s)
+    base = _baseline(v, fs, (s, e), settings.baseline_window_s)
     for _ in range(BASELINE_PASSES):   # AHPs over the baseline, then the baseline of what they leave
         coef, tau = seg.fit(v, base)
         x = v.copy()
         seg.subtract(x, coef, tau)
-        base = _baseline(x, fs, spans, window_s)
-    return x, spans
+        base = _baseline(x, fs, (s, e), settings.baseline_window_s)
+    return SpikeFree(x, s, e, True)
 
 
 #: Passes of (AHP fit over the local baseline, baseline of the trace without the AHPs): in a cell firing at
