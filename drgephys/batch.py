@@ -179,21 +179,23 @@ def versions() -> dict:
     return out
 
 
-def _run_one(job: Job, params: AnalysisParams, execution: Execution, out_dir, key) -> tuple[AnalysisResult, str]:
-    """Analyse one job, filling the cache when `out_dir` is given and reading it when resuming."""
+def _run_one(job: Job, params: AnalysisParams, execution: Execution, out_dir, key) -> tuple[AnalysisResult, str, bool]:
+    """Analyse one job, filling the cache when `out_dir` is given and reading it when resuming.
+
+    Returns the result, its log entry (the entry of the run that analysed the file, also when read from the
+    cache, so a resumed run writes the log of a fresh one) and whether it came from the cache."""
     if execution.resume and out_dir is not None and key is not None:
         hit = _cache.load_entry(out_dir, key)
         if hit is not None:
             frames, log = hit
             return AnalysisResult(tables.conform(frames["recordings"], tables.RECORDINGS_COLUMNS),
                                   tables.conform(frames["oscillations"], tables.OSCILLATIONS_COLUMNS),
-                                  tables.conform(frames["spikes"], tables.SPIKES_COLUMNS), params), \
-                "cached " + log
+                                  tables.conform(frames["spikes"], tables.SPIKES_COLUMNS), params), log, True
     res, log = analyze_job(job, params, execution)
     if out_dir is not None and key is not None:
         _cache.save_entry(out_dir, key, {"recordings": res.recordings, "oscillations": res.oscillations,
                                          "spikes": res.spikes}, log)
-    return res, log
+    return res, log, False
 
 
 def _preload() -> None:
@@ -234,7 +236,9 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, execution: Exe
     Returns
     -------
     AnalysisResult
-        Combined tables, in the order of the files found; ``.log`` holds one entry per file.
+        Combined tables, in the order of the files found; ``.log`` holds one entry per file (the same
+        entry whether the file was analysed now or read from the cache of an earlier run), ``.cached`` says
+        which files were read from the cache.
     """
     params = params or AnalysisParams()
     if "jobs" in settings:
@@ -277,5 +281,6 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, execution: Exe
     combined = AnalysisResult.concat(results, params)
     combined.recordings = merge_groups(combined.recordings, groups)
     combined.log = [o[1] for o in outputs]
+    combined.cached = [o[2] for o in outputs]
     combined.execution = execution
     return combined
