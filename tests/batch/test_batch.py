@@ -23,7 +23,7 @@ def _hashes(folder: Path) -> dict:
 def test_find_files_recurses_and_labels_relative(sim_folder):
     labels = [j.label for j in find_files(sim_folder)]
     assert "sub/inj_a.abf" in labels and "ctrl_a.abf" in labels and "broken.abf" in labels
-    assert not any(l.endswith(".truth.json") or l == "groups.csv" for l in labels)
+    assert not any(l.endswith(".truth.json") or l in ("groups.csv", "notes.txt") for l in labels)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         find_files(sim_folder / "nope")
 
@@ -34,8 +34,10 @@ def test_one_bad_file_never_kills_the_batch(sim_folder):
     assert list(rec.columns[: len(tables.RECORDINGS_COLUMNS)]) == list(tables.RECORDINGS_COLUMNS)
     by_file = rec.set_index("file")
     assert by_file.loc["broken.abf", "status"] == "refused"
-    assert "broken.abf" in by_file.loc["broken.abf", "message"]
-    assert by_file.loc["notes.txt", "status"] == "refused"
+    assert by_file.loc["broken.abf", "message"] == "unreadable or corrupt file (error: unpack requires a buffer of 16 bytes)"
+    assert "notes.txt" not in by_file.index and "groups.csv" not in by_file.index    # skipped, not refused
+    assert [s.label for s in res.skipped] == ["ctrl_a.abf.truth.json", "ctrl_b.abf.truth.json", "groups.csv",
+                                              "notes.txt", "sub/inj_a.abf.truth.json", "sub/inj_b.abf.truth.json"]
     ok = rec[rec["status"] == "ok"]
     assert sorted(ok["file"]) == ["ctrl_a.abf", "ctrl_b.abf", "sub/inj_a.abf", "sub/inj_b.abf"]
     assert set(ok["group"]) == {"control", "injured"}  # matched by base name
@@ -68,7 +70,7 @@ def test_rerun_uses_cache_and_gives_identical_tables(sim_copy, tmp_path):
     out = tmp_path / "out"
     first = analyze_paths(sim_copy, out_dir=out)
     second = analyze_paths(sim_copy, out_dir=out)
-    assert second.cached == [True] * len(second.log) and first.cached == [False] * len(first.log)
+    assert second.cached == [True] * 5 and first.cached == [False] * 5     # 4 recordings and broken.abf
     assert second.log == first.log          # the log of a resumed run is the log of a fresh one
     for name in ("recordings", "oscillations", "spikes"):
         pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name), check_dtype=False)
