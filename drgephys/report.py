@@ -148,7 +148,8 @@ def build_report(results_dir, out=None, *, max_recordings: int = 12, by: str = "
     """
     d = Path(results_dir)
     if not d.is_dir():
-        raise FileNotFoundError(f"`{d}` is not a folder; pass the --out folder of `drgephys analyze`")
+        raise FileNotFoundError(f"`results_dir` must be an existing folder written by drgephys analyze; "
+                                f"got {str(d)!r}")
     recs, osc, spk = (read_table(d, n) for n in ("recordings", "oscillations", "spikes"))
     meta = json.loads((d / "params.json").read_text()) if (d / "params.json").is_file() else {}
     inputs = meta.get("inputs", [])

@@ -34,7 +34,8 @@ def test_one_bad_file_never_kills_the_batch(sim_folder):
     assert list(rec.columns[: len(tables.RECORDINGS_COLUMNS)]) == list(tables.RECORDINGS_COLUMNS)
     by_file = rec.set_index("file")
     assert by_file.loc["broken.abf", "status"] == "refused"
-    assert by_file.loc["broken.abf", "message"] == "unreadable or corrupt file (error: unpack requires a buffer of 16 bytes)"
+    assert by_file.loc["broken.abf", "message"] == ("unreadable or corrupt file (error: unpack requires a buffer of "
+                                                    "16 bytes)")
     assert "notes.txt" not in by_file.index and "groups.csv" not in by_file.index    # skipped, not refused
     assert [s.label for s in res.skipped] == ["ctrl_a.abf.truth.json", "ctrl_b.abf.truth.json", "groups.csv",
                                               "notes.txt", "sub/inj_a.abf.truth.json", "sub/inj_b.abf.truth.json"]

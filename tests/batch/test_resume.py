@@ -81,3 +81,16 @@ def test_sigkill_then_resume_writes_the_bytes_of_an_uninterrupted_run(folder, tm
     assert {"recordings.csv", "oscillations.csv", "spikes.csv", "params.json", "analysis.log"} <= set(a)
     assert [name for name in a if a[name] != b[name]] == []
     assert json.loads((clean / "params.json").read_text())["command"].endswith(f"--out {clean}")
+
+
+def test_ctrl_c_is_one_line_and_exit_130(folder, tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_CLI, "analyze", str(folder), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and not list(out.glob(".drgephys-cache/*.json")):
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert (stdout, stderr) == ("", "drgephys: interrupted (run the same command again to resume)\n")
