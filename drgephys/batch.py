@@ -11,6 +11,7 @@ import json
 import os
 from importlib.metadata import PackageNotFoundError, version
 import traceback
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from . import __version__, _cache, tables
 from ._atomic import atomic_text, atomic_write
 from .analysis import analyze_file
 from .errors import RecordingError
-from .io import recording_extensions
+from .io.scan import skip_reason
 from .params import AnalysisParams, Execution, json_safe
 from .results import AnalysisResult, assemble, status_row
 from .spikes.classifier import DischargePatternClassifier
@@ -37,12 +38,27 @@ class Job:
     label: str
 
 
-def find_files(paths) -> list[Job]:
-    """Expand files and folders (recursively) into jobs, labelled relative to the folder given.
+@dataclass(frozen=True)
+class Skip:
+    """A file of a folder scan that is not a recording: its label, a code of `drgephys.reasons.SKIPS` and
+    the reason."""
 
-    Folders contribute every file whose extension is a recording format neo reads (see
-    `drgephys.io.recording_extensions`); ground-truth and table files (``*.json``, ``*.md``, ``groups.csv``)
-    are skipped. A file named explicitly is always attempted.
+    label: str
+    code: str
+    reason: str
+
+    def log(self) -> str:
+        return f"skipped: {self.label}: {self.reason}"
+
+
+def scan(paths) -> tuple[list[Job], list[Skip]]:
+    """Expand files and folders (recursively) into jobs, labelled relative to the folder given, and the files
+    of the folders that are not recordings.
+
+    A folder contributes every file `drgephys.io.scan.skip_reason` lets through: an extension neo reads
+    and, for text files, a start that may be a trace. Other files are skipped (listed, with the reason);
+    hidden files and folders (names starting with ".") are ignored. A file named explicitly is always
+    attempted.
 
     Raises
     ------
@@ -51,44 +67,70 @@ def find_files(paths) -> list[Job]:
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    exts = recording_extensions()
     jobs: list[Job] = []
+    skipped: list[Skip] = []
     for p in map(Path, paths):
         if not p.exists():
             raise FileNotFoundError(f"`{p}` does not exist; pass recording files or folders")
-        if p.is_dir():
-            for f in sorted(x for x in p.rglob("*") if x.is_file()):
-                if f.suffix.lower() in exts and not _is_side_file(f):
-                    jobs.append(Job(str(f), f.relative_to(p).as_posix()))
-        else:
+        if not p.is_dir():
             jobs.append(Job(str(p), str(p)))
-    return jobs
+            continue
+        for f in sorted(x for x in p.rglob("*") if x.is_file()):
+            rel = f.relative_to(p)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            try:
+                code, reason = skip_reason(f)
+            except OSError:
+                code = ""           # unreadable: attempted, and refused with the reason
+            if code:
+                skipped.append(Skip(rel.as_posix(), code, reason))
+            else:
+                jobs.append(Job(str(f), rel.as_posix()))
+    return jobs, skipped
 
 
-def _is_side_file(f: Path) -> bool:
-    name = f.name.lower()
-    return (name.endswith((".truth.json", ".md")) or name in {"groups.csv", "recordings.csv",
-            "oscillations.csv", "spikes.csv", "comparison.csv"} or name.startswith("."))
+def find_files(paths) -> list[Job]:
+    """The jobs of `scan` (the recordings to attempt)."""
+    return scan(paths)[0]
 
 
 def analyze_job(job: Job, params: AnalysisParams, execution: Execution | None = None
                 ) -> tuple[AnalysisResult, str]:
     """Analyse one file; any failure becomes a status row (``refused`` or ``error``), never an exception.
 
-    Returns the result and a log entry (with the traceback for errors).
+    Returns the result and a log entry: ``ok|refused|error: <label>: <what>`` with, on indented lines below,
+    the refused sweeps of an analysed file, every channel's reason for a file refused on its (several) channels, the
+    traceback of an error, and the user warnings (``UserWarning``) raised while analysing it, one line each
+    (they are recorded, not shown; other warning categories go on to the usual machinery).
     """
+    with warnings.catch_warnings(record=True) as caught:
+        res, log = _attempt(job, params, execution or Execution())
+    notes = []
+    for w in caught:
+        if not issubclass(w.category, UserWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        elif (text := " ".join(str(w.message).split())) not in notes:
+            notes.append(text)
+    return res, log + "".join(f"\n  warning: {n}" for n in notes)
+
+
+def _attempt(job: Job, params: AnalysisParams, execution: Execution) -> tuple[AnalysisResult, str]:
     try:
-        res = analyze_file(job.path, params, execution or Execution(), file_label=job.label)
-        n_ok = int(np.count_nonzero(res.column("recordings", "status") == "ok"))
+        res = analyze_file(job.path, params, execution, file_label=job.label)
+        status = res.column("recordings", "status")
+        n_ok = int(np.count_nonzero(status == "ok"))
+        refused = [f"\n  refused: {m}" for st, m in zip(status, res.column("recordings", "message")) if st != "ok"]
         return res, (f"ok: {job.label}: {n_ok} sweeps, {res.n_rows('oscillations')} episodes, "
-                     f"{res.n_rows('spikes')} spikes")
+                     f"{res.n_rows('spikes')} spikes" + "".join(refused))
     except RecordingError as err:
-        rows = [status_row(job.label, channel=err.channel, status="refused", message=str(err), code=err.code)]
-        log = f"refused: {job.label}: {err}"
+        rows = [status_row(job.label, channel=err.channel, status="refused", message=err.detail, code=err.code)]
+        reasons = err.channel_reasons if len(err.channel_reasons) > 1 else ()   # one is in the message
+        log = f"refused: {job.label}: {err.detail}" + "".join(f"\n  {r}" for r in reasons)
     except Exception as err:  # a bug or a corrupt file: keep going, keep the traceback in the log
         tb = traceback.format_exception_only(type(err), err)[-1].strip()
         rows = [status_row(job.label, status="error", message=tb)]
-        log = f"error: {job.label}: {tb}\n" + "".join(traceback.format_exception(err))
+        log = f"error: {job.label}: {tb}\n" + "".join(traceback.format_exception(err)).rstrip("\n")
     return assemble(rows, [], [], params), log
 
 
@@ -179,21 +221,23 @@ def versions() -> dict:
     return out
 
 
-def _run_one(job: Job, params: AnalysisParams, execution: Execution, out_dir, key) -> tuple[AnalysisResult, str]:
-    """Analyse one job, filling the cache when `out_dir` is given and reading it when resuming."""
+def _run_one(job: Job, params: AnalysisParams, execution: Execution, out_dir, key) -> tuple[AnalysisResult, str, bool]:
+    """Analyse one job, filling the cache when `out_dir` is given and reading it when resuming.
+
+    Returns the result, its log entry (the entry of the run that analysed the file, also when read from the
+    cache, so a resumed run writes the log of a fresh one) and whether it came from the cache."""
     if execution.resume and out_dir is not None and key is not None:
         hit = _cache.load_entry(out_dir, key)
         if hit is not None:
             frames, log = hit
             return AnalysisResult(tables.conform(frames["recordings"], tables.RECORDINGS_COLUMNS),
                                   tables.conform(frames["oscillations"], tables.OSCILLATIONS_COLUMNS),
-                                  tables.conform(frames["spikes"], tables.SPIKES_COLUMNS), params), \
-                "cached " + log
+                                  tables.conform(frames["spikes"], tables.SPIKES_COLUMNS), params), log, True
     res, log = analyze_job(job, params, execution)
     if out_dir is not None and key is not None:
         _cache.save_entry(out_dir, key, {"recordings": res.recordings, "oscillations": res.oscillations,
                                          "spikes": res.spikes}, log)
-    return res, log
+    return res, log, False
 
 
 def _preload() -> None:
@@ -234,7 +278,10 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, execution: Exe
     Returns
     -------
     AnalysisResult
-        Combined tables, in the order of the files found; ``.log`` holds one entry per file.
+        Combined tables, in the order of the files found; ``.log`` holds one entry per file attempted (the
+        same entry whether the file was analysed now or read from the cache of an earlier run) and then one
+        ``skipped: <label>: <reason>`` entry per file of the folders that is not a recording (`scan`);
+        ``.cached`` says which files were read from the cache, ``.skipped`` lists the `Skip` entries.
     """
     params = params or AnalysisParams()
     if "jobs" in settings:
@@ -246,7 +293,7 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, execution: Exe
     execution = dataclasses.replace(execution or Execution(), **settings)
     if isinstance(groups, (str, os.PathLike)):
         groups = pd.read_csv(groups)
-    todo = find_files(paths)
+    todo, skipped = scan(paths)
     params_json = json.dumps(params.to_dict(), sort_keys=True)
     keys = [_key(j, params_json) if out_dir is not None else None for j in todo]
     bar = tqdm(total=len(todo), unit="file", disable=not execution.progress)
@@ -276,6 +323,8 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, execution: Exe
     # every file's tables (parts not yet built, or frames from the cache) become one frame per table
     combined = AnalysisResult.concat(results, params)
     combined.recordings = merge_groups(combined.recordings, groups)
-    combined.log = [o[1] for o in outputs]
+    combined.log = [o[1] for o in outputs] + [s.log() for s in skipped]
+    combined.cached = [o[2] for o in outputs]
+    combined.skipped = skipped
     combined.execution = execution
     return combined

@@ -1,15 +1,102 @@
-"""The ``drgephys`` command line.
+"""The ``drgephys`` command line: ``analyze``, ``compare``, ``report``, ``simulate``.
 
-``drgephys analyze PATH... --out DIR`` analyses recordings into tables; ``drgephys simulate`` makes a
-ground-truth cohort; ``drgephys compare`` compares groups. Exit codes: 0 all files analysed, 1 some refused
-or failed, 2 usage errors.
+Each subcommand imports its module when it runs, so ``drgephys --help`` starts at once. Errors are one line
+naming the flag (``drgephys: error: --reference must be one of ...``), warnings one line each through
+`logging` (``drgephys: warning: ...``). Exit codes: 0 every recording analysed, 1 some refused or failed or
+none found, 2 usage errors.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import re
 import sys
+import warnings
 from pathlib import Path
+
+DESCRIPTION = ("Find subthreshold membrane-potential oscillations (SSOs) and spontaneous spikes in\n"
+               "current-clamp recordings of dorsal root ganglion (DRG) neurons, and compare groups of cells.")
+EXIT_CODES = ("exit status: 0 every recording analysed, 1 some refused or failed (or no recordings found), "
+              "2 usage error")
+EPILOGS = {
+    None: """a session:
+  drgephys analyze DATA_DIR --out results --groups DATA_DIR/groups.csv
+  drgephys compare results            # results/comparison.csv
+  drgephys report results             # results/report.html
+
+`drgephys COMMAND --help` describes a command's options.""",
+    "analyze": """examples:
+  drgephys analyze sample_data --out results
+  drgephys analyze data --out results --groups data/groups.csv --jobs 4
+  drgephys analyze cell.abf --out results --channel 1 --units mV
+
+Folders are searched recursively; files that are not recordings (notes, tables, ground truth) are skipped
+and listed in the summary and analysis.log. An interrupted run resumes where it stopped.""",
+    "compare": """examples:
+  drgephys compare results
+  drgephys compare results --by genotype --reference wt
+  drgephys compare results --matched-vm -50 --seed 1 --out results/cmp.csv""",
+    "report": """examples:
+  drgephys report results
+  drgephys report results --max-recordings 40 --out cells.html""",
+    "simulate": """examples:
+  drgephys simulate --out cohort
+  drgephys simulate --out cohort --animals 4 --cells 5 --duration 60 --format nwb
+  drgephys simulate --out cohort && drgephys analyze cohort --out results --groups cohort/groups.csv""",
+}
+#: Library parameter names a subcommand passes on, and the flag that sets each: errors name the flag.
+FLAGS = {
+    "analyze": {"units": "--units", "channel": "--channel", "chunk_s": "--chunk-s", "n_jobs": "--jobs",
+                "format": "--format"},
+    "compare": {"by": "--by", "reference": "--reference", "cluster": "--cluster", "matched_vm_mv": "--matched-vm",
+                "seed": "--seed", "results_dir": "RESULTS_DIR", "recordings": "recordings.csv",
+                "oscillations": "oscillations.csv"},
+    "report": {"by": "--by", "max_figures": "--max-recordings", "max_recordings": "--max-recordings",
+               "results_dir": "RESULTS_DIR", "recordings": "recordings.csv"},
+    "simulate": {"animals_per_group": "--animals", "cells_per_animal": "--cells", "duration_s": "--duration",
+                 "format": "--format", "seed": "--seed"},
+}
+LOG = logging.getLogger("drgephys")
+#: Most refused files and skipped names listed in the summary (analysis.log lists them all).
+MAX_LISTED = 20
+MAX_SKIPPED_NAMES = 5
+
+
+def with_flags(text: str, command: str | None) -> str:
+    """``text`` on one line with the library's parameter names (```reference```) replaced by the flags
+    that set them (``--reference``)."""
+    names = FLAGS.get(command, {})
+    text = " ".join(str(text).split())
+    return re.sub(r"`([A-Za-z_]+)`", lambda m: names.get(m.group(1), m.group(0)), text)
+
+
+def _usage_error(msg: str) -> int:
+    print(f"drgephys: error: {msg}", file=sys.stderr)
+    return 2
+
+
+class _Console(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"drgephys: {record.levelname.lower()}: {record.getMessage()}"
+
+
+@contextlib.contextmanager
+def _console(command: str | None):
+    """Log records of the ``drgephys`` logger, and Python warnings, as one ``drgephys: warning: ...`` line
+    each on stderr (no source path), for the duration of a command."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Console())
+    LOG.addHandler(handler)
+    propagate, LOG.propagate = LOG.propagate, False
+    with warnings.catch_warnings():
+        warnings.showwarning = lambda message, *_a, **_k: LOG.warning(with_flags(str(message), command))
+        try:
+            yield
+        finally:
+            LOG.removeHandler(handler)
+            LOG.propagate = propagate
 
 
 def _load_config(path) -> dict:
@@ -29,38 +116,47 @@ def _load_config(path) -> dict:
             raise SystemExit(_usage_error(f"--config `{p}` is not valid TOML: {err}"))
 
 
-def _usage_error(msg: str) -> int:
-    print(f"drgephys: error: {msg}", file=sys.stderr)
-    return 2
-
-
 def _channel(value: str):
     return int(value) if value.lstrip("-").isdigit() else value
 
 
+def _check_out_folder(out) -> str | None:
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        return f"--out `{p}` is a file; pass a folder (it is created when missing)"
+    return None
+
+
+def _check_out_file(out) -> str | None:
+    if out is not None and Path(out).is_dir():
+        return f"--out `{out}` is a folder; pass the path of the file to write"
+    return None
+
+
 def cmd_analyze(args) -> int:
+    import dataclasses
+
     from .batch import analyze_paths, write_tables
     from .params import AnalysisParams, Execution
 
-    cfg = _load_config(args.config)
     try:
-        params = AnalysisParams.from_dict(cfg)
+        params = AnalysisParams.from_dict(_load_config(args.config))
     except ValueError as err:
         return _usage_error(f"--config: {err}")
-    import dataclasses
-
     if args.channel is not None:
         params = dataclasses.replace(params, channel=_channel(args.channel))
     if args.units is not None:
         try:
             params = dataclasses.replace(params, units=args.units)
         except ValueError as err:
-            return _usage_error(f"--units: {err}")
+            return _usage_error(with_flags(err, "analyze"))
     if args.chunk_s is not None and not args.chunk_s > 0:
         return _usage_error(f"--chunk-s must be a positive number of seconds; got {args.chunk_s:g}")
     for p in args.paths:
         if not Path(p).exists():
             return _usage_error(f"`{p}` does not exist; pass recording files or folders")
+    if (msg := _check_out_folder(args.out)) is not None:
+        return _usage_error(msg)
     groups = None
     if args.groups is not None:
         import pandas as pd
@@ -76,32 +172,71 @@ def cmd_analyze(args) -> int:
                           scheduler=args.scheduler, resume=not args.no_resume)
     try:
         result = analyze_paths(args.paths, params=params, execution=execution, groups=groups, out_dir=args.out)
+        if len(result.recordings) == 0:
+            return _nothing_found(args, result.skipped)
         write_tables(result, args.out, format=args.format,
                      extra_params={"command": " ".join(sys.argv),
                                    "inputs": [str(Path(p).resolve()) for p in args.paths]})
     except ImportError as err:
         return _usage_error(str(err))
+    except OSError as err:
+        return _usage_error(f"cannot write to --out `{args.out}`: {err.strerror or err}")
     rec = result.recordings
     n_ok = int((rec["status"] == "ok").sum())
     bad = rec[rec["status"] != "ok"]
     if not args.quiet:
-        print(f"drgephys: {rec['file'].nunique()} files, {n_ok} sweeps analysed, {len(bad)} refused/failed; "
-              f"{len(result.oscillations)} SSO episodes, {len(result.spikes)} spikes → {args.out}")
-        for _, r in bad.drop_duplicates("file").head(20).iterrows():
-            print(f"  {r['status']}: {r['file']}: {r['message']}", file=sys.stderr)
+        _summary(args, result, n_ok, bad)
     return 0 if len(bad) == 0 and n_ok > 0 else 1
+
+
+def _nothing_found(args, skipped) -> int:
+    print(f"drgephys: no recordings found in {', '.join(map(str, args.paths))}", file=sys.stderr)
+    for s in skipped[:MAX_LISTED]:
+        print(f"  {s.log()}", file=sys.stderr)
+    if len(skipped) > MAX_LISTED:
+        print(f"  ... and {len(skipped) - MAX_LISTED} more files skipped", file=sys.stderr)
+    return 1
+
+
+def _summary(args, result, n_ok: int, bad) -> None:
+    rec = result.recordings
+    print(f"drgephys: {rec['file'].nunique()} files, {n_ok} sweeps analysed, {len(bad)} refused/failed; "
+          f"{len(result.oscillations)} SSO episodes, {len(result.spikes)} spikes → {args.out}")
+    if (n_cached := sum(result.cached)):
+        print(f"  resumed: {n_cached} files read from the cache of an earlier run (--no-resume recomputes them)",
+              file=sys.stderr)
+    files = bad.drop_duplicates("file")
+    for _, r in files.head(MAX_LISTED).iterrows():
+        print(f"  {r['status']}: {r['file']}: {r['message']}", file=sys.stderr)
+    if len(files) > MAX_LISTED:
+        print(f"  ... and {len(files) - MAX_LISTED} more files refused or failed", file=sys.stderr)
+    if result.skipped:
+        names = [s.label for s in result.skipped]
+        shown = ", ".join(names[:MAX_SKIPPED_NAMES]) + (", ..." if len(names) > MAX_SKIPPED_NAMES else "")
+        print(f"  skipped: {len(names)} files that are not recordings: {shown} "
+              f"(reasons in {Path(args.out) / 'analysis.log'})", file=sys.stderr)
+    for entry in result.log:
+        head, *lines = entry.split("\n")
+        label = head.split(": ", 2)[1] if head.count(": ") >= 1 else head
+        for line in lines:
+            if line.startswith("  warning: "):
+                LOG.warning(f"{label}: {line[len('  warning: '):]}")
 
 
 def cmd_simulate(args) -> int:
     from .sim import CohortSpec, simulate_cohort
 
+    if (msg := _check_out_folder(args.out)) is not None:
+        return _usage_error(msg)
     try:
         spec = CohortSpec(animals_per_group=args.animals, cells_per_animal=args.cells, duration_s=args.duration)
         table = simulate_cohort(spec, seed=args.seed, out_dir=args.out, format=args.format)
     except (ValueError, TypeError) as err:
-        return _usage_error(str(err))
+        return _usage_error(with_flags(err, "simulate"))
     except ImportError as err:
         return _usage_error(f"{err} (the ABF writer needs pyabf: pip install pyabf; NWB needs pynwb)")
+    except OSError as err:
+        return _usage_error(f"cannot write to --out `{args.out}`: {err.strerror or err}")
     print(f"drgephys: simulated {len(table)} cells ({table['group'].value_counts().to_dict()}) → {args.out}")
     return 0
 
@@ -109,12 +244,16 @@ def cmd_simulate(args) -> int:
 def cmd_compare(args) -> int:
     from .stats import compare_results_dir
 
+    if (msg := _check_out_file(args.out)) is not None:
+        return _usage_error(msg)
     try:
         table = compare_results_dir(args.results_dir, by=args.by, reference=args.reference,
                                     cluster=None if args.no_cluster else args.cluster, out=args.out,
                                     matched_vm_mv=args.matched_vm, seed=args.seed)
     except (ValueError, FileNotFoundError) as err:  # RecordingError is a ValueError
-        return _usage_error(str(err))
+        return _usage_error(with_flags(err, "compare"))
+    except OSError as err:
+        return _usage_error(f"cannot write --out `{args.out}`: {err.strerror or err}")
     if not args.quiet:
         import pandas as pd
 
@@ -127,76 +266,127 @@ def cmd_compare(args) -> int:
 def cmd_report(args) -> int:
     from .report import build_report
 
+    if (msg := _check_out_file(args.out)) is not None:
+        return _usage_error(msg)
     try:
         path = build_report(args.results_dir, args.out, max_recordings=args.max_recordings, by=args.by)
     except (FileNotFoundError, ValueError) as err:
-        return _usage_error(str(err))
+        return _usage_error(with_flags(err, "report"))
+    except OSError as err:
+        return _usage_error(f"cannot write --out `{args.out}`: {err.strerror or err}")
     print(f"drgephys: report → {path}")
     return 0
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Epilogs kept as written (examples); ``(default: ...)`` added to every option whose help does not
+    already say what happens by default (flags and options without a value default explain it in words)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if ("(default" in text or not action.option_strings or action.required or action.default is None
+                or action.default is False or action.default == argparse.SUPPRESS):
+            return text
+        return text + " (default: %(default)s)"
+
+
+def _sub(sub, name: str, help: str):
+    return sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".", epilog=EPILOGS[name],
+                          formatter_class=HelpFormatter)
 
 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    ap = argparse.ArgumentParser(prog="drgephys", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="drgephys", description=DESCRIPTION,
+                                 epilog=EPILOGS[None] + "\n\n" + EXIT_CODES, formatter_class=HelpFormatter)
     ap.add_argument("--version", action="version", version=f"drgephys {__version__}")
-    sub = ap.add_subparsers(dest="command", required=True)
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    a = sub.add_parser("analyze", help="analyse recordings (files or folders) into tables")
-    a.add_argument("paths", nargs="+", metavar="PATH", help="recording files or folders (recursive)")
-    a.add_argument("--out", required=True, help="output folder for recordings/oscillations/spikes.csv")
-    a.add_argument("--groups", help="CSV with a `file` column plus e.g. `group`, `animal`")
-    a.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
-    a.add_argument("--config", help="TOML file with [spikes], [oscillations], [trigger] parameters")
-    a.add_argument("--channel", help="force the membrane-potential channel (index or name)")
-    a.add_argument("--units", help="override the channel's declared units (e.g. mV)")
-    a.add_argument("--chunk-s", type=float, default=None,
-                   help="read every recording window by window via neo lazy loading, this many seconds per "
-                        "file access (default: only sweeps over the 1 GB memory budget); the tables are the same")
-    a.add_argument("--scheduler", help="address of a Dask distributed scheduler to run the files on")
-    a.add_argument("--format", choices=["csv", "parquet"], default="csv", help="table format")
-    a.add_argument("--no-resume", action="store_true", help="ignore per-file results cached in --out")
-    a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    a = _sub(sub, "analyze", "analyse recordings (files or folders) into tables")
+    a.epilog += "\n\n" + EXIT_CODES
+    a.add_argument("paths", nargs="+", metavar="PATH",
+                   help="recording files or folders (searched recursively); a file named here is always attempted")
+    a.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder (created when missing): recordings.csv, oscillations.csv, spikes.csv, "
+                        "params.json, analysis.log")
+    a.add_argument("--groups", metavar="CSV",
+                   help="table with a `file` column plus e.g. `group`, `animal`, merged into recordings.csv "
+                        "(default: no group columns)")
+    a.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes")
+    a.add_argument("--config", metavar="TOML",
+                   help="[spikes], [oscillations], [trigger], [windows] parameters (default: the built-in ones; "
+                        "every value used is written to params.json)")
+    a.add_argument("--channel", metavar="N|NAME",
+                   help="membrane-potential channel, by position or name (default: chosen per file by units and "
+                        "plausibility)")
+    a.add_argument("--units", metavar="UNITS",
+                   help="units of that channel, e.g. mV, when the file's label is wrong (default: as the file says)")
+    a.add_argument("--chunk-s", type=float, default=None, metavar="S",
+                   help="read every recording window by window, this many seconds per file access (default: only "
+                        "sweeps over the 1 GB memory budget); the tables are the same")
+    a.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask distributed scheduler to run the files on, e.g. tcp://host:8786 (default: local "
+                        "processes, see --jobs)")
+    a.add_argument("--format", choices=["csv", "parquet"], default="csv", help="table format (parquet needs pyarrow)")
+    a.add_argument("--no-resume", action="store_true",
+                   help="recompute every file instead of reusing the results cached in --out by an earlier run")
+    a.add_argument("--quiet", action="store_true",
+                   help="no progress bar, summary or warnings (analysis.log has them all)")
     a.set_defaults(func=cmd_analyze)
 
-    s = sub.add_parser("simulate", help="simulate a ground-truth cohort of DRG recordings")
-    s.add_argument("--out", required=True, help="output folder")
-    s.add_argument("--animals", type=int, default=3, help="animals per group")
-    s.add_argument("--cells", type=int, default=4, help="cells per animal")
-    s.add_argument("--duration", type=float, default=30.0, help="recording duration in s")
-    s.add_argument("--format", choices=["abf", "nwb"], default="abf")
-    s.add_argument("--seed", type=int, default=0)
-    s.set_defaults(func=cmd_simulate)
-
-    c = sub.add_parser("compare", help="compare groups in the tables of `drgephys analyze`")
-    c.add_argument("results_dir", metavar="RESULTS_DIR")
-    c.add_argument("--by", default="group")
-    c.add_argument("--reference", default=None)
-    c.add_argument("--cluster", default="animal", help="column of the unit resampled first (default animal)")
+    c = _sub(sub, "compare", "compare groups in the tables of `drgephys analyze`")
+    c.add_argument("results_dir", metavar="RESULTS_DIR",
+                   help="the --out folder of `drgephys analyze` (recordings.csv, oscillations.csv)")
+    c.add_argument("--by", default="group", metavar="COLUMN",
+                   help="recordings.csv column naming each cell's group (added by analyze --groups)")
+    c.add_argument("--reference", default=None, metavar="GROUP",
+                   help="group the others are compared with (default: 'control' when present, else the first "
+                        "group in sorted order)")
+    c.add_argument("--cluster", default="animal", metavar="COLUMN",
+                   help="column of the unit resampled first in the hierarchical bootstrap")
     c.add_argument("--no-cluster", action="store_true", help="treat cells as independent (no animal column)")
-    c.add_argument("--matched-vm", type=float, default=None,
-                   help="membrane potential (mV) for the matched frequency (default: middle of the overlap)")
-    c.add_argument("--seed", type=int, default=None, help="bootstrap/permutation seed")
-    c.add_argument("--out", default=None, help="default RESULTS_DIR/comparison.csv")
-    c.add_argument("--quiet", action="store_true")
+    c.add_argument("--matched-vm", type=float, default=None, metavar="MV",
+                   help="membrane potential (mV) of the matched SSO frequency (default: the middle of the "
+                        "potentials where both groups have SSO episodes)")
+    c.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the permutations")
+    c.add_argument("--out", default=None, metavar="CSV", help="table to write (default: RESULTS_DIR/comparison.csv)")
+    c.add_argument("--quiet", action="store_true", help="write the table without printing it")
     c.set_defaults(func=cmd_compare)
 
-    r = sub.add_parser("report", help="self-contained HTML report of an analysis folder")
-    r.add_argument("results_dir", metavar="RESULTS_DIR")
-    r.add_argument("--out", default=None, help="default RESULTS_DIR/report.html")
-    r.add_argument("--by", default="group")
-    r.add_argument("--max-recordings", type=int, default=12,
+    r = _sub(sub, "report", "write a self-contained HTML report of an analysis folder")
+    r.add_argument("results_dir", metavar="RESULTS_DIR", help="the --out folder of `drgephys analyze`")
+    r.add_argument("--out", default=None, metavar="HTML", help="page to write (default: RESULTS_DIR/report.html)")
+    r.add_argument("--by", default="group", metavar="COLUMN",
+                   help="group column of the comparison section (the section says so when it is absent)")
+    r.add_argument("--max-recordings", type=int, default=12, metavar="N",
                    help="QC figures for at most N sweeps: SSO sweeps first, then sweeps with QC flags, then a "
-                        "random sample of the others (default 12)")
+                        "random sample of the others")
     r.set_defaults(func=cmd_report)
+
+    s = _sub(sub, "simulate", "simulate a ground-truth cohort of DRG recordings")
+    s.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder: one recording per cell with its <file>.truth.json, groups.csv, cohort.json")
+    s.add_argument("--animals", type=int, default=3, metavar="N", help="animals per group (control, injured)")
+    s.add_argument("--cells", type=int, default=4, metavar="N", help="cells per animal")
+    s.add_argument("--duration", type=float, default=30.0, metavar="S", help="recording duration in seconds")
+    s.add_argument("--format", choices=["abf", "nwb"], default="abf",
+                   help="file format (abf needs pyabf, nwb needs pynwb)")
+    s.add_argument("--seed", type=int, default=0, help="random seed (the same seed gives the same cohort)")
+    s.set_defaults(func=cmd_simulate)
     return ap
 
 
 def main(argv=None) -> int:
     """Entry point of the ``drgephys`` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    return int(args.func(args))
+    args = build_parser().parse_args(argv)
+    with _console(args.command):
+        try:
+            return int(args.func(args))
+        except KeyboardInterrupt:
+            resume = " (run the same command again to resume)" if args.command == "analyze" else ""
+            print(f"drgephys: interrupted{resume}", file=sys.stderr)
+            return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,7 +19,11 @@ class RecordingError(ValueError):
     code : str
         Refusal code from `drgephys.reasons.REFUSALS` (e.g. ``"voltage_clamp"``).
     file, channel, units : optional
-        Structured copies of the facts in the message, for batch status tables.
+        Structured copies of the facts in the message, for batch status tables. A message about a file
+        starts with ``"<file>: "`` and names the file nowhere else.
+    channel_reasons : sequence of str, optional
+        One line per channel of the file with its units and why it was not taken (the message summarises
+        them; batch logs write them in full).
 
     Attributes
     ----------
@@ -27,13 +31,22 @@ class RecordingError(ValueError):
         The refusal code.
     reason : str
         The code's short label (e.g. ``"voltage clamp"``).
+    detail : str
+        The message without its leading ``"<file>: "`` (for tables and logs that name the file beside it).
     """
 
     def __init__(self, message: str, *, code: str, file: str | None = None, channel: object = None,
-                 units: str | None = None):
+                 units: str | None = None, channel_reasons=()):
         super().__init__(message)
         self.code = code
         self.reason = REFUSALS[code].label
         self.file = file
         self.channel = channel
         self.units = units
+        self.channel_reasons = tuple(channel_reasons)
+
+    @property
+    def detail(self) -> str:
+        msg = str(self)
+        prefix = f"{self.file}: " if self.file else None
+        return msg[len(prefix):] if prefix and msg.startswith(prefix) else msg

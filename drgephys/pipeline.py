@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import tables
+from .errors import RecordingError
 from .io.sweep import Sweep
 from .io.trace import Trace
 from .oscillations.detect import find_episodes, summarize
@@ -169,8 +170,9 @@ def analyze_items(items, skipped, params: AnalysisParams, *, file_label: str) ->
         try:
             out = analyze_sweep(sweep, params, file_label=file_label)
         except ValueError as err:  # a sweep too short to measure anything, or a window that failed to read
+            why = err.detail if isinstance(err, RecordingError) else f"sweep {sweep.sweep}: {err}"
             rows.append(status_row(file_label, sweep=sweep.sweep, channel=sweep.channel_name, status="refused",
-                                   message=f"sweep {sweep.sweep}: {err}", code=getattr(err, "code", "too_short")))
+                                   message=why, code=getattr(err, "code", "too_short")))
             continue
         rows.append(out.row)
         epis.append(out.oscillations)

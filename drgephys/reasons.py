@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Reason", "Registry", "REFUSALS"]
+__all__ = ["Reason", "Registry", "REFUSALS", "SKIPS"]
 
 
 @dataclass(frozen=True)
@@ -114,4 +114,15 @@ REFUSALS = Registry([
     # results folders (drgephys compare / report)
     Reason("missing_table", "missing table", "A results folder lacks a table; run `drgephys analyze` first."),
     Reason("missing_folder", "missing folder", "The results folder does not exist."),
+])
+
+#: Why a file found in a folder scan was skipped (not attempted): it is not a recording. Skips never change
+#: `drgephys analyze`'s exit code; they are listed in ``analysis.log`` and the summary, not in the tables.
+SKIPS = Registry([
+    Reason("not_a_recording_format", "not a recording format",
+           "The extension is not one neo reads (notes, figures, JSON ground truth, ...)."),
+    Reason("not_a_trace", "not a trace",
+           "A text file (.csv/.txt/...) whose first lines are not a trace: no rows of numbers, too few rows, or "
+           "a header of names over a first column that is not a time base (a table of values). Name the file "
+           "explicitly to analyse it anyway."),
 ])

@@ -11,13 +11,13 @@ from __future__ import annotations
 import html
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import _html
+from ._atomic import atomic_text
 from .analysis import AnalysisResult
 from .errors import RecordingError
 from .io import load
@@ -148,7 +148,8 @@ def build_report(results_dir, out=None, *, max_recordings: int = 12, by: str = "
     """
     d = Path(results_dir)
     if not d.is_dir():
-        raise FileNotFoundError(f"`{d}` is not a folder; pass the --out folder of `drgephys analyze`")
+        raise FileNotFoundError(f"`results_dir` must be an existing folder written by drgephys analyze; "
+                                f"got {str(d)!r}")
     recs, osc, spk = (read_table(d, n) for n in ("recordings", "oscillations", "spikes"))
     meta = json.loads((d / "params.json").read_text()) if (d / "params.json").is_file() else {}
     inputs = meta.get("inputs", [])
@@ -185,13 +186,7 @@ def build_report(results_dir, out=None, *, max_recordings: int = 12, by: str = "
     parts.extend(qc_parts)
     page = _html.page("drgephys report", parts)
     target = Path(out) if out is not None else d / "report.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(page)
-    os.chmod(tmp, 0o666 & ~_umask())
-    os.replace(tmp, target)
-    return target
+    return atomic_text(target, page)
 
 
 def _short_labels(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
@@ -202,12 +197,6 @@ def _short_labels(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
         return table, ""
     root = os.path.commonpath([os.path.dirname(x) for x in labels])
     return table.assign(file=[os.path.relpath(x, root) for x in labels]), root
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _comparison_section(d: Path, recs, osc, by: str) -> str:

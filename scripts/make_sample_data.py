@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from drgephys.sim import TraceSpec, simulate_trace, write_abf, write_nwb
-from drgephys.sim.cohort import _atomic_text
+from drgephys._atomic import atomic_text
 
 SEED = 20260101
 
@@ -56,8 +56,8 @@ def main(out_dir: str | Path = "sample_data") -> pd.DataFrame:
                      "n_episodes": len(tr.truth["episodes"]), "n_spikes": len(tr.truth["spikes"]),
                      "fs_hz": tr.fs, "duration_s": tr.truth["duration_s"]})
     table = pd.DataFrame(rows)
-    _atomic_text(out / "groups.csv", table[["file", "group", "animal"]].to_csv(index=False))
-    _atomic_text(out / "README.md", _readme(table))
+    atomic_text(out / "groups.csv", table[["file", "group", "animal"]].to_csv(index=False))
+    atomic_text(out / "README.md", _readme(table))
     return table
 
 

@@ -15,13 +15,19 @@ from .batch.conftest import sim_folder  # noqa: F401  (fixture)
 def test_analyze_writes_tables_and_exits_1_when_some_files_refused(sim_folder, tmp_path, capsys):  # noqa: F811
     out = tmp_path / "res"
     code = main(["analyze", str(sim_folder), "--out", str(out), "--groups", str(sim_folder / "groups.csv")])
-    assert code == 1  # broken.abf and notes.txt are refused
+    assert code == 1  # broken.abf is refused (notes.txt, groups.csv and the truth files are skipped)
     rec = pd.read_csv(out / "recordings.csv")
     assert {"group", "animal"} <= set(rec.columns)
     params = json.loads((out / "params.json").read_text())
     assert {"drgephys", "neo", "numpy", "scipy"} <= set(params["versions"])
     assert "spikes" in params["params"] and "oscillations" in params["params"]
-    assert "refused: broken.abf" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert captured.out == (f"drgephys: 5 files, 4 sweeps analysed, 1 refused/failed; 0 SSO episodes, "
+                            f"{len(pd.read_csv(out / 'spikes.csv'))} spikes → {out}\n")
+    assert captured.err.splitlines() == [
+        "  refused: broken.abf: unreadable or corrupt file (error: unpack requires a buffer of 16 bytes)",
+        "  skipped: 6 files that are not recordings: ctrl_a.abf.truth.json, ctrl_b.abf.truth.json, groups.csv, "
+        f"notes.txt, sub/inj_a.abf.truth.json, ... (reasons in {out / 'analysis.log'})"]
 
 
 def test_analyze_exits_0_when_every_file_is_analysed(sim_folder, tmp_path):  # noqa: F811
@@ -30,11 +36,15 @@ def test_analyze_exits_0_when_every_file_is_analysed(sim_folder, tmp_path):  # n
 
 
 @pytest.mark.parametrize("argv,msg", [
-    (["analyze", "nowhere", "--out", "x"], "does not exist"),
-    (["analyze", ".", "--out", "x", "--jobs", "0"], "--jobs must be a positive"),
-    (["analyze", ".", "--out", "x", "--groups", "missing.csv"], "--groups"),
-    (["analyze", ".", "--out", "x", "--config", "missing.toml"], "--config"),
-    (["analyze", ".", "--out", "x", "--units", "foo"], "--units: `units` must be a unit name"),
+    (["analyze", "nowhere", "--out", "x"], "`nowhere` does not exist; pass recording files or folders"),
+    (["analyze", ".", "--out", "x", "--jobs", "0"], "--jobs must be a positive number of processes; got 0"),
+    (["analyze", ".", "--out", "x", "--groups", "missing.csv"],
+     "--groups `missing.csv` does not exist; pass a CSV with a `file` column"),
+    (["analyze", ".", "--out", "x", "--config", "missing.toml"],
+     "--config `missing.toml` does not exist; pass a TOML file"),
+    (["analyze", ".", "--out", "x", "--units", "foo"],
+     "--units must be a unit name quantities understands, e.g. 'mV', 'V' or 'pA'; got 'foo'"),
+    (["analyze", ".", "--out", "x", "--chunk-s", "0"], "--chunk-s must be a positive number of seconds; got 0"),
 ])
 def test_usage_errors_exit_2(argv, msg, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -42,7 +52,7 @@ def test_usage_errors_exit_2(argv, msg, capsys, tmp_path, monkeypatch):
         code = main(argv)
         raise SystemExit(code)
     assert info.value.code == 2
-    assert msg in capsys.readouterr().err
+    assert capsys.readouterr().err == f"drgephys: error: {msg}\n"
 
 
 def test_bad_config_section_is_a_usage_error(tmp_path, capsys):

@@ -85,7 +85,7 @@ def _regularize(v: np.ndarray, times: np.ndarray):
 
 
 def _implausible(file, sweep, cand: ch.Candidate, why: str) -> RecordingError:
-    return RecordingError(f"{file or 'data'} sweep {sweep} channel {cand.index} '{cand.name}' [{cand.units}]: {why}",
+    return RecordingError(f"{file or 'data'}: sweep {sweep} channel {cand.index} '{cand.name}' [{cand.units}]: {why}",
                           file=file, channel=cand.index, units=cand.units, code="implausible_sweep")
 
 
@@ -126,7 +126,7 @@ def make_lazy_sweep(cand: ch.Candidate, *, file, sweep, reader, gain=1.0, offset
     proxy = cand.signal
     factor = ch._units_kind(units_override if units_override is not None else proxy.units)[1]
     if not np.isfinite(factor):
-        raise RecordingError(f"{file or 'data'} sweep {sweep} channel {cand.index} '{cand.name}' is in "
+        raise RecordingError(f"{file or 'data'}: sweep {sweep} channel {cand.index} '{cand.name}' is in "
                              f"{cand.units}, not a voltage; pass units='mV' if it is a mislabelled potential",
                              file=file, channel=cand.index, units=cand.units, code="not_a_voltage")
     read = ch.column_reader(proxy, cand.column, factor, chunk_s, gain=gain, offset_mv=offset_mv)
@@ -201,11 +201,13 @@ def open_segments(segments, *, channel=None, file=None, reader="", units=None, g
                 else:
                     items.append(make_trace(c, **kw))
             except RecordingError as err:
-                skipped.append({"sweep": sweep, "channel": idx, "code": err.code, "message": str(err)})
+                skipped.append({"sweep": sweep, "channel": idx, "code": err.code, "message": err.detail})
             sweep += 1
     if not items:
-        msgs = "; ".join(s["message"] for s in skipped[:3])
-        raise RecordingError(f"{file or 'data'}: no usable sweep ({msgs})", file=file, code="no_usable_sweep")
+        first = ch.clip(skipped[0]["message"], 160) if skipped else "no sweep"
+        n = f"{len(skipped)} sweeps refused, the first: " if len(skipped) > 1 else ""
+        raise RecordingError(f"{file or 'data'}: no usable sweep ({n}{first})", file=file, code="no_usable_sweep",
+                             channel_reasons=[s["message"] for s in skipped])
     return Opened(items, skipped, ch.report(cands, chosen), reader, file)
 
 

@@ -175,44 +175,90 @@ def column_reader(proxy, column: int, factor: float, chunk_s: float | None = Non
     return ProxyReader(proxy, column, factor, chunk_s, gain=gain, offset_mv=offset_mv)
 
 
+#: Short labels (singular, plural) of the candidate codes, for refusal messages that summarise many channels.
+_SHORT = {
+    "nwb_not_current_clamp": ("voltage-clamp or stimulus series", "voltage-clamp or stimulus series"),
+    "current_units": ("current", "currents"),
+    "unknown_units": ("channel in unknown units", "channels in unknown units"),
+    "command_name": ("command output", "command outputs"),
+    "empty_channel": ("empty channel", "empty channels"),
+    "non_finite_channel": ("all-NaN channel", "all-NaN channels"),
+    "constant": ("constant channel", "constant channels"),
+    "command_levels": ("stepped command", "stepped commands"),
+    "saturated": ("saturated channel", "saturated channels"),
+    "level_out_of_range": ("channel at an implausible level", "channels at implausible levels"),
+    "flat_near_zero": ("flat line near 0 mV", "flat lines near 0 mV"),
+}
+#: Longest channel summary in a refusal message (characters); the full reasons go to `channel_reasons`.
+SUMMARY_CHARS = 160
+_HINT = "Override with units='mV', channel=N (--units mV --channel N)."
+
+
+def clip(text: str, n: int) -> str:
+    """``text`` on one line, cut to at most ``n`` characters (an ellipsis marks the cut)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
 def refusal(file: str, cands: list[Candidate]) -> tuple[str, str]:
     """Explain why no candidate is a membrane potential: ``(message, code)`` with a code of
-    `drgephys.reasons.REFUSALS`."""
+    `drgephys.reasons.REFUSALS`. The message starts with ``"<file>: "``, names the file nowhere else and
+    summarises the channels (`summary`); `channel_reasons` lists them in full."""
     src = file or "the data"
     if not cands:
         return f"{src}: no signals found (empty file or no analog channels)", "empty"
-    details = _summary(cands)
+    details = summary(cands)
     kinds = {c.kind for c in cands}
-    hint = ("If a channel really holds membrane potential under a wrong unit label, override it: "
-            "drgephys.load(path, channel=N, units='mV') or `drgephys analyze --units mV --channel N`.")
     if any(c.nwb_type in _VC_NWB for c in cands):
-        return f"{src} is a voltage-clamp recording, not current clamp ({details}).", "voltage_clamp"
+        return f"{src}: a voltage-clamp recording, not current clamp ({details}).", "voltage_clamp"
     if all(_COMMAND_NAME.search(c.name) for c in cands):
-        return f"{src} holds only command/stimulus channels, no recorded membrane potential ({details}).", \
+        return f"{src}: only command/stimulus channels, no recorded membrane potential ({details}).", \
             "command_only"
     if kinds <= {"current"}:
         spiky = [c for c in cands if pl.looks_like_mislabelled_vm(_load_column(c)[0])]
         if spiky:
             c = spiky[0]
-            return (f"{src}: no membrane-potential channel — channel {c.index} '{c.name}' is labelled {c.units} "
-                    "(a current) but its shape (spikes on a stable baseline) looks like a membrane potential "
-                    f"with wrong units ({details}). {hint}"), "mislabelled_units"
+            return (f"{src}: no membrane-potential channel; channel {c.index} '{clip(c.name, 30)}' is labelled "
+                    f"{c.units} (a current) but looks like a membrane potential with wrong units (spikes on a "
+                    f"stable baseline). {_HINT}"), "mislabelled_units"
         if all(pl.is_command_like(_load_column(c)[0]) for c in cands):
-            return (f"{src} holds only an injected-current command (piecewise constant), no recorded membrane "
-                    f"potential ({details}). If the potential is in a separate file, load that file.",
-                    "command_only")
-        return (f"{src} records only currents (voltage-clamp recording or command-only file), "
-                f"no membrane potential ({details}). {hint}"), "voltage_clamp"
+            return (f"{src}: only an injected-current command (piecewise constant), no recorded membrane "
+                    f"potential ({details}). If the potential is in a separate file, load that file."), "command_only"
+        return (f"{src}: only currents recorded (voltage clamp or a command-only file), no membrane potential "
+                f"({details}). {_HINT}"), "voltage_clamp"
     if all(c.code in pl.COMMAND_CODES for c in cands):
-        return f"{src} holds only command/stimulus outputs, no recorded potential ({details}).", "command_only"
+        return f"{src}: only command/stimulus outputs, no recorded potential ({details}).", "command_only"
     if "unknown" in kinds and all(c.kind != "voltage" or c.code == "level_out_of_range" for c in cands):
-        return f"{src}: no channel in voltage units ({details}). {hint}", "unknown_units"
-    return f"{src}: no plausible membrane-potential channel ({details}). {hint}", "not_a_membrane_potential"
+        return f"{src}: no channel in voltage units ({details}). {_HINT}", "unknown_units"
+    return f"{src}: no plausible membrane-potential channel ({details}). {_HINT}", "not_a_membrane_potential"
 
 
-def _summary(cands: list[Candidate]) -> str:
-    """Each candidate with its units and rejection reason."""
-    return "; ".join(f"channel {c.index} '{c.name}' [{c.units}]: {c.reason}" for c in cands)
+def channel_reasons(cands: list[Candidate]) -> list[str]:
+    """Each candidate with its units and why it was (not) taken, one line each."""
+    return [f"channel {c.index} '{c.name}' [{c.units}]: {c.reason}" for c in cands]
+
+
+def _names(cs: list[Candidate]) -> str:
+    if len(cs) <= 2:
+        return ", ".join(f"channel {c.index} '{clip(c.name, 24)}' [{c.units}]" for c in cs)
+    units = "/".join(sorted({c.units for c in cs}))
+    return f"channels {cs[0].index}..{cs[-1].index} '{clip(cs[0].name, 16)}'..'{clip(cs[-1].name, 16)}' [{units}]"
+
+
+def summary(cands: list[Candidate]) -> str:
+    """The candidates in a few words: one channel with its reason, or the channels counted by reason, e.g.
+    ``"40 channels: 40 command outputs (channels 0..39 'DA0'..'DA39' [V])"``; at most `SUMMARY_CHARS`."""
+    if len(cands) == 1:
+        c = cands[0]
+        return clip(f"channel {c.index} '{clip(c.name, 24)}' [{c.units}]: {c.reason}", SUMMARY_CHARS)
+    groups: dict[str, list[Candidate]] = {}
+    for c in cands:
+        groups.setdefault(c.code, []).append(c)
+    parts = []
+    for code, cs in groups.items():
+        one, many = _SHORT.get(code, ("channel", "channels"))
+        parts.append(f"{len(cs)} {one if len(cs) == 1 else many} ({_names(cs)})")
+    return clip(f"{len(cands)} channels: " + "; ".join(parts), SUMMARY_CHARS)
 
 
 def report(cands: list[Candidate], chosen: list[int]) -> dict:
@@ -224,7 +270,7 @@ def report(cands: list[Candidate], chosen: list[int]) -> dict:
     }
 
 
-def match_channel(cands: list[Candidate], channel) -> Candidate:
+def match_channel(cands: list[Candidate], channel, file: str | None = None) -> Candidate:
     """The candidate named by `channel` (its position or its name).
 
     Raises
@@ -244,8 +290,12 @@ def match_channel(cands: list[Candidate], channel) -> Candidate:
                 return c
     else:
         raise TypeError(f"`channel` must be an int (position) or str (name); got {channel!r}")
-    listing = ", ".join(f"{c.index} '{c.name}' [{c.units}]" for c in cands)
-    raise RecordingError(f"channel {channel!r} not found; the file has: {listing}", code="no_such_channel")
+    shown = cands if len(cands) <= 6 else cands[:3] + cands[-1:]
+    listing = ", ".join(f"{c.index} '{clip(c.name, 24)}' [{c.units}]" for c in shown)
+    if len(cands) > 6:
+        listing = listing.replace(f", {shown[-1].index} '", f", …, {shown[-1].index} '") + f" ({len(cands)} channels)"
+    raise RecordingError(f"{file + ': ' if file else ''}channel {channel!r} not found; the file has: {listing}",
+                         code="no_such_channel", file=file, channel_reasons=channel_reasons(cands))
 
 
 def choose(cands: list[Candidate], *, channel=None, single_segment: bool = True, file=None,
@@ -261,14 +311,15 @@ def choose(cands: list[Candidate], *, channel=None, single_segment: bool = True,
         When no candidate is a current-clamp membrane potential (`refusal` says why).
     """
     if channel is not None:
-        chosen_c = match_channel(cands, channel)
+        chosen_c = match_channel(cands, channel, file)
         assess_candidates(cands, max_samples)
         return [chosen_c.index]
     assess_candidates(cands, max_samples)
     ok = sorted((c for c in cands if c.ok), key=lambda c: -c.score)
     if not ok:
         msg, code = refusal(file, cands)
-        raise RecordingError(msg, code=code, file=file, units=",".join(sorted({c.units for c in cands})))
+        raise RecordingError(msg, code=code, file=file, units=",".join(sorted({c.units for c in cands})),
+                             channel_reasons=channel_reasons(cands))
     cc = [c for c in ok if c.nwb_type in _VM_NWB]
     # NWB files hold one CurrentClampSeries per sweep in one segment: each becomes a sweep.
     return [c.index for c in cc] if single_segment and len(cc) > 1 else [ok[0].index]

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import RecordingError
 from .build import Opened, open_segments
+from .channels import clip
 from .trace import Recording, Trace
 
 #: Extensions drgephys refuses for security (pickle) reasons.
@@ -45,7 +46,7 @@ def _check_path(path) -> Path:
     if not p.exists():
         raise RecordingError(f"{p}: no such file; check the path", file=str(p), code="missing_file")
     if p.is_dir():
-        raise RecordingError(f"{p} is a folder; pass a recording file (drgephys.batch analyses folders)",
+        raise RecordingError(f"{p}: a folder, not a file; pass a recording file (drgephys analyze scans folders)",
                              file=str(p), code="folder")
     if not os.access(p, os.R_OK):
         raise RecordingError(f"{p}: file is not readable (permissions)", file=str(p), code="unreadable")
@@ -167,13 +168,13 @@ def open_recording(path, *, channel=None, units=None, gain: float = 1.0, offset_
     except RecordingError:
         raise
     except ImportError as err:
-        raise RecordingError(f"{p}: reading this format needs an optional package: {err}. Install it "
+        raise RecordingError(f"{p}: reading this format needs an optional package: {_neo_text(err, p)}. Install it "
                              "(e.g. `pip install igor2` for Igor, `pip install drgephys[nwb]` for NWB).",
                              file=str(p), code="missing_reader") from err
     except MemoryError:
         raise
     except Exception as err:  # neo raises many exception types on corrupt input
-        raise RecordingError(f"{p}: unreadable or corrupt file ({type(err).__name__}: {err})",
+        raise RecordingError(f"{p}: unreadable or corrupt file ({type(err).__name__}: {_neo_text(err, p)})",
                              file=str(p), code="unreadable_format") from err
     reader = type(io).__name__
     try:
@@ -230,6 +231,13 @@ def load(path, *, channel=None, units=None, gain: float = 1.0, offset_mv: float 
     op = open_recording(path, channel=channel, units=units, gain=gain, offset_mv=offset_mv, time_units=time_units,
                         sampling_rate_hz=sampling_rate_hz)
     return Recording(op.items, file=op.file, channel_report=op.report, reader=op.reader, skipped=op.skipped)
+
+
+def _neo_text(err: BaseException, p: Path) -> str:
+    """A reader's error message for a refusal: the file's path (already named) replaced by "the file", on one
+    line, at most 120 characters."""
+    text = str(err).replace(str(p.resolve()), "the file").replace(str(p), "the file")
+    return clip(text, 120)
 
 
 def _check_units(units) -> None:

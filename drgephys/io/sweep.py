@@ -149,7 +149,7 @@ class Sweep:
             return self._array[i0:i1]
         v = self._source(i0, i1)
         if v.size != i1 - i0:
-            raise RecordingError(f"{self.file or 'data'} sweep {self.sweep}: the reader returned {v.size} samples "
+            raise RecordingError(f"{self.file or 'data'}: sweep {self.sweep}: the reader returned {v.size} samples "
                                  f"for [{i0}, {i1}); expected {i1 - i0}", file=self.file, channel=self.channel,
                                  code="short_read")
         if not all_finite(v):
@@ -199,6 +199,6 @@ class Sweep:
 def non_finite_error(v: np.ndarray, offset: int, fs: float, *, file, sweep, channel, units) -> RecordingError:
     """The refusal of a sweep with NaN/inf samples (the first one located at ``offset`` + its index)."""
     first = offset + int(np.flatnonzero(~np.isfinite(v))[0])
-    return RecordingError(f"{file or 'data'} sweep {sweep} channel {channel}: NaN/inf samples (the first at "
+    return RecordingError(f"{file or 'data'}: sweep {sweep} channel {channel}: NaN/inf samples (the first at "
                           f"{first / fs:.6g} s); drgephys does not guess missing data", file=file, channel=channel,
                           units=units, code="non_finite")

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from drgephys._atomic import atomic_text
 from drgephys.sim.generator import simulate_trace
 from drgephys.sim.spec import TraceSpec
 from drgephys.sim.spiketrain import PATTERNS, as_generator
-from drgephys.sim.writers import _publish, write_abf, write_nwb
+from drgephys.sim.writers import write_abf, write_nwb
 
 #: Firing-rate ranges (Hz) drawn per pattern: DRG ectopic firing 0.25–14 Hz (SCIENCE.md); bursting capped so
 #: that bursts of 2–10 spikes keep long silences between them.
@@ -297,9 +296,9 @@ def simulate_rows(table: pd.DataFrame, specs, spec_dict: dict, seed, *, out_dir,
             writer(out / row["file"], tr.v, tr.fs, truth=truth)
     result = pd.concat([table, pd.DataFrame(extra, index=table.index)], axis=1)
     if out is not None:
-        _atomic_text(out / "groups.csv", table[["file", "group", "animal", "cell"]].to_csv(index=False))
+        atomic_text(out / "groups.csv", table[["file", "group", "animal", "cell"]].to_csv(index=False))
         seed_json = seed if isinstance(seed, (int, np.integer)) or seed is None else repr(seed)
-        _atomic_text(out / "cohort.json", json.dumps({"spec": spec_dict, "seed": seed_json,
+        atomic_text(out / "cohort.json", json.dumps({"spec": spec_dict, "seed": seed_json,
                                                       "format": format}, indent=2, default=_json_default))
     return result
 
@@ -309,16 +308,3 @@ def _json_default(x):
         return x.item()
     raise TypeError(f"not JSON-serialisable: {x!r}")
 
-
-def _atomic_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temporary file in the same folder + ``os.replace``)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        _publish(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -10,12 +10,12 @@ import json
 import logging
 import os
 import struct
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from drgephys._atomic import atomic_bytes, atomic_write
 from drgephys._validation import check_fs, check_v
 
 #: ABF1 stores int16 counts; the scale keeps this resolution (mV) up to ``ABF_MAX_ABS_MV``.
@@ -42,28 +42,8 @@ def _json_default(x):
 def write_truth(path, truth: dict) -> Path:
     """Write ``truth`` as ``<path>.truth.json`` atomically; return the JSON path."""
     out = truth_path(path)
-    _atomic_bytes(out, json.dumps(truth, indent=1, default=_json_default, allow_nan=True).encode("utf-8"))
+    atomic_bytes(out, json.dumps(truth, indent=1, default=_json_default, allow_nan=True).encode("utf-8"))
     return out
-
-
-def _publish(tmp: str, path: Path) -> None:
-    """Give a temporary file ordinary permissions (rw-r--r-- under the umask) and move it into place."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
-
-
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        _publish(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def abf_scale_factor(max_abs_mv: float) -> float:
@@ -109,12 +89,11 @@ def write_abf(path, v, fs, *, truth: dict | None = None) -> Path:
     if max_abs > ABF_MAX_ABS_MV:
         raise ValueError(f"`v` must stay within ±{ABF_MAX_ABS_MV:g} mV to keep {ABF_RESOLUTION_MV} mV resolution "
                          f"in ABF1's int16; got {max_abs:.1f} mV. Check the units (mV expected).")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".abf", dir=path.parent)
-    os.close(fd)
-    try:
+    factor = abf_scale_factor(max_abs)
+
+    def fill(tmp: str) -> None:
         # pyabf writes the header; its per-sample data loop is fed zeros, the real data are written below
         writeABF1(np.zeros((1, v.size), dtype=np.float32), tmp, float(fs), units="mV")
-        factor = abf_scale_factor(max_abs)
         counts = np.round(v * (32768 / 10.0 * factor))
         with open(tmp, "r+b") as fh:
             header = bytearray(fh.read(_ABF_DATA_OFFSET))
@@ -123,11 +102,8 @@ def write_abf(path, v, fs, *, truth: dict | None = None) -> Path:
             fh.seek(0)
             fh.write(header)
             fh.write(np.clip(counts, -32768, 32767).astype("<i2").tobytes())
-        _publish(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+
+    atomic_write(path, fill, suffix=".abf")
     if truth is not None:
         write_truth(path, truth)
     return path
@@ -179,10 +155,8 @@ def write_nwb(path, v, fs, *, truth: dict | None = None, session_start_time: _dt
     block = neo.Block(name="drgephys_sim", session_start_time=start, session_description=description,
                       identifier=path.stem)
     block.segments.append(seg)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".nwb", dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)  # NWBIO refuses to overwrite; give it a fresh name
-    try:
+    def fill(tmp: str) -> None:
+        os.unlink(tmp)  # NWBIO refuses to overwrite a file: give it the fresh name
         quiet = logging.Filter("drgephys-quiet")  # neo logs a rename of the signal on the root logger
         quiet.filter = lambda record: "signal name exists" not in record.getMessage()
         logging.getLogger().addFilter(quiet)
@@ -192,11 +166,8 @@ def write_nwb(path, v, fs, *, truth: dict | None = None, session_start_time: _dt
                 NWBIO(tmp, mode="w").write_all_blocks([block])
         finally:
             logging.getLogger().removeFilter(quiet)
-        _publish(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+
+    atomic_write(path, fill, suffix=".nwb")
     if truth is not None:
         write_truth(path, truth)
     return path

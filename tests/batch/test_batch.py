@@ -1,13 +1,9 @@
-"""Batch runs: failure isolation, groups, atomic outputs, resume after SIGKILL, read-only inputs, Dask."""
+"""Batch runs: failure isolation, groups, atomic outputs, cache, read-only inputs, Dask (resume after SIGKILL:
+test_resume.py)."""
 
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +23,7 @@ def _hashes(folder: Path) -> dict:
 def test_find_files_recurses_and_labels_relative(sim_folder):
     labels = [j.label for j in find_files(sim_folder)]
     assert "sub/inj_a.abf" in labels and "ctrl_a.abf" in labels and "broken.abf" in labels
-    assert not any(l.endswith(".truth.json") or l == "groups.csv" for l in labels)
+    assert not any(l.endswith(".truth.json") or l in ("groups.csv", "notes.txt") for l in labels)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         find_files(sim_folder / "nope")
 
@@ -38,8 +34,11 @@ def test_one_bad_file_never_kills_the_batch(sim_folder):
     assert list(rec.columns[: len(tables.RECORDINGS_COLUMNS)]) == list(tables.RECORDINGS_COLUMNS)
     by_file = rec.set_index("file")
     assert by_file.loc["broken.abf", "status"] == "refused"
-    assert "broken.abf" in by_file.loc["broken.abf", "message"]
-    assert by_file.loc["notes.txt", "status"] == "refused"
+    assert by_file.loc["broken.abf", "message"] == ("unreadable or corrupt file (error: unpack requires a buffer of "
+                                                    "16 bytes)")
+    assert "notes.txt" not in by_file.index and "groups.csv" not in by_file.index    # skipped, not refused
+    assert [s.label for s in res.skipped] == ["ctrl_a.abf.truth.json", "ctrl_b.abf.truth.json", "groups.csv",
+                                              "notes.txt", "sub/inj_a.abf.truth.json", "sub/inj_b.abf.truth.json"]
     ok = rec[rec["status"] == "ok"]
     assert sorted(ok["file"]) == ["ctrl_a.abf", "ctrl_b.abf", "sub/inj_a.abf", "sub/inj_b.abf"]
     assert set(ok["group"]) == {"control", "injured"}  # matched by base name
@@ -72,36 +71,10 @@ def test_rerun_uses_cache_and_gives_identical_tables(sim_copy, tmp_path):
     out = tmp_path / "out"
     first = analyze_paths(sim_copy, out_dir=out)
     second = analyze_paths(sim_copy, out_dir=out)
-    assert all(l.startswith("cached") for l in second.log)
+    assert second.cached == [True] * 5 and first.cached == [False] * 5     # 4 recordings and broken.abf
+    assert second.log == first.log          # the log of a resumed run is the log of a fresh one
     for name in ("recordings", "oscillations", "spikes"):
         pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name), check_dtype=False)
-
-
-def test_killed_run_resumes_to_identical_tables(sim_copy, tmp_path):
-    """SIGKILL a CLI run midway; running again yields the tables of an uninterrupted run."""
-    clean = tmp_path / "clean"
-    subprocess.run([sys.executable, "-m", "drgephys.cli", "analyze", str(sim_copy), "--out", str(clean),
-                    "--quiet"], check=False, timeout=600)
-    killed = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "drgephys.cli", "analyze", str(sim_copy), "--out",
-                             str(killed), "--quiet"])
-    cache = killed / ".drgephys-cache"
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:
-        if cache.is_dir() and len(list(cache.glob("*.json"))) >= 2:
-            break
-        time.sleep(0.02)
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    done_before = len(list(cache.glob("*.json"))) if cache.is_dir() else 0
-    subprocess.run([sys.executable, "-m", "drgephys.cli", "analyze", str(sim_copy), "--out", str(killed),
-                    "--quiet"], check=False, timeout=600)
-    for name in ("recordings", "oscillations", "spikes"):
-        a = pd.read_csv(clean / f"{name}.csv")
-        b = pd.read_csv(killed / f"{name}.csv")
-        pd.testing.assert_frame_equal(a, b)
-    assert done_before >= 1
 
 
 def test_parallel_jobs_give_the_same_tables(sim_folder):

@@ -58,7 +58,8 @@ def test_every_real_file_loads_or_is_refused_with_its_reason(rel, outcome):
         with pytest.raises(RecordingError) as info:
             load(path)
         assert info.value.reason == outcome
-        assert path.name in str(info.value)
+        assert str(info.value).count(path.name) == 1                  # named once, at the start
+        assert str(info.value).startswith(f"{path}: ") and len(info.value.detail) <= 300
 
 
 def test_real_data_table_covers_every_recording(real_data):
@@ -147,7 +148,7 @@ def test_nwb_current_clamp_loads():
 def test_missing_empty_folder_and_pickle_paths_are_refused(tmp_path):
     with pytest.raises(RecordingError, match="no such file"):
         load(tmp_path / "nope.abf")
-    with pytest.raises(RecordingError, match="is a folder"):
+    with pytest.raises(RecordingError, match=": a folder, not a file; pass a recording file"):
         load(tmp_path)
     empty = tmp_path / "empty.abf"
     empty.write_bytes(b"")
