@@ -6,9 +6,20 @@ All checks raise real exceptions (never ``assert``) in one message style.
 from __future__ import annotations
 
 import math
+import sys
+import warnings
 from numbers import Real
 
 import numpy as np
+
+from .errors import UnitWarning
+
+#: A membrane potential in mV has samples beyond ±1 mV (rest −40…−90 mV); every |value| below this is a
+#: trace in volts. Beyond ±MAX_MV it is a current in pA or a potential in µV (ABF artefacts reach ~±250 mV).
+VOLTS_MAX_ABS = 1.0
+MAX_MV = 1000.0
+#: The unit check reads at most this many evenly strided samples (one cheap pass, whatever the length).
+_UNIT_CHECK_SAMPLES = 65_536
 
 
 def check_fs(fs) -> float:
@@ -21,8 +32,10 @@ def check_fs(fs) -> float:
     return fs
 
 
-def check_v(v, *, name: str = "v", min_samples: int = 1, allow_nan: bool = False) -> np.ndarray:
-    """Return ``v`` as a 1-D float64 array in mV after checking shape and finiteness."""
+def check_v(v, *, name: str = "v", min_samples: int = 1, allow_nan: bool = False,
+            check_units: bool = True) -> np.ndarray:
+    """Return ``v`` as a 1-D float64 array in mV after checking shape and finiteness (and, unless
+    ``check_units=False``, warning on a likely unit slip: `warn_unit_slip`)."""
     if hasattr(v, "units") and hasattr(v, "magnitude"):
         raise TypeError(
             f"`{name}` must be a plain array in mV; got a quantities array in {v.units.dimensionality}. "
@@ -41,7 +54,41 @@ def check_v(v, *, name: str = "v", min_samples: int = 1, allow_nan: bool = False
             f"`{name}` must be finite; got {bad} NaN/inf samples of {arr.size}. "
             "Interpolate or trim them before analysis."
         )
+    if check_units:
+        warn_unit_slip(arr, name)
     return arr
+
+
+def _outside_package() -> int:
+    """The `warnings.warn` stacklevel of the first caller outside drgephys (the user's line)."""
+    frame, level = sys._getframe(2), 2       # level 2: warn_unit_slip's caller; dataclass-generated
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("drgephys"):   # code counts too
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def warn_unit_slip(arr: np.ndarray, name: str = "v") -> None:
+    """Warn (`drgephys.errors.UnitWarning`) when a trace given in mV looks like volts, pA or µV.
+
+    Reads at most ``_UNIT_CHECK_SAMPLES`` evenly strided samples: every |value| < `VOLTS_MAX_ABS` → volts;
+    any |value| > `MAX_MV` → pA or µV. NaN samples are ignored.
+    """
+    if arr.size == 0:
+        return
+    sub = arr[::max(1, arr.size // _UNIT_CHECK_SAMPLES)]
+    with np.errstate(invalid="ignore"):
+        lo, hi = np.nanmin(sub), np.nanmax(sub) if np.isfinite(sub).any() else (np.nan, np.nan)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return
+    peak = max(abs(lo), abs(hi))
+    if 0 < peak < VOLTS_MAX_ABS:      # (all zeros: nothing to tell)
+        warnings.warn(f"`{name}` looks like volts, not mV: every |value| is below {VOLTS_MAX_ABS:g} (largest "
+                      f"{peak:.3g}). Multiply by 1000 (`{name} * 1e3`), or pass a neo signal through "
+                      "drgephys.from_neo(), which converts units.", UnitWarning, stacklevel=_outside_package())
+    elif peak > MAX_MV:
+        warnings.warn(f"`{name}` looks like a current in pA (or a potential in µV), not mV: values reach "
+                      f"{peak:.4g} where a membrane potential stays within ±{MAX_MV:g} mV. Pass the "
+                      "membrane-potential channel in mV (µV: divide by 1000).", UnitWarning, stacklevel=_outside_package())
 
 
 def all_finite(arr: np.ndarray) -> bool:
@@ -78,3 +125,17 @@ def check_band(band, fs: float, name: str = "band_hz") -> tuple[float, float]:
             "Lower the band or use a recording sampled faster."
         )
     return lo, hi
+
+
+def check_windows(windows, name: str = "stimulus_windows_s") -> np.ndarray:
+    """Return time windows as a float64 array of shape (k, 2) of ``(start, end)`` pairs in s, sorted by
+    start (None → no window)."""
+    if windows is None:
+        return np.empty((0, 2))
+    try:
+        w = np.asarray(windows, dtype=np.float64).reshape(-1, 2)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be a list of (start, end) pairs in s; got {windows!r}") from None
+    if not np.all(np.isfinite(w)) or np.any(w[:, 1] <= w[:, 0]):
+        raise ValueError(f"`{name}` must hold finite (start, end) pairs with end > start, in s; got {windows!r}")
+    return w[np.argsort(w[:, 0], kind="stable")]

@@ -50,3 +50,8 @@ class RecordingError(ValueError):
         msg = str(self)
         prefix = f"{self.file}: " if self.file else None
         return msg[len(prefix):] if prefix and msg.startswith(prefix) else msg
+
+
+class UnitWarning(UserWarning):
+    """An array passed as a membrane potential in mV looks like another unit (volts, pA, µV): the analysis
+    runs, but its numbers are likely meaningless (e.g. no spike reaches 10 mV/ms in volts)."""

@@ -126,3 +126,24 @@ SKIPS = Registry([
            "a header of names over a first column that is not a time base (a table of values). Name the file "
            "explicitly to analyse it anyway."),
 ])
+
+#: Why a spike candidate (a rise of the detection dV/dt through its cutoff, after merging) was not counted as a
+#: spike: the first `drgephys.spikes.SpikeParams` shape rule it failed, checked in this order. Every rejected
+#: candidate of `drgephys.spikes.find_spikes` carries one of these codes (``SpikeTable.rejected``).
+SPIKE_REJECTIONS = Registry([
+    Reason("peak_below_min", "peak below minimum",
+           "The candidate's peak is below `SpikeParams.min_peak_mv` (a subthreshold event, SSO or noise swing)."),
+    Reason("amplitude_below_min", "amplitude below minimum",
+           "Peak − threshold is below `SpikeParams.min_amplitude_mv` (a spikelet, an artefact, or noise riding on "
+           "a depolarisation)."),
+    Reason("threshold_after_peak", "threshold after peak",
+           "The threshold (`SpikeParams.threshold_method`) is not before the peak: no upstroke between them."),
+    Reason("rise_too_slow", "rise too slow",
+           "Threshold to peak takes longer than `SpikeParams.max_rise_ms` (scaled with the cell's own AP width "
+           "when `SpikeParams.adapt_to_width` is on)."),
+    Reason("no_repolarization", "no repolarisation",
+           "The potential does not fall back below half amplitude within `SpikeParams.max_repolarization_ms` "
+           "after the peak (scaled with the cell's own AP width when `SpikeParams.adapt_to_width` is on): a step "
+           "or plateau, not an AP."),
+])
+__all__.append("SPIKE_REJECTIONS")

@@ -9,9 +9,15 @@ Pipeline (vectorized; the only loop runs over merge passes, usually one or two):
 3. Merge: while a candidate starts within the previous one's rise window (`max_rise_ms`) and the
    previous peak is not followed by a fall below half its height before it, the two are one spike
    (noise on an upstroke never splits a spike).
+   Width adaptation (`SpikeParams.adapt_to_width`): the typical half-width of the merged candidates that
+   are clearly spikes raises `max_rise_ms` and `max_repolarization_ms` for broad APs
+   (`features.adapted_limits`); when it does, the candidates are merged again under the raised limits.
+   Narrow APs keep the given limits, and the rest of the pass is then exactly the fixed-limit one.
 4. Features and plausibility (`features.py`): threshold, peak (parabolic sub-sample time),
-   half-width; reject peaks below `min_peak_mv`, heights below `min_amplitude_mv`, rises longer than
-   `max_rise_ms` and anything that does not repolarise within `max_repolarization_ms`.
+   half-width; reject peaks below `min_peak_mv`, heights below `min_amplitude_mv`, thresholds not before
+   the peak, rises longer than `max_rise_ms` and anything that does not repolarise within
+   `max_repolarization_ms`. Each rejected candidate is kept with the first rule it failed
+   (`SpikeTable.rejected`, codes of `drgephys.reasons.SPIKE_REJECTIONS`).
 5. AHP trough and `end_index` (AHP recovery) bounded by the next accepted spike.
 
 Memory and time: on long regularly sampled traces (≥ 65 536 samples) step 1 is one pass over
@@ -29,12 +35,13 @@ import math
 import numpy as np
 import pandas as pd
 
-from .._validation import check_fs, check_v
+from .._validation import check_fs, check_v, check_windows
 from .._numerics.blocked import Bracket, BlockSlope, above, robust_sd_exact, scan
 from .._numerics.deriv import dvdt, dvdt_at, robust_sd, window_samples
 from .._numerics.order import robust_sd_bound
 from .._numerics.ragged import Segments
-from .features import Signals, after_spike, foot_index, smooth_peaks, smooth_peaks_at, spike_shape
+from .features import (Signals, adapted_limits, after_spike, foot_index, rejections, smooth_peaks, smooth_peaks_at,
+                       spike_shape, typical_half_width_ms)
 from .params import SpikeParams
 from .table import COLUMNS, SpikeTable, empty_columns, empty_spikes, in_windows
 
@@ -56,19 +63,6 @@ def _check_times(times, n: int) -> np.ndarray:
         raise ValueError("`times` must be non-decreasing sample times in s; got a decreasing step. "
                          "Sort the samples by time first.")
     return t - t[0] if n else t
-
-
-def _check_windows(windows) -> np.ndarray:
-    if windows is None:
-        return np.empty((0, 2))
-    try:
-        w = np.asarray(windows, dtype=np.float64).reshape(-1, 2)
-    except (TypeError, ValueError):
-        raise TypeError(f"`stimulus_windows_s` must be a list of (start, end) pairs in s; got {windows!r}") from None
-    if not np.all(np.isfinite(w)) or np.any(w[:, 1] <= w[:, 0]):
-        raise ValueError(f"`stimulus_windows_s` must hold finite (start, end) pairs with end > start, in s; "
-                         f"got {windows!r}")
-    return w
 
 
 class _RegularTimes:
@@ -136,7 +130,7 @@ def _candidates_blocked(v: np.ndarray, fs: float, t, params: SpikeParams) -> np.
     bracket = Bracket(slope.subsample(), level=floor / params.noise_factor)
     bound, finite, idx, vals = scan(slope, bracket, gather_level=0.5 * floor)
     if not finite:
-        check_v(v)                   # NaN/inf samples: raises the validation error (else: overflow only)
+        check_v(v, check_units=False)   # NaN/inf samples: raises the validation error (else: overflow only)
     if params.noise_factor * bound <= floor:          # cutoff = floor: half the cutoff = gather level
         return _onsets(idx[vals >= floor], lambda: idx, t, params)
     idx = vals = None                # (release the gathered samples before the full slope)
@@ -256,19 +250,28 @@ def find_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None, stimu
 
     Parameters and errors are those of `detect_spikes`; the trace is checked here (its finiteness inside
     the detection pass), so later stages take it as it is.
+
+    Returns
+    -------
+    SpikeTable
+        The spikes (columns of `detect_spikes`) and, in ``.rejected`` (``.rejected_frame()``), every
+        candidate that failed a shape rule: ``index`` (int64 peak sample), ``time_s`` (float64, s from the
+        first sample), ``peak_mv`` (float64) and ``code`` (object array of str, the first rule failed, a
+        code of `drgephys.reasons.SPIKE_REJECTIONS`). Candidates merged into another spike are not
+        rejections.
     """
     fs = check_fs(fs)
     v = check_v(v, allow_nan=True)           # finiteness: below (fused into the detection pass when long)
     if not isinstance(params, SpikeParams):
         raise TypeError(f"`params` must be a SpikeParams; got {type(params).__name__}. "
                         "Build one with drgephys.spikes.SpikeParams(...).")
-    windows = _check_windows(stimulus_windows_s)
+    windows = check_windows(stimulus_windows_s)
     n = v.size
     t_irr = None if times is None else _check_times(times, n)
     regular = t_irr is None
     blocked = regular and BlockSlope.usable(n, fs, params.detection_smoothing_ms)
     if not blocked:
-        check_v(v)
+        check_v(v, check_units=False)
     if n < 5:
         return SpikeTable(empty_columns())
 
@@ -282,7 +285,13 @@ def find_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None, stimu
         on = _candidates(d_det, t, params)
     if on.size == 0:
         return SpikeTable(empty_columns())
-    on, pk = _merge(v, t, on, params)
+    cand = on
+    on, pk = _merge(v, t, cand, params)
+    if params.adapt_to_width:      # broad APs: limits scaled to the cell's own width (`adapted_limits`)
+        wide = adapted_limits(params, typical_half_width_ms(v, t, fs, on, pk, params))
+        if wide is not params:
+            params = wide
+            on, pk = _merge(v, t, cand, params)
     back = max(window_samples(params.detection_smoothing_ms, fs) // 2, 1)
     rise_n = int(math.ceil(params.max_rise_ms * 1e-3 * fs)) + 2
     if blocked:
@@ -310,9 +319,11 @@ def find_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None, stimu
         d2 = dvdt(d_feat, fs, t_irr, span)
         vs = smooth_peaks(v, fs, True, params.peak_smoothing_ms)
     shape = spike_shape(Signals(v, t, fs, d_feat, d2, vs), on, pk, params)
+    rejected = rejections(t, shape)
     keep = shape.pop("keep")
+    shape.pop("rule")
     if not keep.any():
-        return SpikeTable(empty_columns())
+        return SpikeTable(empty_columns(), rejected=rejected)
     shape = {k: a[keep] for k, a in shape.items()}
     foot_back = int(round(FOOT_SEARCH_MS * 1e-3 * fs))
     if d_det is None:
@@ -342,7 +353,7 @@ def find_spikes(v, fs, *, params: SpikeParams = SpikeParams(), times=None, stimu
         "ahp_mv": tail["ahp_mv"],
         "max_dvdt_mv_per_ms": shape["max_dvdt_mv_per_ms"],
         "evoked": in_windows(ts, windows),
-    })
+    }, rejected=rejected)
 
 
 __all__ = ["detect_spikes", "find_spikes", "SpikeTable", "empty_spikes", "COLUMNS"]

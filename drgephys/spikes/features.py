@@ -1,11 +1,14 @@
 """Per-spike features from merged candidates, computed for all spikes at once (`Segments`).
 
 `spike_shape`: upstroke, threshold (three definitions), sub-sample peak, interpolated half-width and
-the plausibility mask. `after_spike`: AHP trough and the AHP-recovery `end_index`.
+the plausibility mask with each rejected candidate's rule. `typical_half_width_ms` and `adapted_limits`:
+the shape limits scaled to the cell's own AP width. `after_spike`: AHP trough and the AHP-recovery
+`end_index`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import NamedTuple
 
 import numpy as np
@@ -14,6 +17,22 @@ from .._numerics.deriv import window_samples
 from .._numerics.ragged import Segments, clip, first_crossing, window_argmin
 from .._numerics.savgol import savgol, savgol_at
 from .params import SpikeParams
+
+#: The shape rules of `spike_shape`, in the order they are checked (a rejected candidate gets the first
+#: it fails); codes of `drgephys.reasons.SPIKE_REJECTIONS`.
+REJECTION_CODES = ("peak_below_min", "amplitude_below_min", "threshold_after_peak", "rise_too_slow",
+                   "no_repolarization")
+#: Width estimate (`typical_half_width_ms`): a candidate is clearly a spike when its height above the onset
+#: potential is at least this many × `SpikeParams.min_amplitude_mv` (30 mV by default; DRG APs 60-120 mV).
+CLEAR_AMPLITUDE_FACTOR = 3.0
+#: Broadest half-width (ms) the width estimate takes as an AP (C-type DRG APs reach ~15 ms); the fall below
+#: half amplitude is searched this long after the peak.
+MAX_HALF_WIDTH_MS = 20.0
+#: Adapted limits (`adapted_limits`): ``max_rise_ms ≥ RISE_PER_WIDTH × w`` and
+#: ``max_repolarization_ms ≥ REPOLARIZATION_PER_WIDTH × w`` for the typical half-width ``w``
+#: (justification: `SpikeParams.adapt_to_width`).
+RISE_PER_WIDTH = 1.0
+REPOLARIZATION_PER_WIDTH = 3.0
 
 
 def _interp(t, v, i, j, frac):
@@ -161,12 +180,76 @@ def spike_shape(sig: Signals, on, pk, params: SpikeParams) -> dict:
     i_f = np.maximum(jf - 1, 0)
     t_down, _ = _interp(t, v, i_f, jf, _crossing_frac(v[i_f], v[jf], half))
 
-    keep = (repolarized & (peak_mv >= params.min_peak_mv)
-            & (peak_mv - thr_v >= params.min_amplitude_mv)
-            & (t[pk] - thr_s <= rise_s) & (thr_i < pk))
-    return {"keep": keep, "threshold_index": thr_i, "threshold_s": thr_s, "threshold_mv": thr_v,
+    # the rules in REJECTION_CODES order; `rule` is the first one failed (len(REJECTION_CODES): none)
+    passed = np.stack((peak_mv >= params.min_peak_mv, peak_mv - thr_v >= params.min_amplitude_mv, thr_i < pk,
+                       t[pk] - thr_s <= rise_s, repolarized))
+    rule = np.where(passed.all(axis=0), len(REJECTION_CODES), np.argmin(passed, axis=0))
+    keep = rule == len(REJECTION_CODES)
+    return {"keep": keep, "rule": rule, "threshold_index": thr_i, "threshold_s": thr_s, "threshold_mv": thr_v,
             "peak_index": pk, "peak_s": refine_peak(t, vs, pk), "peak_mv": peak_mv,
             "half_width_ms": (t_down - t_up) * 1e3, "max_dvdt_mv_per_ms": d[up], "fall_index": jf}
+
+
+def rejections(t, shape: dict) -> dict:
+    """`SpikeTable.rejected` columns of the candidates `spike_shape` did not keep: peak index, its time (s),
+    peak potential (mV) and the code of the first rule failed (`REJECTION_CODES`)."""
+    out = np.flatnonzero(~shape["keep"])
+    pk = shape["peak_index"][out].astype(np.int64)
+    return {"index": pk, "time_s": np.asarray(t[pk], dtype=np.float64),
+            "peak_mv": np.asarray(shape["peak_mv"][out], dtype=np.float64),
+            "code": np.array(REJECTION_CODES, dtype=object)[shape["rule"][out]]}
+
+
+def typical_half_width_ms(v, t, fs: float, on, pk, params: SpikeParams) -> float:
+    """Median half-width (ms) of the candidates that are clearly spikes, NaN when there are none.
+
+    A cheap first pass on the raw potential (no derivative): the onset potential is read half a detection
+    span before each onset ``on`` (the smoothed slope crosses its cutoff after the upstroke starts), the
+    height is the potential at the peak ``pk`` above it. Clearly spikes: peak ≥ `min_peak_mv`, height ≥
+    `CLEAR_AMPLITUDE_FACTOR` × `min_amplitude_mv`, back below half height before the next onset and within
+    `MAX_HALF_WIDTH_MS` of the peak, and a width (linearly interpolated half-height crossings) of at most
+    `MAX_HALF_WIDTH_MS`. Windows are bounded by the next onset and the fall is scanned in growing chunks
+    (`first_crossing`), so the work follows the spikes, not the trace length.
+    """
+    n = v.size
+    if pk.size == 0:
+        return float("nan")
+    back = max(window_samples(params.detection_smoothing_ms, fs) // 2, 1)
+    prev_pk = np.concatenate(([-1], pk[:-1]))
+    base_i = np.minimum(np.maximum(on - back, prev_pk + 1), pk)
+    nxt = np.append(on[1:], n)
+    top = v[pk]
+    half = 0.5 * (v[base_i] + top)
+    clear = (top >= params.min_peak_mv) & (top - v[base_i] >= CLEAR_AMPLITUDE_FACTOR * params.min_amplitude_mv)
+    if not clear.any():
+        return float("nan")
+    base_i, pk, nxt, half = base_i[clear], pk[clear], nxt[clear], half[clear]
+    rise = Segments(base_i, pk + 1, n)
+    ir = rise.last_true(rise.take(v) < np.repeat(half, rise.lengths))
+    stop = np.minimum(nxt, np.searchsorted(t, t[pk] + MAX_HALF_WIDTH_MS * 1e-3, side="right"))
+    jf = first_crossing(v, pk, np.maximum(stop, pk + 1), half, above=False, inclusive=False)
+    ok = (ir >= 0) & (jf > pk)
+    if not ok.any():
+        return float("nan")
+    ir, jf, half = ir[ok], jf[ok], half[ok]
+    t_up, _ = _interp(t, v, ir, ir + 1, _crossing_frac(v[ir], v[ir + 1], half))
+    t_down, _ = _interp(t, v, jf - 1, jf, _crossing_frac(v[jf - 1], v[jf], half))
+    width = (t_down - t_up) * 1e3
+    width = width[width <= MAX_HALF_WIDTH_MS]
+    return float(np.median(width)) if width.size else float("nan")
+
+
+def adapted_limits(params: SpikeParams, width_ms: float) -> SpikeParams:
+    """`params` with `max_rise_ms` and `max_repolarization_ms` raised to `RISE_PER_WIDTH` and
+    `REPOLARIZATION_PER_WIDTH` × the typical half-width `width_ms` where those are larger; `params` itself
+    (the same object) when nothing changes, adaptation is off or the width is unknown (NaN)."""
+    if not params.adapt_to_width or not np.isfinite(width_ms):
+        return params
+    rise = max(params.max_rise_ms, RISE_PER_WIDTH * width_ms)
+    repol = max(params.max_repolarization_ms, REPOLARIZATION_PER_WIDTH * width_ms)
+    if rise == params.max_rise_ms and repol == params.max_repolarization_ms:
+        return params
+    return dataclasses.replace(params, max_rise_ms=rise, max_repolarization_ms=repol)
 
 
 def foot_index(d_det: np.ndarray, thr_i: np.ndarray, max_back: int, level_mv_per_ms: float) -> np.ndarray:

@@ -67,10 +67,27 @@ class SpikeParams:
         no such window, so 10 mV keeps spikelets and artefacts out while keeping spikes near
         depolarisation block).
     max_rise_ms : float
-        Maximum time from threshold to peak (IPFX ``max_interval`` 5 ms).
+        Maximum time from threshold to peak (IPFX ``max_interval`` 5 ms). Raised for broad APs, see
+        `adapt_to_width`.
     max_repolarization_ms : float
         The potential must fall back below half amplitude within this time after the peak; steps and
-        plateaus never do.
+        plateaus never do. Raised for broad APs, see `adapt_to_width`.
+    adapt_to_width : bool
+        Scale the shape limits with the cell's own AP width (default True). DRG C-type nociceptors fire
+        broad APs with a shoulder on the falling phase, half-widths of several ms up to ~15 ms (Harper &
+        Lawson 1985, J Physiol 359:47; Fang et al. 2005, J Physiol 565:927), which fixed 5/10-ms limits
+        drop; narrow APs (A-type, 0.3–2 ms) keep the fixed limits. A first pass over the candidates measures
+        the typical half-width ``w`` (median, robust to a few odd candidates) of those that are clearly
+        spikes: peak ≥ `min_peak_mv`, peak − onset potential ≥ 3 × `min_amplitude_mv` (30 mV by default;
+        DRG APs are 60–120 mV, spikelets a few mV) and back below half amplitude within 20 ms of the peak
+        (the broadest APs, ~15 ms, with a margin; a step or plateau never is, so it cannot widen the limits
+        by itself). Then ``max_rise_ms = max(max_rise_ms, 1 × w)``: threshold to peak is shorter than the
+        half-width (0.6–0.75 × it for a single-kernel AP, ~0.4 ms for a humped one), and
+        ``max_repolarization_ms = max(max_repolarization_ms, 3 × w)``: peak to half-amplitude fall is shorter
+        than the half-width, and 3 × leaves room for APs broader than the median (trains broaden them) —
+        the defaults' own ratio for a 3-ms AP. Cells with ``w`` ≤ 3.3 ms therefore keep the fixed limits
+        exactly. `ahp_window_ms` and `max_end_ms` are not scaled: they bound measurement windows, reject
+        nothing, and already cover the AHP of a 15-ms AP. False turns the adaptation off (fixed limits).
     ahp_window_ms : float
         The AHP minimum (trough) is searched up to this long after the peak (or the next spike).
     max_end_ms : float
@@ -94,6 +111,7 @@ class SpikeParams:
     min_amplitude_mv: float = 10.0
     max_rise_ms: float = 5.0
     max_repolarization_ms: float = 10.0
+    adapt_to_width: bool = True
     ahp_window_ms: float = 100.0
     max_end_ms: float = 150.0
     baseline_window_ms: float = 20.0
@@ -114,6 +132,8 @@ class SpikeParams:
             _positive(name, getattr(self, name), unit)
         if not math.isfinite(self.min_peak_mv):
             raise ValueError(f"`min_peak_mv` must be a finite potential in mV; got {self.min_peak_mv!r}")
+        if not isinstance(self.adapt_to_width, bool):
+            raise TypeError(f"`adapt_to_width` must be True or False; got {self.adapt_to_width!r}")
 
 
 @dataclass(frozen=True)

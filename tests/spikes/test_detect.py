@@ -9,10 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.signal import resample
 
+from drgephys.reasons import SPIKE_REJECTIONS
 from drgephys.sim import TraceSpec, score, simulate_trace
 from drgephys.sim import action_potential as sim_ap
-from drgephys.spikes import COLUMNS, SpikeParams, detect_spikes
+from drgephys.spikes import COLUMNS, SpikeParams, SpikeTable, detect_spikes, find_spikes
 from drgephys.spikes.detect import empty_spikes
+from drgephys.spikes.features import REJECTION_CODES
+from drgephys.spikes.table import empty_columns
 
 F1_MIN = 0.995              # ±1 ms peak matching (drgephys.sim.score)
 PEAK_ERR_TOL_SAMPLES = 1.0  # median |peak_s − truth| in samples, 10–50 kHz
@@ -273,3 +276,82 @@ def test_extreme_noise_false_spikes_are_rare(noise_sd_mv):
     hits = [len(detect_spikes(_subthreshold(10_000, noise_sd_mv, -20.0, 130.0, 3.0, seed), 10_000)) > 0
             for seed in range(100)]
     assert np.mean(hits) <= EXTREME_NOISE_FALSE_SWEEP_RATE
+
+
+# ---- rejected candidates -----------------------------------------------------------------------------
+#: Rejected candidates are reported at their peak: within this of the bump's top (s).
+REJECT_TIME_TOL_S = 1e-3
+
+
+def _bump(v, fs, t0_s, amp_mv, dur_ms=1.0):
+    """Add a raised-cosine bump of `amp_mv` lasting `dur_ms` (max slope π·amp/dur: 25 mV/ms for 8 mV in 1 ms,
+    above the 10 mV/ms detection floor) starting at `t0_s`; return its top's time (s)."""
+    i0, m = int(t0_s * fs), int(dur_ms * 1e-3 * fs)
+    v[i0:i0 + m] += amp_mv * (1 - np.cos(2 * np.pi * np.arange(m) / m)) / 2
+    return (i0 + m / 2) / fs
+
+
+def test_rejected_candidates_carry_the_rule_that_decided():
+    """A spikelet at rest (peak far below −30 mV) and one on a depolarised shelf (peak above −30 mV but only
+    6 mV high) are candidates, not spikes: each is listed with its rule; the real spikes are untouched."""
+    fs = 20_000
+    sim = _sim(fs, 4.0, seed=4, pattern="tonic", rate_hz=2.0)
+    v = sim.v.copy()
+    t_low = _bump(v, fs, 0.05, 8.0)
+    i0, i1 = int(3.55 * fs), int(3.75 * fs)                 # a 35-mV shelf with 20-ms ramps (< 2 mV/ms)
+    v[i0:i1] += np.interp(np.arange(i1 - i0), [0, 0.02 * fs, 0.18 * fs, 0.2 * fs], [0, 35, 35, 0])
+    t_small = _bump(v, fs, 3.65, 6.0)
+    assert all(abs(sp["peak_s"] - t) > 0.05 for sp in sim.truth["spikes"] for t in (t_low, t_small))
+    s = find_spikes(v, fs)
+    assert len(s) == _n_true(sim) > 5
+    rej = s.rejected_frame()
+    assert list(rej.columns) == ["index", "time_s", "peak_mv", "code"]
+    assert list(rej["code"]) == ["peak_below_min", "amplitude_below_min"]
+    np.testing.assert_allclose(rej["time_s"], [t_low, t_small], atol=REJECT_TIME_TOL_S)
+    np.testing.assert_allclose(rej["time_s"], rej["index"] / fs)
+    assert rej["peak_mv"].iloc[0] < SpikeParams().min_peak_mv <= rej["peak_mv"].iloc[1]
+    assert not np.isin(rej["index"], s["peak_index"]).any()
+
+
+def test_rejected_plateau_and_codes_are_registered():
+    fs = 20_000
+    v = np.full(40_000, -70.0)
+    v[10_000:30_000] = 20.0
+    s = find_spikes(v, fs)
+    assert len(s) == 0
+    assert s.rejected["code"][0] == "no_repolarization"
+    assert s.rejected["index"][0] >= 10_000
+    assert all(c in SPIKE_REJECTIONS for c in s.rejected["code"])
+    # one registered code per shape rule, in the order the rules are checked
+    assert list(REJECTION_CODES) == SPIKE_REJECTIONS.codes()
+    for entry in SPIKE_REJECTIONS:
+        assert "`SpikeParams." in entry.description
+
+
+def test_rejected_dtypes_and_empty_default():
+    sim = _sim(20_000, 1.0, pattern="tonic", rate_hz=3.0)
+    s = find_spikes(sim.v, sim.fs)
+    assert len(s) == _n_true(sim) > 0
+    for table in (s, SpikeTable(empty_columns()), find_spikes(np.full(1000, -60.0), sim.fs)):
+        r = table.rejected
+        assert set(r) == {"index", "time_s", "peak_mv", "code"}
+        assert r["index"].dtype == np.int64 and r["time_s"].dtype == np.float64
+        assert r["peak_mv"].dtype == np.float64 and r["code"].dtype == object
+        assert len({a.size for a in r.values()}) == 1
+        f = table.rejected_frame()
+        assert list(f.columns) == ["index", "time_s", "peak_mv", "code"] and len(f) == r["index"].size
+    assert s.rejected["index"].size == 0
+    pd.testing.assert_frame_equal(detect_spikes(sim.v, sim.fs), s.frame())
+
+
+@settings(max_examples=10, deadline=None)
+@given(noise_sd_mv=st.floats(0.5, 3.0), offset_mv=st.floats(-60.0, -20.0), seed=st.integers(0, 1000))
+def test_every_rejection_code_is_registered(noise_sd_mv, offset_mv, seed):
+    """Noisy subthreshold traces with SSOs (many candidates, most rejected) and a firing cell: every code in
+    ``rejected`` is a `SPIKE_REJECTIONS` code, and rejected and accepted peaks never coincide."""
+    v = _subthreshold(10_000, noise_sd_mv, offset_mv, 130.0, 3.0, seed)
+    sim = _sim(10_000, 2.0, seed=seed, pattern="irregular", rate_hz=5.0, white_noise_mv=noise_sd_mv)
+    for trace in (v, sim.v):
+        s = find_spikes(trace, 10_000)
+        assert all(c in SPIKE_REJECTIONS for c in s.rejected["code"])
+        assert not np.isin(s.rejected["index"], s["peak_index"]).any()
