@@ -16,10 +16,13 @@ from pathlib import Path
 import pandas as pd
 
 from ._atomic import atomic_text
+from .tables import TABLES
 
 CACHE_DIR = ".drgephys-cache"
 #: Layout of an entry; entries of another layout are recomputed.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
+#: The tables a cache entry holds (format 3 added ``rejected``)
+TABLE_NAMES = tuple(TABLES)
 
 
 def file_digest(path, chunk: int = 1 << 20) -> str:
@@ -72,7 +75,7 @@ def load_entry(out_dir, key: str):
         payload = json.loads(p.read_text())
         if payload.get("format") != CACHE_FORMAT:
             return None
-        frames = {k: _frame_from_json(payload[k]) for k in ("recordings", "oscillations", "spikes")}
+        frames = {k: _frame_from_json(payload[k]) for k in TABLE_NAMES}
         return frames, payload.get("log", "")
     except (ValueError, KeyError, TypeError, OSError, AttributeError):
         return None  # a damaged entry is recomputed
@@ -82,7 +85,7 @@ def save_entry(out_dir, key: str, frames: dict, log: str) -> None:
     """Write one cache entry atomically."""
     d = Path(out_dir) / CACHE_DIR
     d.mkdir(parents=True, exist_ok=True)
-    payload = {k: _frame_to_json(frames[k]) for k in ("recordings", "oscillations", "spikes")}
+    payload = {k: _frame_to_json(frames[k]) for k in TABLE_NAMES}
     payload["log"] = log
     payload["format"] = CACHE_FORMAT
     atomic_text(d / f"{key}.json", json.dumps(payload))

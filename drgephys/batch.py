@@ -188,7 +188,7 @@ def write_tables(result: AnalysisResult, out_dir, *, extra_params: dict | None =
             raise ImportError("`--format parquet` needs pyarrow: pip install pyarrow") from None
     out = Path(out_dir)
     paths = {}
-    for name in ("recordings", "oscillations", "spikes"):
+    for name in tables.TABLES:
         p = out / f"{name}.{format}"
         df = getattr(result, name)
         if format == "csv":
@@ -230,13 +230,12 @@ def _run_one(job: Job, params: AnalysisParams, execution: Execution, out_dir, ke
         hit = _cache.load_entry(out_dir, key)
         if hit is not None:
             frames, log = hit
-            return AnalysisResult(tables.conform(frames["recordings"], tables.RECORDINGS_COLUMNS),
-                                  tables.conform(frames["oscillations"], tables.OSCILLATIONS_COLUMNS),
-                                  tables.conform(frames["spikes"], tables.SPIKES_COLUMNS), params), log, True
+            conf = {k: tables.conform(frames.get(k), cols) for k, cols in tables.TABLES.items()}
+            return AnalysisResult(conf["recordings"], conf["oscillations"], conf["spikes"], params,
+                                  conf["rejected"]), log, True
     res, log = analyze_job(job, params, execution)
     if out_dir is not None and key is not None:
-        _cache.save_entry(out_dir, key, {"recordings": res.recordings, "oscillations": res.oscillations,
-                                         "spikes": res.spikes}, log)
+        _cache.save_entry(out_dir, key, {k: getattr(res, k) for k in tables.TABLES}, log)
     return res, log, False
 
 

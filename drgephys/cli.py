@@ -16,37 +16,8 @@ import sys
 import warnings
 from pathlib import Path
 
-DESCRIPTION = ("Find subthreshold membrane-potential oscillations (SSOs) and spontaneous spikes in\n"
-               "current-clamp recordings of dorsal root ganglion (DRG) neurons, and compare groups of cells.")
-EXIT_CODES = ("exit status: 0 every recording analysed, 1 some refused or failed (or no recordings found), "
-              "2 usage error")
-EPILOGS = {
-    None: """a session:
-  drgephys analyze DATA_DIR --out results --groups DATA_DIR/groups.csv
-  drgephys compare results            # results/comparison.csv
-  drgephys report results             # results/report.html
+from .cli_text import DESCRIPTION, EPILOGS, EXIT_CODES
 
-`drgephys COMMAND --help` describes a command's options.""",
-    "analyze": """examples:
-  drgephys analyze sample_data --out results
-  drgephys analyze data --out results --groups data/groups.csv --jobs 4
-  drgephys analyze cell.abf --out results --channel 1 --units mV
-
-Folders are searched recursively; files that are not recordings (notes, tables, ground truth) are skipped
-and listed in the summary and analysis.log. An interrupted run resumes where it stopped.""",
-    "compare": """examples:
-  drgephys compare results
-  drgephys compare results --by genotype --reference wt
-  drgephys compare results --matched-vm -50 --seed 1 --out results/cmp.csv""",
-    "report": """examples:
-  drgephys report results
-  drgephys report results --max-recordings 40 --out cells.html""",
-    "simulate": """examples:
-  drgephys simulate --out cohort
-  drgephys simulate --out cohort --animals 4 --cells 5 --duration 60 --format nwb
-  drgephys simulate --out cohort && drgephys analyze cohort --out results --groups cohort/groups.csv""",
-}
-#: Library parameter names a subcommand passes on, and the flag that sets each: errors name the flag.
 FLAGS = {
     "analyze": {"units": "--units", "channel": "--channel", "chunk_s": "--chunk-s", "n_jobs": "--jobs",
                 "format": "--format"},
@@ -133,6 +104,18 @@ def _check_out_file(out) -> str | None:
     return None
 
 
+def _window(text: str) -> tuple:
+    """``"0.5:1.5"`` → (0.5, 1.5)."""
+    try:
+        a, b = (float(x) for x in text.split(":"))
+    except ValueError:
+        raise ValueError(f"--stimulus must be START:END in s from the sweep's start, e.g. 0.5:1.5; got {text!r}"
+                         ) from None
+    if not b > a:
+        raise ValueError(f"--stimulus must end after it starts (START:END in s); got {text!r}")
+    return a, b
+
+
 def cmd_analyze(args) -> int:
     import dataclasses
 
@@ -150,6 +133,11 @@ def cmd_analyze(args) -> int:
             params = dataclasses.replace(params, units=args.units)
         except ValueError as err:
             return _usage_error(with_flags(err, "analyze"))
+    if args.stimulus:
+        try:
+            params = dataclasses.replace(params, stimulus_windows_s=tuple(_window(w) for w in args.stimulus))
+        except ValueError as err:
+            return _usage_error(str(err))
     if args.chunk_s is not None and not args.chunk_s > 0:
         return _usage_error(f"--chunk-s must be a positive number of seconds; got {args.chunk_s:g}")
     for p in args.paths:
@@ -249,7 +237,8 @@ def cmd_compare(args) -> int:
     try:
         table = compare_results_dir(args.results_dir, by=args.by, reference=args.reference,
                                     cluster=None if args.no_cluster else args.cluster, out=args.out,
-                                    matched_vm_mv=args.matched_vm, seed=args.seed)
+                                    matched_vm_mv=args.matched_vm, seed=args.seed,
+                                    include_flagged=args.include_flagged)
     except (ValueError, FileNotFoundError) as err:  # RecordingError is a ValueError
         return _usage_error(with_flags(err, "compare"))
     except OSError as err:
@@ -269,7 +258,8 @@ def cmd_report(args) -> int:
     if (msg := _check_out_file(args.out)) is not None:
         return _usage_error(msg)
     try:
-        path = build_report(args.results_dir, args.out, max_recordings=args.max_recordings, by=args.by)
+        path = build_report(args.results_dir, args.out, max_recordings=args.max_recordings, by=args.by,
+                            include_flagged=args.include_flagged)
     except (FileNotFoundError, ValueError) as err:
         return _usage_error(with_flags(err, "report"))
     except OSError as err:
@@ -322,6 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "plausibility)")
     a.add_argument("--units", metavar="UNITS",
                    help="units of that channel, e.g. mV, when the file's label is wrong (default: as the file says)")
+    a.add_argument("--stimulus", action="append", metavar="START:END",
+                   help="a stimulus window in s from each sweep's start (repeat for several): spikes inside are "
+                        "evoked and left out of the spontaneous pattern and rate (default: the file's own "
+                        "command channel, when it has one)")
     a.add_argument("--chunk-s", type=float, default=None, metavar="S",
                    help="read every recording window by window, this many seconds per file access (default: only "
                         "sweeps over the 1 GB memory budget); the tables are the same")
@@ -351,6 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "potentials where both groups have SSO episodes)")
     c.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the permutations")
     c.add_argument("--out", default=None, metavar="CSV", help="table to write (default: RESULTS_DIR/comparison.csv)")
+    c.add_argument("--include-flagged", action="store_true",
+                   help="keep sweeps whose qc_flags block comparisons (baseline_implausible, depolarized); by "
+                        "default they are left out and the count is logged")
     c.add_argument("--quiet", action="store_true", help="write the table without printing it")
     c.set_defaults(func=cmd_compare)
 
@@ -362,6 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-recordings", type=int, default=12, metavar="N",
                    help="QC figures for at most N sweeps: SSO sweeps first, then sweeps with QC flags, then a "
                         "random sample of the others")
+    r.add_argument("--include-flagged", action="store_true",
+                   help="keep sweeps whose qc_flags block comparisons in the comparison section; by default "
+                        "they are left out and the page says how many")
     r.set_defaults(func=cmd_report)
 
     s = _sub(sub, "simulate", "simulate a ground-truth cohort of DRG recordings")

@@ -50,15 +50,15 @@ def annotate(segment, *, channel=None, params: AnalysisParams | None = None):
     res = analyze(tr, params=params)
     t_stop = tr.t0 + tr.duration_s
     spk = res.spikes
-    st = neo.SpikeTrain(spk["peak_s"].to_numpy(dtype=float) * pq.s, t_start=tr.t0 * pq.s,
-                        t_stop=max(t_stop, float(spk["peak_s"].max()) if len(spk) else t_stop) * pq.s,
+    st = neo.SpikeTrain((spk["peak_s"].to_numpy(dtype=float) + tr.t0) * pq.s, t_start=tr.t0 * pq.s,
+                        t_stop=max(t_stop, float(spk["peak_s"].max()) + tr.t0 if len(spk) else t_stop) * pq.s,
                         name="drgephys spikes")
     for col in ("threshold_s", "threshold_mv", "peak_mv", "amplitude_mv", "half_width_ms", "ahp_mv",
                 "max_dvdt_mv_per_ms", "sso_phase_rad"):
         st.array_annotate(**{col: spk[col].to_numpy(dtype=float)})
     st.array_annotate(trigger=spk["trigger"].astype(str).to_numpy())
     osc = res.oscillations
-    ep = neo.Epoch(times=osc["start_s"].to_numpy(dtype=float) * pq.s,
+    ep = neo.Epoch(times=(osc["start_s"].to_numpy(dtype=float) + tr.t0) * pq.s,
                    durations=(osc["end_s"] - osc["start_s"]).to_numpy(dtype=float) * pq.s,
                    labels=np.array(["SSO"] * len(osc), dtype="U3"), name="drgephys SSO episodes")
     for col in ("frequency_hz", "amplitude_mv", "n_cycles", "mean_vm_mv"):
@@ -197,7 +197,7 @@ class SpikeTrainFeatures(TransformerMixin, BaseEstimator):
         res = analyze(tr, params=self.params)
         r = res.recordings.iloc[0]
         f = r["sso_frequency_hz"]
-        return discharge_features(res.spikes["peak_s"].to_numpy(dtype=float) - tr.t0, float(r["duration_s"]),
+        return discharge_features(res.spikes["peak_s"].to_numpy(dtype=float), float(r["duration_s"]),
                                   sso_frequency_hz=None if pd.isna(f) else float(f))
 
     def transform(self, X):

@@ -15,15 +15,17 @@ from typing import Any
 
 import numpy as np
 
+from ._validation import check_windows
 from .io.load import _check_units
 from .oscillations import OscillationParams, methods
+from .qc import QcParams
 from .spikes import SpikeParams, TriggerParams
 from .windows import WindowParams, min_margin_s
 
 __all__ = ["AnalysisParams", "Execution", "json_safe"]
 
 _SECTIONS = {"spikes": SpikeParams, "oscillations": OscillationParams, "trigger": TriggerParams,
-             "windows": WindowParams}
+             "windows": WindowParams, "qc": QcParams}
 
 
 @dataclass(frozen=True)
@@ -40,18 +42,27 @@ class AnalysisParams:
         Rule deciding whether a spike arose from an SSO peak.
     windows : drgephys.windows.WindowParams
         Analysis windows (core length and margins; see `drgephys.windows`).
+    qc : drgephys.qc.QcParams
+        Thresholds of the QC flags (``qc_flags`` column; see `drgephys.qc`).
     channel : int or str or None
         Membrane-potential channel override (None = chosen by units and plausibility).
     units : str or None
         Units override for files that mislabel the membrane potential.
+    stimulus_windows_s : tuple of (start, end)
+        Stimulus windows in s from each sweep's start, for files that do not carry their stimulus (e.g. an
+        optogenetic pulse train): spikes whose threshold falls inside one are ``evoked`` and left out of the
+        spontaneous discharge pattern and rate; the resting potential and QC baselines skip them. Empty:
+        the file's own stimulus, when it has one (a command channel), else none.
     """
 
     spikes: SpikeParams = field(default_factory=SpikeParams)
     oscillations: OscillationParams = field(default_factory=OscillationParams)
     trigger: TriggerParams = field(default_factory=TriggerParams)
     windows: WindowParams = field(default_factory=WindowParams)
+    qc: QcParams = field(default_factory=QcParams)
     channel: Any = None
     units: str | None = None
+    stimulus_windows_s: tuple = ()
 
     def __post_init__(self):
         # fail at once, not as one error row per file
@@ -67,6 +78,8 @@ class AnalysisParams:
             raise ValueError(f"`margin_s` must be at least {need:.3g} s for these parameters (wavelet support + "
                              f"drift window + spike span); got {self.windows.margin_s:g}. Use a larger margin.")
         _check_units(self.units)
+        w = check_windows(self.stimulus_windows_s if len(self.stimulus_windows_s) else None)
+        object.__setattr__(self, "stimulus_windows_s", tuple((float(a), float(b)) for a, b in w))
 
     def to_dict(self) -> dict:
         """Plain-JSON form (nested dicts; tuples become lists)."""

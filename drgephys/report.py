@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from .errors import RecordingError
 from .io import load
 from .plotting.comparison import plot_frequency_vs_vm, plot_prevalence
 from .plotting.qc import qc_figure
+from .qc import blocked_rows, blocked_summary
 from .stats import compare_groups
 from .tables import locate, read_table
 
@@ -124,7 +126,8 @@ def _qc_section(chosen: pd.DataFrame, recs, osc, spk, meta: dict, inputs: list) 
     return parts, anchors
 
 
-def build_report(results_dir, out=None, *, max_recordings: int = 12, by: str = "group", seed: int = 0) -> Path:
+def build_report(results_dir, out=None, *, max_recordings: int = 12, by: str = "group", seed: int = 0,
+                 include_flagged: bool = False) -> Path:
     """Write ``report.html`` for an analysis folder.
 
     Parameters
@@ -140,6 +143,9 @@ def build_report(results_dir, out=None, *, max_recordings: int = 12, by: str = "
         Group column for the comparison section (skipped when absent).
     seed : int
         Seed of the random sample of sweeps without SSO or flags.
+    include_flagged : bool
+        Keep sweeps with blocking QC flags (`drgephys.qc`) in the comparison (default: left out, and the
+        page says how many).
 
     Returns
     -------
@@ -162,6 +168,10 @@ def build_report(results_dir, out=None, *, max_recordings: int = 12, by: str = "
                  f"{int((recs['status'] != 'ok').sum())} refused or failed; {n_sso} sweeps with SSOs, "
                  f"{len(osc)} SSO episodes; {len(spk)} spikes"
                  + (f"; {n_flag} with QC flags" if n_flag is not None else "") + ".</p>")
+    blocked = blocked_rows(ok)
+    if blocked.any():
+        parts.append(f"<p>{html.escape(blocked_summary(ok, blocked))} of group comparisons"
+                     + (" — kept, as asked (include_flagged)" if include_flagged else "") + ".</p>")
     qc_parts, anchors = _qc_section(chosen, recs, osc, spk, meta, inputs)
     counts = chosen["reason"].value_counts()
     cols = [c for c in ["file", "sweep", "status", "qc_flags", "resting_vm_mv", "sso_detected", "sso_frequency_hz",
@@ -176,7 +186,7 @@ def build_report(results_dir, out=None, *, max_recordings: int = 12, by: str = "
     if len(bad):
         parts.append("<h2>Refused or failed</h2>" + bad[["file", "status", "message"]].to_html(
             index=False, border=0, classes="refused"))
-    parts.append(_comparison_section(d, recs, osc, by))
+    parts.append(_comparison_section(d, recs, osc, by, include_flagged))
     note = (f"<p>{len(chosen)} of {len(ok)} analysed sweeps: {counts.get('SSO', 0)} with SSOs"
             + (f" (of {n_sso})" if counts.get("SSO", 0) < n_sso else "")
             + (f", {counts.get('QC flags', 0)} with QC flags" if n_flag is not None else "")
@@ -199,14 +209,16 @@ def _short_labels(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     return table.assign(file=[os.path.relpath(x, root) for x in labels]), root
 
 
-def _comparison_section(d: Path, recs, osc, by: str) -> str:
+def _comparison_section(d: Path, recs, osc, by: str, include_flagged: bool = False) -> str:
     cmp_path = d / "comparison.csv"
     table = None
     if cmp_path.is_file():
         table = pd.read_csv(cmp_path)
     elif by in recs.columns and recs[by].nunique() >= 2:
         try:
-            table = compare_groups(recs, osc, by=by)
+            with warnings.catch_warnings():     # the left-out sweeps are said in the summary
+                warnings.simplefilter("ignore", UserWarning)
+                table = compare_groups(recs, osc, by=by, include_flagged=include_flagged)
         except Exception as err:  # the report still renders without the comparison
             return f"<h2>Comparison</h2><p>not computed: {html.escape(str(err))}</p>"
     if table is None:

@@ -1,4 +1,4 @@
-"""`AnalysisResult`: the three tables of an analysis and the parameters that produced them.
+"""`AnalysisResult`: the tables of an analysis and the parameters that produced them.
 
 Inside, a file's tables stay column arrays (`drgephys.tables.Parts`) until read: an `AnalysisResult` builds a
 DataFrame on first access, and a batch combines every file's parts into one frame per table.
@@ -15,7 +15,7 @@ __all__ = ["AnalysisResult", "status_row", "assemble"]
 
 
 class AnalysisResult:
-    """The three tables of an analysis plus the parameters that produced them.
+    """The tables of an analysis plus the parameters that produced them.
 
     Attributes
     ----------
@@ -25,13 +25,16 @@ class AnalysisResult:
         One row per SSO episode.
     spikes : DataFrame
         One row per action potential.
+    rejected : DataFrame
+        One row per spike candidate rejected by a shape rule (``reason_code``: the rule).
     params : AnalysisParams
     """
 
-    def __init__(self, recordings, oscillations, spikes, params):
+    def __init__(self, recordings, oscillations, spikes, params, rejected=None):
         # each table is a DataFrame, or `tables.Parts` built into one on first access (a batch combines
         # the parts of all its files into one frame per table instead)
-        self._raw = {"recordings": recordings, "oscillations": oscillations, "spikes": spikes}
+        self._raw = {"recordings": recordings, "oscillations": oscillations, "spikes": spikes,
+                     "rejected": rejected if rejected is not None else tables.Parts(tables.REJECTED_COLUMNS, [])}
         self.params = params
 
     def _table(self, name: str) -> pd.DataFrame:
@@ -55,9 +58,9 @@ class AnalysisResult:
     def concat(cls, results: list, params) -> "AnalysisResult":
         """One result holding the rows of `results` in order (each table built once, from every result's
         parts: a batch pays pandas' constructor three times, not three times per file)."""
-        return cls(*(tables.combine([r._raw[name] for r in results], columns) for name, columns in
-                     (("recordings", tables.RECORDINGS_COLUMNS), ("oscillations", tables.OSCILLATIONS_COLUMNS),
-                      ("spikes", tables.SPIKES_COLUMNS))), params)
+        built = {name: tables.combine([r._raw[name] for r in results], columns)
+                 for name, columns in tables.TABLES.items()}
+        return cls(built["recordings"], built["oscillations"], built["spikes"], params, built["rejected"])
 
     recordings = property(lambda self: self._table("recordings"),
                           lambda self, df: self._raw.__setitem__("recordings", df))
@@ -65,6 +68,8 @@ class AnalysisResult:
                             lambda self, df: self._raw.__setitem__("oscillations", df))
     spikes = property(lambda self: self._table("spikes"),
                       lambda self, df: self._raw.__setitem__("spikes", df))
+    rejected = property(lambda self: self._table("rejected"),
+                        lambda self, df: self._raw.__setitem__("rejected", df))
 
     def __repr__(self) -> str:
         n_ok = int((self.recordings["status"] == "ok").sum()) if len(self.recordings) else 0
@@ -86,11 +91,12 @@ def status_row(file_label: str, *, sweep=None, channel=None, status: str, messag
             "status": status, "message": message, "reason_code": code}
 
 
-def assemble(rows, epis, spks, params) -> AnalysisResult:
+def assemble(rows, epis, spks, params, rejs=()) -> AnalysisResult:
     """The result of one file from its recordings rows (sorted by file, then sweep; rows without a sweep
-    first) and its sweeps' episode and spike tables (`tables.Parts` or DataFrames)."""
+    first) and its sweeps' episode, spike and rejected-candidate tables (`tables.Parts` or DataFrames)."""
     order = sorted(range(len(rows)), key=lambda i: (str(rows[i].get("file")), rows[i].get("sweep") is not None,
                                                     rows[i].get("sweep") or 0))
     recs = tables.Parts.from_rows([rows[i] for i in order], tables.RECORDINGS_COLUMNS)
     return AnalysisResult(recs, tables.combine(epis, tables.OSCILLATIONS_COLUMNS, build=False),
-                          tables.combine(spks, tables.SPIKES_COLUMNS, build=False), params)
+                          tables.combine(spks, tables.SPIKES_COLUMNS, build=False), params,
+                          tables.combine(list(rejs), tables.REJECTED_COLUMNS, build=False))

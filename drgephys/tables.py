@@ -1,7 +1,8 @@
 """The output contract: columns of the three analysis tables and their dtypes.
 
 `recordings` — one row per analysed (or refused) sweep; `oscillations` — one row per SSO episode;
-`spikes` — one row per action potential. Columns that cannot be filled are present and empty (NaN / <NA>),
+`spikes` — one row per action potential; `rejected` — one row per spike candidate that a shape rule
+rejected, with the rule's code (`drgephys.reasons.SPIKE_REJECTIONS`). Times are in s from the sweep's start. Columns that cannot be filled are present and empty (NaN / <NA>),
 never made up.
 """
 
@@ -17,11 +18,14 @@ from .errors import RecordingError
 KEY_COLUMNS = ["file", "sweep", "channel"]
 
 RECORDINGS_COLUMNS = {
-    "file": "string", "sweep": "Int64", "channel": "string", "status": "string", "message": "string",
-    "duration_s": "float64", "fs_hz": "float64", "resting_vm_mv": "float64", "sso_detected": "boolean",
+    "file": "string", "sweep": "Int64", "channel": "string", "status": "string", "qc_flags": "string",
+    "message": "string",
+    "duration_s": "float64", "fs_hz": "float64", "sweep_start_s": "float64", "resting_vm_mv": "float64", "sso_detected": "boolean",
     "sso_frequency_hz": "float64", "sso_amplitude_mv": "float64", "sso_time_fraction": "float64",
     "noise_floor_mv": "float64",
-    "spike_count": "Int64", "spike_rate_hz": "float64", "firing_pattern": "string", "reason_code": "string",
+    "spike_count": "Int64", "spike_rate_hz": "float64", "evoked_spike_count": "Int64",
+    "rejected_candidates": "Int64", "firing_pattern": "string",
+    "stimulus_source": "string", "reason_code": "string",
 }
 
 OSCILLATIONS_COLUMNS = {
@@ -35,7 +39,17 @@ SPIKES_COLUMNS = {
     "file": "string", "sweep": "Int64", "channel": "string", "peak_s": "float64", "threshold_s": "float64",
     "threshold_mv": "float64", "peak_mv": "float64", "amplitude_mv": "float64", "half_width_ms": "float64",
     "ahp_mv": "float64", "max_dvdt_mv_per_ms": "float64", "trigger": "string", "sso_phase_rad": "float64",
+    "evoked": "boolean",
 }
+
+REJECTED_COLUMNS = {
+    "file": "string", "sweep": "Int64", "channel": "string", "time_s": "float64", "peak_mv": "float64",
+    "reason_code": "string",
+}
+
+#: Every table of an analysis, by name, in the order they are written.
+TABLES = {"recordings": RECORDINGS_COLUMNS, "oscillations": OSCILLATIONS_COLUMNS, "spikes": SPIKES_COLUMNS,
+          "rejected": REJECTED_COLUMNS}
 
 STATUS_VALUES = ("ok", "refused", "error")
 PATTERN_VALUES = ("silent", "tonic", "bursting", "irregular")

@@ -37,8 +37,9 @@ def test_tables_follow_the_contract(sso_sim):
     assert row["duration_s"] == pytest.approx(6.0)
     assert row["spike_count"] == len(res.spikes)
     assert row["firing_pattern"] in tables.PATTERN_VALUES
-    # times include t0
-    assert (res.spikes["peak_s"] >= 2.0).all() and (res.oscillations["start_s"] >= 2.0).all()
+    # times from the sweep's start; its absolute start in its own column
+    assert row["sweep_start_s"] == pytest.approx(2.0)
+    assert (res.spikes["peak_s"] < 6.0).all() and (res.oscillations["end_s"] <= 6.0 + 1e-9).all()
 
 
 def test_detected_episodes_and_spikes_match_truth(sso_sim):

@@ -18,10 +18,10 @@ PKG = Path(__file__).resolve().parents[1] / "drgephys"
 
 #: Rooms, lowest first. A room is a top-level module or subpackage of drgephys.
 LAYERS = [
-    "reasons", "errors", "_validation", "_numerics", "_atomic", "tables", "_cache", "_html",
+    "reasons", "errors", "_validation", "_numerics", "_atomic", "tables", "_cache", "_html", "qc",
     "sim", "io", "spikes", "oscillations", "stats",
     "windows", "params", "quality", "results", "pipeline", "analysis",
-    "interop", "plotting", "batch", "report", "cli", "__init__",
+    "interop", "plotting", "batch", "report", "cli_text", "cli", "__init__",
 ]
 #: Modules allowed to import drgephys inside a function, and why.
 LAZY_ENTRY_POINTS = {

@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import RecordingError
 from . import channels as ch
 from . import plausible as pl
+from . import stimulus as stim
 from .sweep import Sweep, non_finite_error
 from .trace import Recording, Trace
 
@@ -149,7 +150,7 @@ def make_lazy_sweep(cand: ch.Candidate, *, file, sweep, reader, gain=1.0, offset
 
 
 def open_segments(segments, *, channel=None, file=None, reader="", units=None, gain=1.0, offset_mv=0.0,
-                  max_samples: int | None = None, chunk_s: float | None = None) -> Opened:
+                  max_samples: int | None = None, chunk_s: float | None = None, commands=None) -> Opened:
     """Pick the membrane-potential channel(s) in neo segments and make one item per sweep.
 
     Parameters
@@ -167,6 +168,9 @@ def open_segments(segments, *, channel=None, file=None, reader="", units=None, g
         sweep in memory (`Trace`).
     chunk_s : float, optional
         Read-ahead of lazy sweeps (seconds per file access).
+    commands : (list of ndarray, str), optional
+        The stimulus command of every segment in pA and its name (`drgephys.io.stimulus.protocol_commands`);
+        None: a recorded current channel of each segment marks the stimulus, when there is one in memory.
 
     Raises
     ------
@@ -184,7 +188,7 @@ def open_segments(segments, *, channel=None, file=None, reader="", units=None, g
                        max_samples=max_samples)
     items, skipped = [], []
     sweep = 0
-    for seg in segments:
+    for k, seg in enumerate(segments):
         # the first segment's candidates were assessed while choosing the channel: reuse them
         seg_cands = cands if seg is first else ch.segment_candidates(seg, units)
         for idx in chosen:
@@ -197,9 +201,10 @@ def open_segments(segments, *, channel=None, file=None, reader="", units=None, g
             kw = dict(file=file, sweep=sweep, reader=reader, gain=gain, offset_mv=offset_mv, units_override=units)
             try:
                 if ch.is_lazy_and_long(c, max_samples):
-                    items.append(make_lazy_sweep(c, chunk_s=chunk_s, **kw))
+                    item = make_lazy_sweep(c, chunk_s=chunk_s, **kw)
                 else:
-                    items.append(make_trace(c, **kw))
+                    item = make_trace(c, **kw)
+                items.append(_with_stimulus(item, seg_cands, idx, commands, k, max_samples))
             except RecordingError as err:
                 skipped.append({"sweep": sweep, "channel": idx, "code": err.code, "message": err.detail})
             sweep += 1
@@ -209,6 +214,30 @@ def open_segments(segments, *, channel=None, file=None, reader="", units=None, g
         raise RecordingError(f"{file or 'data'}: no usable sweep ({n}{first})", file=file, code="no_usable_sweep",
                              channel_reasons=[s["message"] for s in skipped])
     return Opened(items, skipped, ch.report(cands, chosen), reader, file)
+
+
+def _with_stimulus(item, cands, chosen: int, commands, segment: int, max_samples):
+    """`item` (Trace or Sweep) with the stimulus windows its file carries (none found: unchanged)."""
+    fs = item.fs
+    n = item.n_samples if isinstance(item, Trace) else item.n
+    if isinstance(item, Trace) and item.times is not None:
+        return item                                   # irregular samples: no sample-aligned command
+    if commands is not None:
+        c = commands[0][segment] if segment < len(commands[0]) else None
+        name = f"ABF protocol '{commands[1]}'"
+    else:
+        cand = stim.command_candidate(cands, chosen)
+        if cand is None or cand.irregular or ch.is_lazy_and_long(cand, max_samples):
+            return item
+        raw, sig = ch._load_column(cand)
+        c, name = stim.to_pa(raw, sig.units), f"channel '{cand.name or cand.index}'"
+    if c is None or c.size != n:
+        return item
+    w = stim.windows_from_command(c, fs)
+    if isinstance(item, Trace):
+        item.metadata["stimulus_windows_s"], item.metadata["stimulus_source"] = w, f"file: {name}"
+        return item
+    return item.with_stimulus(w, f"file: {name}")
 
 
 def recording_from_segments(segments, *, channel=None, file=None, reader="", units=None,

@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import RecordingError
 from .build import Opened, open_segments
 from .channels import clip
+from .stimulus import protocol_commands
 from .trace import Recording, Trace
 
 #: Extensions drgephys refuses for security (pickle) reasons.
@@ -180,7 +181,8 @@ def open_recording(path, *, channel=None, units=None, gain: float = 1.0, offset_
     try:
         opened = open_segments(segments, channel=channel, file=str(p), reader=reader,
                                units=None if p.suffix.lower() in ASCII_EXTENSIONS else units, gain=gain,
-                               offset_mv=offset_mv, max_samples=max_samples, chunk_s=chunk_s)
+                               offset_mv=offset_mv, max_samples=max_samples, chunk_s=chunk_s,
+                               commands=protocol_commands(io, len(segments)))
     except BaseException:
         close_io(io)
         raise

@@ -13,9 +13,12 @@ analysis parameter: the pipeline reads the same windows either way and its table
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
-from .._validation import all_finite
+from .._numerics.spans import merge_spans
+from .._validation import all_finite, check_windows
 from ..errors import RecordingError
 from .trace import Trace
 
@@ -106,6 +109,11 @@ class Sweep:
         The neo IO class that read the file.
     note : str
         Remark for the ``message`` column (e.g. irregular samples resampled).
+    stimulus_windows_s : array_like, shape (k, 2), optional
+        Stimulus windows ``[start, end)`` in s from the sweep's first sample: spikes whose threshold falls
+        inside one are ``evoked`` and left out of the spontaneous discharge pattern and rate.
+    stimulus_source : str
+        Where the windows came from (``"none"``, ``"user"``, ``"file: <channel>"``), for the tables.
 
     Examples
     --------
@@ -117,11 +125,16 @@ class Sweep:
     """
 
     def __init__(self, n: int, fs: float, source, *, t0: float = 0.0, file: str | None = None, sweep: int = 0,
-                 channel=0, channel_name: str = "", units: str = "mV", reader: str = "", note: str = ""):
+                 channel=0, channel_name: str = "", units: str = "mV", reader: str = "", note: str = "",
+                 stimulus_windows_s=None, stimulus_source: str = "none"):
         self.n, self.fs, self.t0 = int(n), float(fs), float(t0)
+        self.stimulus_windows_s = check_windows(stimulus_windows_s)
+        self.stimulus_source = str(stimulus_source)
         self.file, self.sweep, self.channel, self.units, self.reader = file, sweep, channel, units, reader
         self.channel_name = str(channel_name) if channel_name else str(channel)
         self.note = note
+        #: True when the samples were interpolated from irregular ones (`from_trace`)
+        self.resampled = False
         self._array = source if isinstance(source, np.ndarray) else None
         self._source = None if self._array is not None else source
 
@@ -129,6 +142,32 @@ class Sweep:
     def duration_s(self) -> float:
         """Duration in s."""
         return self.n / self.fs
+
+    def stimulus_samples(self, i0: int, i1: int) -> np.ndarray:
+        """The stimulus windows overlapping samples ``[i0, i1)``, as int64 sample spans from `i0`, shape (k, 2),
+        clipped to ``[0, i1 - i0]``."""
+        w = self.stimulus_windows_s
+        if w.size == 0:
+            return np.empty((0, 2), np.int64)
+        s = np.ceil(w[:, 0] * self.fs - 1e-9).astype(np.int64) - i0
+        e = np.ceil(w[:, 1] * self.fs - 1e-9).astype(np.int64) - i0
+        s, e = np.clip(s, 0, i1 - i0), np.clip(e, 0, i1 - i0)
+        keep = e > s
+        return np.stack((s[keep], e[keep]), axis=1)
+
+    def stimulus_duration_s(self) -> float:
+        """Total time covered by the stimulus windows inside the sweep, s (overlaps counted once)."""
+        spans = self.stimulus_samples(0, self.n)
+        if spans.size == 0:
+            return 0.0
+        s, e = merge_spans(spans[:, 0], spans[:, 1], self.n)
+        return float(np.sum(e - s)) / self.fs
+
+    def with_stimulus(self, windows_s, source: str) -> "Sweep":
+        """This sweep with other stimulus windows (the samples are shared, not copied)."""
+        out = copy.copy(self)
+        out.stimulus_windows_s, out.stimulus_source = check_windows(windows_s), str(source)
+        return out
 
     @property
     def in_memory(self) -> bool:
@@ -164,7 +203,8 @@ class Sweep:
         v = self.read(0, self.n)
         v.flags.writeable = False
         return Sweep(self.n, self.fs, v, t0=self.t0, file=self.file, sweep=self.sweep, channel=self.channel,
-                     channel_name=self.channel_name, units=self.units, reader=self.reader, note=self.note)
+                     channel_name=self.channel_name, units=self.units, reader=self.reader, note=self.note,
+                     stimulus_windows_s=self.stimulus_windows_s, stimulus_source=self.stimulus_source)
 
     def to_trace(self) -> Trace:
         """The sweep as an in-memory `Trace` (reads every sample)."""
@@ -185,9 +225,12 @@ class Sweep:
             grid = t[0] + np.arange(int(np.floor((t[-1] - t[0]) * trace.fs)) + 1) / trace.fs
             v, note = np.interp(grid, t, trace.v), f"irregular sampling resampled to {trace.fs:.6g} Hz"
         name = trace.metadata.get("channel_name") or trace.channel
-        return cls(v.size, trace.fs, v, t0=trace.t0, file=trace.file, sweep=trace.sweep, channel=trace.channel,
-                   channel_name=str(name), units=trace.units, reader=str(trace.metadata.get("reader", "")),
-                   note=note)
+        out = cls(v.size, trace.fs, v, t0=trace.t0, file=trace.file, sweep=trace.sweep, channel=trace.channel,
+                  channel_name=str(name), units=trace.units, reader=str(trace.metadata.get("reader", "")),
+                  note=note, stimulus_windows_s=trace.metadata.get("stimulus_windows_s"),
+                  stimulus_source=trace.metadata.get("stimulus_source", "none"))
+        out.resampled = trace.times is not None
+        return out
 
     def __repr__(self) -> str:
         where = "in memory" if self.in_memory else "lazy"

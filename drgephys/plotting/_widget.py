@@ -91,7 +91,7 @@ class SweepViewer(widgets.VBox):
         ``time–frequency`` heatmap and ``SSO frequency`` segments (the table's frequency per episode).
     header : ipywidgets.HTML
     episodes, spikes : DataFrame
-        The sweep's rows of the oscillation and spike tables, sorted by time (times in s, with `t0`).
+        The sweep's rows of the oscillation and spike tables, sorted by time (times in s from `t0`).
     view_s : (float, float)
         Time range currently drawn, s.
     """

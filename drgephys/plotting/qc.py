@@ -34,7 +34,7 @@ def plot_trace(v, fs, *, oscillations=None, spikes=None, t0: float = 0.0, ax=Non
     fs : float
         Sampling rate in Hz.
     oscillations, spikes : DataFrame, optional
-        Tables from `drgephys.analyze` for this sweep (times in s, including `t0`).
+        Tables from `drgephys.analyze` for this sweep (times in s from the sweep's start).
     t0 : float
         Time of the first sample in s.
     max_points : int
@@ -250,8 +250,8 @@ def qc_figure(trace, result=None, *, band_hz=(10.0, 200.0), figure=None, title: 
     else:
         figure.set_layout_engine("constrained")
     gs = figure.add_gridspec(2, 3)
-    plot_trace(trace.v, trace.fs, oscillations=osc, spikes=spk, t0=trace.t0, ax=figure.add_subplot(gs[0, :]))
-    plot_spectrogram(trace.v, trace.fs, band_hz=band_hz, t0=trace.t0, spikes=spk, ax=figure.add_subplot(gs[1, :2]))
+    plot_trace(trace.v, trace.fs, oscillations=osc, spikes=spk, ax=figure.add_subplot(gs[0, :]))
+    plot_spectrogram(trace.v, trace.fs, band_hz=band_hz, spikes=spk, ax=figure.add_subplot(gs[1, :2]))
     plot_isi_histogram(spk["peak_s"] if len(spk) else [], ax=figure.add_subplot(gs[1, 2]))
     if title is None:
         title = f"{Path(trace.file).name if trace.file else 'trace'} — sweep {trace.sweep}"

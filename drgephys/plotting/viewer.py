@@ -231,7 +231,7 @@ def browse(source, sweep: int = 0, *, file=None, result=None, recording=None, ch
     name = Path(str(trace.file)).name if trace.file else "trace"
     header = viewer.header_html(f"{name} — sweep {trace.sweep}", str(trace.file or ""),
                                 _summary_lines(trace, row), _flags(row) if row is not None else None, report)
-    return viewer.SweepViewer(v, trace.fs, t0=trace.t0, episodes=osc, spikes=spk, header_html=header,
+    return viewer.SweepViewer(v, trace.fs, t0=0.0, episodes=osc, spikes=spk, header_html=header,
                               max_points=int(max_points) // 2 * 2, tf_max_s=tf_max_s, band_hz=band,
                               height_px=int(height_px))
 

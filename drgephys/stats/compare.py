@@ -11,6 +11,7 @@ import pandas as pd
 
 from .._atomic import atomic_write
 from ..errors import RecordingError
+from ..qc import blocked_rows, blocked_summary
 from ..tables import read_table
 from .cells import cell_episode_stats, cell_table, check_group_column
 from .pair import MATCHED, METRICS, Cohort, make_pair, make_side, pair_rows
@@ -27,7 +28,7 @@ __all__ = ["COMPARISON_COLUMNS", "MATCHED", "METRICS", "compare_groups", "compar
 def compare_groups(recordings: pd.DataFrame, oscillations: pd.DataFrame | None, *, by: str = "group",
                    reference=None, cluster: str | None = "animal", n_boot: int | None = None,
                    n_perm: int | None = None, seed: int | None = None, matched_vm_mv: float | None = None,
-                   params: CompareParams | None = None) -> pd.DataFrame:
+                   params: CompareParams | None = None, include_flagged: bool = False) -> pd.DataFrame:
     """Compare every group with a reference group, metric by metric, respecting animals.
 
     Parameters
@@ -46,6 +47,9 @@ def compare_groups(recordings: pd.DataFrame, oscillations: pd.DataFrame | None, 
     n_boot, n_perm, seed, matched_vm_mv : optional
         Override the fields of ``params`` (defaults 2000, 2000, 0, None).
     params : CompareParams, optional
+    include_flagged : bool
+        Keep sweeps whose ``qc_flags`` hold a blocking code (`drgephys.qc`: ``baseline_implausible``,
+        ``depolarized``). By default they are left out, with a warning saying how many.
 
     Returns
     -------
@@ -64,7 +68,8 @@ def compare_groups(recordings: pd.DataFrame, oscillations: pd.DataFrame | None, 
     Warns
     -----
     UserWarning
-        When a group has fewer than ``params.min_animals`` animals (also in the ``warning`` column).
+        When a group has fewer than ``params.min_animals`` animals (also in the ``warning`` column); when
+        sweeps with blocking QC flags are left out.
     """
     p = params if params is not None else CompareParams()
     if not isinstance(p, CompareParams):
@@ -76,6 +81,11 @@ def compare_groups(recordings: pd.DataFrame, oscillations: pd.DataFrame | None, 
         raise TypeError(f"`recordings` must be a pandas DataFrame; got {type(recordings).__name__}")
     check_group_column(recordings, by, "by")
     check_group_column(recordings, cluster, "cluster")
+    blocked = blocked_rows(recordings)
+    if blocked.any() and not include_flagged:
+        warnings.warn(blocked_summary(recordings, blocked) + "; pass include_flagged=True (--include-flagged) to "
+                      "keep them", UserWarning, stacklevel=2)
+        recordings = recordings.loc[~blocked]
     cells = cell_table(recordings, by=by, cluster=cluster)
     missing = cells["group"].isna() | cells["cluster"].isna()
     if missing.any():

@@ -79,13 +79,14 @@ def tables_from_cohort(cohort: pd.DataFrame, *, seed=0, ref_vm_mv: float = -57.0
     rate = np.nan_to_num(cohort["rate_hz"].to_numpy(dtype=float))
     count = rng.poisson(rate * dur)
     recs = pd.DataFrame({"file": cohort["file"].to_numpy(), "sweep": 0, "channel": "0", "status": "ok",
-                         "message": "", "duration_s": dur, "fs_hz": cohort["fs_hz"].to_numpy(),
+                         "qc_flags": "", "message": "", "duration_s": dur, "sweep_start_s": 0.0, "fs_hz": cohort["fs_hz"].to_numpy(),
                          "resting_vm_mv": cohort["resting_vm_mv"].to_numpy(dtype=float)
                          + rng.normal(0, noise.resting_vm_sd_mv, n),
                          "sso_detected": sso, "sso_frequency_hz": np.where(sso, fc, np.nan),
                          "sso_amplitude_mv": np.where(sso, ac, np.nan), "sso_time_fraction": frac,
-                         "spike_count": count, "spike_rate_hz": count / dur,
-                         "firing_pattern": cohort["pattern"].to_numpy(), "reason_code": None,
+                         "spike_count": count, "spike_rate_hz": count / dur, "evoked_spike_count": 0, "rejected_candidates": 0,
+                         "firing_pattern": cohort["pattern"].to_numpy(), "stimulus_source": "none",
+                         "reason_code": None,
                          "noise_floor_mv": np.nan,
                          "group": cohort["group"].to_numpy(), "animal": cohort["animal"].to_numpy()})
     return recs, osc

@@ -135,7 +135,7 @@ def test_cache_entries_read_back_exactly(tmp_path):
 
     sim = simulate_trace(duration_s=4.0, fs_hz=20000.0, sso=True, pattern="tonic", seed=5)
     res = drgephys.analyze(drgephys.Trace(sim.v, sim.fs), file_label="cell")
-    frames = {n: getattr(res, n) for n in ("recordings", "oscillations", "spikes")}
+    frames = {n: getattr(res, n) for n in ("recordings", "oscillations", "spikes", "rejected")}
     assert len(frames["spikes"]) and len(frames["oscillations"])
     _cache.save_entry(tmp_path, "k", frames, "ok: cell")
     back, log = _cache.load_entry(tmp_path, "k")

@@ -39,7 +39,7 @@ def test_every_output_file_follows_the_umask(sim_folder, tmp_path, umask, mask, 
     written = {**{f"res/{k}": v for k, v in _modes(res).items()},
                **{f"cohort/{k}": v for k, v in _modes(cohort).items()},
                **{f"nwb/{k}": v for k, v in _modes(nwb).items()}}
-    expected = {"res/recordings.csv", "res/oscillations.csv", "res/spikes.csv", "res/params.json",
+    expected = {"res/recordings.csv", "res/oscillations.csv", "res/spikes.csv", "res/rejected.csv", "res/params.json",
                 "res/analysis.log", "res/comparison.csv", "res/report.html", "cohort/groups.csv",
                 "cohort/cohort.json", "nwb/groups.csv", "nwb/cohort.json"}
     assert expected <= set(written)

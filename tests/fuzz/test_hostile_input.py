@@ -71,7 +71,7 @@ def _check(path: Path, out_dir: Path):
         assert (batch.recordings["status"] != "error").all(), batch.recordings["message"].tolist()
         write_tables(batch, out_dir)
         assert sorted(p.name for p in out_dir.iterdir()) == ["analysis.log", "oscillations.csv", "params.json",
-                                                            "recordings.csv", "spikes.csv"]
+                                                            "recordings.csv", "rejected.csv", "spikes.csv"]
         return "ok"
 
 

@@ -81,18 +81,19 @@ def test_view_sends_at_most_max_points_and_refines_to_raw_samples():
     viewer = browse(tr, result=empty, max_points=1000)
     vm = viewer.figure.data[0]
     assert len(vm.x) <= 1000 and np.max(vm.y) == 40.0           # the peak survives the reduction
-    assert vm.x[0] == pytest.approx(2.0) and vm.x[-1] == pytest.approx(2.0 + (n - 1) / fs)
+    # drawn from the sweep's start (t0 = 2 s is in the header), like the tables' times
+    assert vm.x[0] == pytest.approx(0.0) and vm.x[-1] == pytest.approx((n - 1) / fs)
     for width in (100.0, 10.0, 1.0, 0.04):
         viewer.zoom(60.0, 60.0 + width)
         pts = viewer.points_sent()
         assert max(pts.values()) <= 1000, (width, pts)
     # 0.04 s = 801 samples < max_points: the raw samples themselves, at their exact times
-    i = np.round((np.asarray(vm.x) - 2.0) * fs).astype(int)
-    np.testing.assert_allclose(np.asarray(vm.x), 2.0 + i / fs, atol=1e-12)
+    i = np.round(np.asarray(vm.x) * fs).astype(int)
+    np.testing.assert_allclose(np.asarray(vm.x), i / fs, atol=1e-12)
     np.testing.assert_array_equal(np.asarray(vm.y), v[i])
-    assert np.all(np.diff(i) == 1) and i[0] <= (58.0 * fs) + 1 and i[-1] >= 58.04 * fs - 1
+    assert np.all(np.diff(i) == 1) and i[0] <= (60.0 * fs) + 1 and i[-1] >= 60.04 * fs - 1
     viewer.figure.layout.xaxis.autorange = True                 # double-click: back to the whole sweep
-    assert viewer.view_s == pytest.approx((2.0, 2.0 + (n - 1) / fs))
+    assert viewer.view_s == pytest.approx((0.0, (n - 1) / fs))
 
 
 def test_time_frequency_panel_shows_the_episode_frequency(sso_result):
@@ -110,7 +111,8 @@ def test_time_frequency_panel_shows_the_episode_frequency(sso_result):
 
 
 def test_qc_flags_and_significance_shown_only_when_the_columns_exist(sso_result):
-    bare = drgephys.analysis.AnalysisResult(sso_result.recordings, sso_result.oscillations.drop(columns="p_value"),
+    bare = drgephys.analysis.AnalysisResult(sso_result.recordings.drop(columns="qc_flags"),
+                                            sso_result.oscillations.drop(columns="p_value"),
                                             sso_result.spikes, params=None)
     plain = browse(SSO_FILE, result=bare)
     assert "QC flags" not in plain.header.value and "significance" not in "".join(plain.figure.data[1].hovertext)
