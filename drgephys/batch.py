@@ -27,7 +27,7 @@ from .errors import RecordingError
 from .io.scan import skip_reason
 from .params import AnalysisParams, Execution, json_safe
 from .results import AnalysisResult, assemble, status_row
-from .spikes.classifier import DischargePatternClassifier
+from .spikes.model_file import default_arrays
 
 
 @dataclass(frozen=True)
@@ -242,7 +242,7 @@ def _run_one(job: Job, params: AnalysisParams, execution: Execution, out_dir, ke
 def _preload() -> None:
     """Read the shipped discharge model once in the parent before a process pool forks (the workers
     inherit it instead of each reading it)."""
-    DischargePatternClassifier.default()
+    default_arrays()
 
 
 def _key(job: Job, params_json: str) -> str | None:

@@ -26,6 +26,8 @@ LAYERS = [
 #: Modules allowed to import drgephys inside a function, and why.
 LAZY_ENTRY_POINTS = {
     "__init__.py": "drgephys.analyze is resolved on first use (PEP 562), so `import drgephys` stays fast",
+    "spikes/__init__.py": "DischargePatternClassifier is resolved on first use (PEP 562): it imports scikit-learn, "
+                          "which analysing a recording never needs",
     "cli.py": "each subcommand imports its module when it runs, so `drgephys --help` starts at once",
     "plotting/viewer.py": "the widget module needs the optional [viewer] extra (plotly, anywidget, ...)",
 }

@@ -64,9 +64,11 @@ def test_drift_clipping_and_noise_fire_on_their_cases():
     t = np.arange(sim.v.size) / 10_000.0
     _, row = _row(sim.v + 15.0 * t / t[-1], fs=10_000.0)    # +15 mV over the sweep
     assert split_flags(row["qc_flags"]) == ["drift"] and "drifted +1" in row["message"]
-    clipped = np.minimum(sim.v, np.quantile(sim.v, 0.99))   # 1 % of samples on a rail
-    _, row = _row(clipped, fs=10_000.0)
+    firing = simulate_trace(duration_s=10.0, fs=10_000.0, pattern="tonic", rate_hz=4.0, seed=2)
+    _, row = _row(np.minimum(firing.v, 0.0), fs=10_000.0)   # every AP top cut at a 0-mV rail
     assert "clipped" in split_flags(row["qc_flags"])
+    _, row = _row(firing.v, fs=10_000.0)
+    assert "clipped" not in split_flags(row["qc_flags"])
     noisy = sim.v + np.random.default_rng(0).normal(0, 6.0, sim.v.size)   # white, 6 mV SD
     _, row = _row(noisy, fs=10_000.0)
     assert "high_noise" in split_flags(row["qc_flags"])

@@ -2,7 +2,6 @@
 (`classify_triggers`), discharge pattern (`discharge_features`, `classify_discharge`,
 `DischargePatternClassifier`)."""
 
-from .classifier import DischargePatternClassifier, load_default_model
 from .detect import detect_spikes, find_spikes
 from .table import COLUMNS, SpikeTable, empty_spikes
 from .discharge import MODEL_FEATURES, classify_discharge, discharge_features
@@ -13,3 +12,15 @@ __all__ = ["SpikeParams", "TriggerParams", "SpikeTable", "TriggerLabels", "detec
            "label_triggers", "empty_spikes", "COLUMNS", "classify_triggers",
            "discharge_features", "classify_discharge", "DischargePatternClassifier", "load_default_model",
            "MODEL_FEATURES"]
+
+#: Names resolved on first use (PEP 562): the classifier module imports scikit-learn (~1 s), which analysing
+#: a recording never needs (the shipped model is evaluated from its arrays, `model_file.default_arrays`).
+_LAZY = {"DischargePatternClassifier", "load_default_model"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        from . import classifier
+
+        return getattr(classifier, name)
+    raise AttributeError(f"module 'drgephys.spikes' has no attribute {name!r}")

@@ -10,7 +10,6 @@ The shipped default model (`drgephys/data/discharge_model.json`) is trained by
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +17,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-_FORMAT = "drgephys.DischargePatternClassifier"
-_VERSION = 1
-DEFAULT_MODEL = "data/discharge_model.json"
+from .model_file import DEFAULT_MODEL, FORMAT as _FORMAT, VERSION as _VERSION, default_model_dict
+
 
 
 class DischargePatternClassifier(ClassifierMixin, BaseEstimator):
@@ -166,13 +164,7 @@ class DischargePatternClassifier(ClassifierMixin, BaseEstimator):
     @classmethod
     def default(cls) -> "DischargePatternClassifier":
         """The shipped discharge-pattern model (package data ``drgephys/data/discharge_model.json``)."""
-        global _DEFAULT
-        if _DEFAULT is None:
-            _DEFAULT = json.loads(resources.files("drgephys").joinpath(DEFAULT_MODEL).read_text(encoding="utf-8"))
-        return cls.from_dict(_DEFAULT)
-
-
-_DEFAULT: dict | None = None  # parsed JSON of the shipped model (each call builds a fresh estimator)
+        return cls.from_dict(default_model_dict())   # each call builds a fresh estimator
 
 
 def load_default_model() -> DischargePatternClassifier:

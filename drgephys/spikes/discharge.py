@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .._validation import check_positive
-from .classifier import DischargePatternClassifier
+from .model_file import default_arrays
 
 #: Inputs of the discharge-pattern model, in order (keys of `discharge_features`).
 MODEL_FEATURES = ("log10_rate_hz", "log10_median_isi_s", "isi_rate_log_ratio", "log10_cv", "log10_cv2",
@@ -172,31 +172,11 @@ def classify_discharge(spike_times_s, duration_s, *, sso_frequency_hz=None, mode
     if feats["n_spikes"] < 2:
         return "silent"
     x = feature_vector(feats)
-    if model is None:   # the shipped model, built once and evaluated directly (`_default_model`)
-        m = _default_model()
+    if model is None:   # the shipped model, built once and evaluated directly (`model_file.default_arrays`)
+        m = default_arrays()
         x = np.where(np.isfinite(x), x, m["fill"])
         logits = ((x[None, :] - m["mean"]) / m["scale"]) @ m["coef_t"] + m["intercept"]
         return m["classes"][int(np.argmax(logits, axis=1)[0])]
     fill = getattr(model, "fill_values_", np.zeros_like(x))
     x = np.where(np.isfinite(x), x, fill)
     return str(model.predict(x[None, :])[0])
-
-
-_DEFAULT_ARRAYS: dict | None = None
-
-
-def _default_model() -> dict:
-    """Read-only arrays of the shipped `DischargePatternClassifier` (built once per process): ``mean``,
-    ``scale``, ``coef_t`` (coef_.T), ``intercept``, ``fill`` and ``classes`` (str list). Its logits are
-    those of `DischargePatternClassifier.predict` (same operations on the same float64 arrays, without
-    scikit-learn's per-call input validation), so the predicted class is the same."""
-    global _DEFAULT_ARRAYS
-    if _DEFAULT_ARRAYS is None:
-        m = DischargePatternClassifier.default()
-        arrs = {"mean": m.mean_, "scale": m.scale_, "coef_t": m.coef_.T, "intercept": m.intercept_,
-                "fill": m.fill_values_}
-        for a in arrs.values():
-            a.flags.writeable = False
-        arrs["classes"] = [str(c) for c in m.classes_]
-        _DEFAULT_ARRAYS = arrs
-    return _DEFAULT_ARRAYS

@@ -182,7 +182,8 @@ class _Segments:
         sid = np.repeat(np.arange(start.size), lens)
         j = np.arange(int(lens.sum())) - self.offsets[sid]
         self.idx = start[sid] + j * stride
-        self.t = j * (stride / fs)                                        # s from the trough
+        self.j = j                                                        # fit sample number from the trough
+        self.t_grid = np.arange(int(lens.max()) if lens.size else 0) * (stride / fs)   # s, by sample number
 
     def fit(self, x: np.ndarray, base) -> tuple[np.ndarray, np.ndarray]:
         """Per spike, ``(a, b)`` and τ (s) of the best ``a·exp(-t/τ) + b·exp(-5t/τ)`` fit to ``x`` minus the
@@ -194,12 +195,15 @@ class _Segments:
         k = self.start.size
         best_ss, best = np.full(k, np.inf), np.zeros((k, 2))
         best_tau = np.full(k, AHP_TAU_GRID_MS[0] * 1e-3)
+        last = self.lens - 1
         for tau_ms in AHP_TAU_GRID_MS:
             tau = tau_ms * 1e-3
-            e1 = np.exp(-self.t / tau)
-            e2 = np.exp(-self.t * FAST_RATIO / tau)
-            g11, g12, g22 = self._sums(e1 * e1), self._sums(e1 * e2), self._sums(e2 * e2)
-            r1, r2 = self._sums(e1 * y), self._sums(e2 * y)
+            # every spike samples the same times from its trough: the exponentials once on that grid, their
+            # Gram sums as running sums read at each spike's length, the data sums through one gather each
+            t1 = np.exp(-self.t_grid / tau)
+            t2 = np.exp(-self.t_grid * FAST_RATIO / tau)
+            g11, g12, g22 = (np.cumsum(t1 * t1)[last], np.cumsum(t1 * t2)[last], np.cumsum(t2 * t2)[last])
+            r1, r2 = self._sums(t1[self.j] * y), self._sums(t2[self.j] * y)
             det = g11 * g22 - g12 * g12
             det = np.where(det > 1e-12 * (g11 * g22 + 1e-300), det, np.inf)
             a = (g22 * r1 - g12 * r2) / det

@@ -123,7 +123,7 @@ def test_default_model_fast_path_predicts_like_the_estimator():
     feature vectors spread over ±3 training SDs (identical predictions required)."""
     from drgephys.spikes import classify_discharge
     from drgephys.spikes.classifier import DischargePatternClassifier
-    from drgephys.spikes.discharge import _default_model
+    from drgephys.spikes.model_file import default_arrays as _default_model
 
     m, d = DischargePatternClassifier.default(), _default_model()
     rng = np.random.default_rng(7)
