@@ -6,6 +6,7 @@ Outputs (always written, atomically — temp file + rename — even when some fi
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import json
 import os
@@ -239,6 +240,36 @@ def _run_one(job: Job, params: AnalysisParams, execution: Execution, out_dir, ke
     return res, log, False
 
 
+#: glibc `mallopt` parameters (malloc.h): M_TRIM_THRESHOLD, M_MMAP_THRESHOLD.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MALLOC_TUNED: list = []
+
+
+def _run_on_worker(job: Job, params: AnalysisParams, execution: Execution, out_dir, key):
+    """`_run_one` on a Dask worker, after `_malloc_for_arrays`."""
+    _malloc_for_arrays()
+    return _run_one(job, params, execution, out_dir, key)
+
+
+def _malloc_for_arrays() -> None:
+    """Undo, once per process, what Dask's nanny does to glibc's allocator when it starts a worker.
+
+    The nanny sets ``MALLOC_TRIM_THRESHOLD_=65536``, which also freezes glibc's mmap threshold at 128 KiB:
+    every array of the analysis (MBs) is then mapped and zero-filled afresh, and the analysis runs 1.9x
+    slower (measured: 24 cohort files 1.38 s vs 0.71 s). Raising the mmap threshold to 64 MiB and the trim
+    threshold to 256 MiB (`mallopt`) gives the speed back; memory a window used is reused by the next.
+    Only where the variable is set, on glibc."""
+    if _MALLOC_TUNED or "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+        return
+    _MALLOC_TUNED.append(True)
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 64 << 20)
+        libc.mallopt(_M_TRIM_THRESHOLD, 256 << 20)
+    except (OSError, AttributeError):   # not glibc: nothing to undo
+        pass
+
+
 def _preload() -> None:
     """Read the shipped discharge model once in the parent before a process pool forks (the workers
     inherit it instead of each reading it)."""
@@ -301,7 +332,7 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, execution: Exe
         from distributed import Client, as_completed   # optional extra: drgephys[dask]
 
         with Client(execution.scheduler) as client:
-            futs = {client.submit(_run_one, j, params, execution, out_dir, k, pure=False): i
+            futs = {client.submit(_run_on_worker, j, params, execution, out_dir, k, pure=False): i
                     for i, (j, k) in enumerate(zip(todo, keys))}
             for fut in as_completed(futs):
                 outputs[futs[fut]] = fut.result()

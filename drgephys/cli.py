@@ -17,6 +17,8 @@ import warnings
 from pathlib import Path
 
 from .cli_text import DESCRIPTION, EPILOGS, EXIT_CODES
+from .cli_values import (MAX_DEFAULT_JOBS, channel_value, check_out_file, check_out_folder, default_jobs,
+                         stimulus_window)
 
 FLAGS = {
     "analyze": {"units": "--units", "channel": "--channel", "chunk_s": "--chunk-s", "n_jobs": "--jobs",
@@ -87,35 +89,6 @@ def _load_config(path) -> dict:
             raise SystemExit(_usage_error(f"--config `{p}` is not valid TOML: {err}"))
 
 
-def _channel(value: str):
-    return int(value) if value.lstrip("-").isdigit() else value
-
-
-def _check_out_folder(out) -> str | None:
-    p = Path(out)
-    if p.exists() and not p.is_dir():
-        return f"--out `{p}` is a file; pass a folder (it is created when missing)"
-    return None
-
-
-def _check_out_file(out) -> str | None:
-    if out is not None and Path(out).is_dir():
-        return f"--out `{out}` is a folder; pass the path of the file to write"
-    return None
-
-
-def _window(text: str) -> tuple:
-    """``"0.5:1.5"`` → (0.5, 1.5)."""
-    try:
-        a, b = (float(x) for x in text.split(":"))
-    except ValueError:
-        raise ValueError(f"--stimulus must be START:END in s from the sweep's start, e.g. 0.5:1.5; got {text!r}"
-                         ) from None
-    if not b > a:
-        raise ValueError(f"--stimulus must end after it starts (START:END in s); got {text!r}")
-    return a, b
-
-
 def cmd_analyze(args) -> int:
     import dataclasses
 
@@ -127,7 +100,7 @@ def cmd_analyze(args) -> int:
     except ValueError as err:
         return _usage_error(f"--config: {err}")
     if args.channel is not None:
-        params = dataclasses.replace(params, channel=_channel(args.channel))
+        params = dataclasses.replace(params, channel=channel_value(args.channel))
     if args.units is not None:
         try:
             params = dataclasses.replace(params, units=args.units)
@@ -135,7 +108,7 @@ def cmd_analyze(args) -> int:
             return _usage_error(with_flags(err, "analyze"))
     if args.stimulus:
         try:
-            params = dataclasses.replace(params, stimulus_windows_s=tuple(_window(w) for w in args.stimulus))
+            params = dataclasses.replace(params, stimulus_windows_s=tuple(stimulus_window(w) for w in args.stimulus))
         except ValueError as err:
             return _usage_error(str(err))
     if args.chunk_s is not None and not args.chunk_s > 0:
@@ -143,7 +116,7 @@ def cmd_analyze(args) -> int:
     for p in args.paths:
         if not Path(p).exists():
             return _usage_error(f"`{p}` does not exist; pass recording files or folders")
-    if (msg := _check_out_folder(args.out)) is not None:
+    if (msg := check_out_folder(args.out)) is not None:
         return _usage_error(msg)
     groups = None
     if args.groups is not None:
@@ -154,6 +127,8 @@ def cmd_analyze(args) -> int:
         groups = pd.read_csv(args.groups)
         if "file" not in groups.columns:
             return _usage_error(f"--groups `{args.groups}` needs a `file` column; got {list(groups.columns)}")
+    if args.jobs is None:
+        args.jobs = default_jobs()
     if args.jobs < 1:
         return _usage_error(f"--jobs must be a positive number of processes; got {args.jobs}")
     execution = Execution(n_jobs=args.jobs, chunk_s=args.chunk_s, progress=(not args.quiet) and sys.stderr.isatty(),
@@ -214,7 +189,7 @@ def _summary(args, result, n_ok: int, bad) -> None:
 def cmd_simulate(args) -> int:
     from .sim import CohortSpec, simulate_cohort
 
-    if (msg := _check_out_folder(args.out)) is not None:
+    if (msg := check_out_folder(args.out)) is not None:
         return _usage_error(msg)
     try:
         spec = CohortSpec(animals_per_group=args.animals, cells_per_animal=args.cells, duration_s=args.duration)
@@ -232,7 +207,7 @@ def cmd_simulate(args) -> int:
 def cmd_compare(args) -> int:
     from .stats import compare_results_dir
 
-    if (msg := _check_out_file(args.out)) is not None:
+    if (msg := check_out_file(args.out)) is not None:
         return _usage_error(msg)
     try:
         table = compare_results_dir(args.results_dir, by=args.by, reference=args.reference,
@@ -255,7 +230,7 @@ def cmd_compare(args) -> int:
 def cmd_report(args) -> int:
     from .report import build_report
 
-    if (msg := _check_out_file(args.out)) is not None:
+    if (msg := check_out_file(args.out)) is not None:
         return _usage_error(msg)
     try:
         path = build_report(args.results_dir, args.out, max_recordings=args.max_recordings, by=args.by,
@@ -303,7 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--groups", metavar="CSV",
                    help="table with a `file` column plus e.g. `group`, `animal`, merged into recordings.csv "
                         "(default: no group columns)")
-    a.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes")
+    a.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help=f"worker processes (default: one per available core, at most {MAX_DEFAULT_JOBS})")
     a.add_argument("--config", metavar="TOML",
                    help="[spikes], [oscillations], [trigger], [windows] parameters (default: the built-in ones; "
                         "every value used is written to params.json)")

@@ -1,18 +1,23 @@
 """Savitzky-Golay smoothing and derivatives with SciPy's values, faster: `savgol` is
 ``scipy.signal.savgol_filter(..., mode="interp")`` with the interior computed by ``np.convolve`` (a
 contiguous dot-product kernel, 2-4x faster than ``ndimage.convolve1d`` for the 5-25-tap windows used here)
-and the edge samples by SciPy's own edge fits (interior values differ from SciPy's by summation order only,
-~1e-16 relative); `savgol_at` and `gradient_at` evaluate only inside windows (`Sampled` signals)."""
+and the edge samples by the same polynomial fits (interior values differ from SciPy's by summation order only,
+~1e-16 relative); `savgol_at` and `gradient_at` evaluate only inside windows (`Sampled` signals).
+
+The kernel (`coeffs`) and the edge fits (`edge_fit`) are SciPy's algorithms (``savgol_coeffs`` and
+``_fit_edge``: the same design matrices, scalings and ``scipy.linalg.lstsq`` calls) written here on numpy,
+so analysing a recording never imports ``scipy.signal`` (0.6 s of start-up, with ``scipy.stats``).
+``tests/_numerics/test_exact_helpers.py`` compares them with ``scipy.signal`` bit for bit."""
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
+from scipy.linalg import lstsq
 from scipy.ndimage import convolve1d
-from scipy.signal import savgol_coeffs, savgol_filter
 
-from .scipy_private import fit_edge
 from .spans import pieces
 
 __all__ = ["coeffs", "edge_fit", "savgol", "Sampled", "savgol_at", "gradient_at"]
@@ -20,9 +25,18 @@ __all__ = ["coeffs", "edge_fit", "savgol", "Sampled", "savgol_at", "gradient_at"
 
 @lru_cache(maxsize=128)
 def coeffs(window: int, polyorder: int, deriv: int, delta: float) -> np.ndarray:
-    """``scipy.signal.savgol_coeffs(window, polyorder, deriv=deriv, delta=delta)``, cached (it costs
-    ~0.15 ms per call; the same few kernels serve every sweep). Read-only."""
-    c = savgol_coeffs(window, polyorder, deriv=deriv, delta=delta)
+    """``scipy.signal.savgol_coeffs(window, polyorder, deriv=deriv, delta=delta)`` (convolution order),
+    cached (the same few kernels serve every sweep). Read-only."""
+    if deriv > polyorder:
+        c = np.zeros(window)
+    else:
+        half, rem = divmod(window, 2)
+        pos = half - 0.5 if rem == 0 else half
+        x = np.flip(np.arange(-pos, window - pos, dtype=np.float64))        # reversed: a convolution kernel
+        a = x ** np.arange(polyorder + 1, dtype=np.float64).reshape(-1, 1)   # Vandermonde rows 0..polyorder
+        y = np.zeros(polyorder + 1)
+        y[deriv] = float(math.factorial(deriv)) / (delta ** deriv)
+        c = lstsq(a, y, cond=np.finfo(np.float64).eps * max(a.shape))[0]
     c.flags.writeable = False
     return c
 
@@ -30,18 +44,32 @@ def coeffs(window: int, polyorder: int, deriv: int, delta: float) -> np.ndarray:
 def edge_fit(xw: np.ndarray, polyorder: int, deriv: int, delta: float, head: bool) -> np.ndarray:
     """The first (`head`) or last ``window // 2`` values of
     ``savgol_filter(xw, window, polyorder, deriv=deriv, delta=delta, mode="interp")`` for one window
-    ``xw`` (float64, length `window`): only that end's polynomial fit, by SciPy's own ``_fit_edge`` (the
-    same call savgol_filter makes, so the same values; savgol_filter would also fit the other end and
-    convolve the window). Falls back to savgol_filter when SciPy moves that function."""
+    ``xw`` (float64, length `window`): only that end's polynomial fit (SciPy's ``_fit_edge``: a scaled
+    Vandermonde least-squares fit over the window, differentiated `deriv` times, evaluated by Horner's rule;
+    savgol_filter would also fit the other end and convolve the window)."""
     w = xw.size
     h = w // 2
-    if fit_edge is None:
-        y = savgol_filter(xw, w, polyorder, deriv=deriv, delta=delta, mode="interp")
-    elif head:
-        y = fit_edge(xw, 0, w, 0, h, 0, polyorder, deriv, delta, np.empty(w))
-    else:
-        y = fit_edge(xw, 0, w, w - h, w, 0, polyorder, deriv, delta, np.empty(w))
-    return y[:h] if head else y[w - h:]
+    t = np.arange(0, w, dtype=np.float64)
+    lhs = t[:, None] ** np.flip(np.arange(polyorder + 1, dtype=np.float64))[None, :]
+    scale = np.sqrt(np.sum(lhs * lhs, axis=0))
+    lhs /= scale
+    p = lstsq(lhs, xw.reshape(w, 1), cond=w * np.finfo(np.float64).eps)[0]
+    p = (p.T / scale).T
+    if deriv > 0:                                  # d^deriv/dt^deriv of the highest-power-first coefficients
+        m = p.shape[0]
+        if m <= deriv:
+            p = np.zeros_like(p[:1, ...])
+        else:
+            dp = np.array(p[:-deriv, ...], copy=True)
+            for k in range(deriv):
+                dp *= np.arange(m - k - 1, deriv - k - 1, -1, dtype=p.dtype).reshape(m - deriv, 1)
+            p = dp
+    at = np.arange(0, h, dtype=p.dtype) if head else np.arange(w - h, w, dtype=p.dtype)
+    at = at.reshape(-1, 1)
+    y = np.zeros_like(at)
+    for j in range(p.shape[0]):
+        y = y * at + p[j, ...]
+    return (y / (delta ** deriv)).reshape(-1)
 
 
 def savgol(x: np.ndarray, window: int, polyorder: int, *, deriv: int = 0, delta: float = 1.0) -> np.ndarray:
@@ -65,10 +93,13 @@ def savgol(x: np.ndarray, window: int, polyorder: int, *, deriv: int = 0, delta:
     """
     x = np.asarray(x, dtype=np.float64)
     n = x.size
-    if n < 2 * window:
-        return savgol_filter(x, window, polyorder, deriv=deriv, delta=delta, mode="interp")
+    if n < window:
+        raise ValueError(f"`x` must hold at least `window` ({window}) samples for an edge fit; got {n}")
     c = coeffs(window, polyorder, deriv, delta)
-    y = np.convolve(x, c, mode="same")
+    if n < 2 * window:     # SciPy's kernel on short traces (its sums, in its order)
+        y = convolve1d(x, c, mode="constant")
+    else:
+        y = np.convolve(x, c, mode="same")
     h = window // 2
     y[:h] = edge_fit(x[:window], polyorder, deriv, delta, True)
     y[n - h:] = edge_fit(x[n - window:], polyorder, deriv, delta, False)

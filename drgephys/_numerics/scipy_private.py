@@ -7,8 +7,6 @@ at import against the public call on a small input and replaced by the public ca
 when SciPy moves or changes it. ``tests/_numerics/test_scipy_private.py`` compares every wrapper with the
 public call, so a SciPy upgrade that changes a signature shows as a fallback, never as different numbers.
 
-- `fit_edge`: ``scipy.signal._savitzky_golay._fit_edge``, the per-end polynomial fit of
-  ``savgol_filter(mode="interp")``.
 - `median_filter`: ``scipy.ndimage._rank_filter_1d.rank_filter``, the 1-D core of ``ndimage.median_filter``.
 - `rfft`, `ifft_rows`: ``scipy.fft._pocketfft.pypocketfft`` ``r2c`` / ``c2c`` with the arguments
   ``scipy.fft.rfft`` / ``ifft`` pass.
@@ -20,13 +18,7 @@ import numpy as np
 from scipy import fft as sfft
 from scipy import ndimage
 
-__all__ = ["fit_edge", "median_filter", "rfft", "ifft_rows", "RANK_FILTER_1D", "POCKETFFT"]
-
-try:  # SciPy's own edge fit (what savgol_filter(mode="interp") calls for each end); None if moved
-    from scipy.signal._savitzky_golay import _fit_edge as fit_edge
-except ImportError:  # pragma: no cover - depends on the SciPy version
-    fit_edge = None
-
+__all__ = ["median_filter", "rfft", "ifft_rows", "RANK_FILTER_1D", "POCKETFFT"]
 
 def _load_rank_filter_1d():
     """SciPy's 1-D rank filter core (what ``ndimage.median_filter`` runs for 1-D float arrays) when it gives

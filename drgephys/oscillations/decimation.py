@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 
 import numpy as np
-from scipy import signal
+from scipy import special
 
 __all__ = ["decimation_factor", "stage_filters", "fir_decimate", "decimate"]
 
@@ -51,13 +52,41 @@ def stage_filters(fs: float, q: int, top_hz: float) -> tuple:
         fs_out = fs / qs
         f_stop = fs_out - f_pass
         width = (f_stop - f_pass) / (fs / 2)
-        numtaps, beta = signal.kaiserord(60.0, width)
+        numtaps, beta = kaiser_order(60.0, width)
         numtaps |= 1
-        h = signal.firwin(numtaps, (f_pass + f_stop) / 2, window=("kaiser", beta), fs=fs)
+        h = kaiser_lowpass(numtaps, (f_pass + f_stop) / 2, beta, fs)
         h.flags.writeable = False
         out.append((qs, h))
         fs = fs_out
     return tuple(out)
+
+
+def kaiser_order(atten_db: float, width: float) -> tuple[int, float]:
+    """``scipy.signal.kaiserord(atten_db, width)``: taps and Kaiser β for a stop band `atten_db` down and a
+    transition `width` (fraction of Nyquist), by Kaiser's formulas (Oppenheim & Schafer)."""
+    a = abs(atten_db)
+    if a > 50:
+        beta = 0.1102 * (a - 8.7)
+    elif a > 21:
+        beta = 0.5842 * (a - 21) ** 0.4 + 0.07886 * (a - 21)
+    else:
+        beta = 0.0
+    return int(math.ceil((a - 7.95) / 2.285 / (np.pi * width) + 1)), beta
+
+
+def kaiser_lowpass(numtaps: int, cutoff_hz: float, beta: float, fs: float) -> np.ndarray:
+    """``scipy.signal.firwin(numtaps, cutoff_hz, window=("kaiser", beta), fs=fs)``: the windowed-sinc
+    low-pass, unit gain at 0 Hz (the same operations, so the same taps:
+    `tests/oscillations/test_fir_decimate.py`).
+    Computed here so that the SSO detector never imports ``scipy.signal`` (0.6 s of start-up)."""
+    c = np.atleast_1d(np.asarray(cutoff_hz, dtype=np.float64)) / float(0.5 * fs)
+    m = np.arange(0, numtaps, dtype=np.float64) - 0.5 * (numtaps - 1)
+    h = c[0] * np.sinc(c[0] * m)
+    if numtaps > 1:
+        n = np.arange(0, numtaps, dtype=np.float64)
+        alpha = (numtaps - 1) / 2.0
+        h *= special.i0(beta * np.sqrt(1 - ((n - alpha) / alpha) ** 2.0)) / special.i0(np.asarray(beta, np.float64))
+    return h / np.sum(h)
 
 
 _BLAS = []

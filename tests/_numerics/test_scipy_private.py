@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from scipy import fft as sfft
 from scipy import ndimage
-from scipy.signal import savgol_filter
+from scipy.signal import savgol_coeffs, savgol_filter
 
 from drgephys._numerics import scipy_private as spv
-from drgephys._numerics.savgol import edge_fit
+from drgephys._numerics.savgol import coeffs, edge_fit
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -32,11 +32,17 @@ def test_pocketfft_calls_equal_scipy_fft(n):
     np.testing.assert_array_equal(spv.ifft_rows(c64.copy()), sfft.ifft(c64, axis=1))
 
 
-@pytest.mark.parametrize("window, order, deriv", [(5, 2, 1), (11, 3, 0), (25, 2, 1)])
-def test_fit_edge_is_savgol_filters_edge_bit_for_bit(window, order, deriv):
-    assert spv.fit_edge is not None, "SciPy's Savitzky-Golay edge fit moved: edge_fit falls back"
+@pytest.mark.parametrize("window, order, deriv", [(5, 2, 1), (11, 3, 0), (25, 2, 1), (7, 3, 2), (5, 1, 2)])
+def test_edge_fit_is_savgol_filters_edge_bit_for_bit(window, order, deriv):
     xw = np.cumsum(np.random.default_rng(window).normal(size=window)) - 60.0
     ref = savgol_filter(xw, window, order, deriv=deriv, delta=0.05, mode="interp")
     h = window // 2
     assert np.array_equal(edge_fit(xw, order, deriv, 0.05, True), ref[:h])
     assert np.array_equal(edge_fit(xw, order, deriv, 0.05, False), ref[window - h:])
+
+
+@pytest.mark.parametrize("window, order, deriv, delta", [(5, 2, 1, 0.05), (11, 3, 0, 1.0), (25, 2, 1, 1e-4),
+                                                         (8, 3, 2, 0.1), (5, 1, 2, 1.0)])
+def test_savgol_kernel_is_scipys_bit_for_bit(window, order, deriv, delta):
+    assert np.array_equal(coeffs(window, order, deriv, delta),
+                          savgol_coeffs(window, order, deriv=deriv, delta=delta))

@@ -40,7 +40,9 @@ def test_every_option_has_help_and_its_default(command):
 
 def test_defaults_are_shown_in_the_rendered_help():
     subs = _subparsers(build_parser())
-    assert "--jobs N              worker processes (default: 1)" in subs["analyze"].format_help()
+    assert "--jobs N              worker processes (default: one per available core, at" in \
+        subs["analyze"].format_help()                               # a None default says it in words
+    assert "cells per animal (default: 4)" in subs["simulate"].format_help()
     assert "(default: 0)" in subs["compare"].format_help()         # a default of 0 is still a default
     assert "(default: csv)" in subs["analyze"].format_help()
     assert "cells per animal (default: 4)" in subs["simulate"].format_help()

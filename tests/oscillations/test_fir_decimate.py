@@ -101,3 +101,27 @@ def test_blank_and_decimate_equals_copy_fill_decimate(monkeypatch, fs, q, spans)
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, expected)
     np.testing.assert_array_equal(v, v_before)                     # the caller's array is not modified
+
+
+@pytest.mark.parametrize("width", [0.01, 0.05, 0.13, 0.3])
+@pytest.mark.parametrize("fs", [1000.0, 20000.0, 44150.568421])
+def test_kaiser_design_is_scipys_bit_for_bit(width, fs):
+    from scipy import signal
+
+    from drgephys.oscillations.decimation import kaiser_lowpass, kaiser_order
+
+    n, beta = kaiser_order(60.0, width)
+    assert (n, beta) == signal.kaiserord(60.0, width)
+    n |= 1
+    for cut in (0.1 * fs / 2, 0.37 * fs / 2):
+        assert np.array_equal(kaiser_lowpass(n, cut, beta, fs),
+                              signal.firwin(n, cut, window=("kaiser", beta), fs=fs))
+
+
+def test_chi2_quantile_is_scipy_stats():
+    from scipy import stats
+
+    from drgephys.oscillations.bosc import _chi2_2_ppf
+
+    for p in (0.5, 0.95, 0.99, 0.999, 1 - 1e-9):
+        assert _chi2_2_ppf(p) == float(stats.chi2.ppf(p, 2))

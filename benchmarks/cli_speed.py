@@ -1,0 +1,135 @@
+"""End-to-end speed as a user meets it: ``drgephys analyze`` timed as a whole process, against eFEL's spike-only
+time measured in the same run, with 1 and 2 worker processes and on a 2-worker Dask ``LocalCluster``.
+
+What is timed (wall clock, best of ``--repeats``; each run writes a fresh ``--out`` with ``--no-resume``):
+
+* ``import drgephys`` and ``import drgephys.batch`` in a fresh interpreter (minus an empty interpreter);
+* ``drgephys analyze COHORT --jobs 1`` / ``--jobs 2`` / ``--scheduler <LocalCluster>``: start-up, scan,
+  analysis, tables, log and params written — everything the user waits for;
+* the same on the cohort linked 4 times (192 files), where start-up weighs less: the batch throughput;
+* eFEL 5 (``peak_time`` only, in its own process; its time excludes its import and the file reading).
+
+Writes ``benchmarks/results/cli_speed.md``. Usage::
+
+    DRGEPHYS_PEERS_PYTHON=benchmarks/.venv-peers/bin/python python benchmarks/cli_speed.py [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import (DEFAULT_SEED, REPO_ROOT, command_line, ensure_peers_python, git_commit,  # noqa: E402
+                     machine_info, make_cohort, markdown_table, run_peers, work_dir)
+
+RESULTS = REPO_ROOT / "benchmarks" / "results" / "cli_speed.md"
+CLI = Path(sys.executable).with_name("drgephys")
+
+
+def _wall(cmd: list, env=None) -> float:
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    dt = time.perf_counter() - t
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return dt
+
+
+def _best(fn, repeats: int) -> tuple[float, list[float]]:
+    runs = [fn() for _ in range(repeats)]
+    return min(runs), runs
+
+
+def _import_s(module: str, repeats: int) -> float:
+    empty, _ = _best(lambda: _wall([sys.executable, "-c", "pass"]), repeats)
+    full, _ = _best(lambda: _wall([sys.executable, "-c", f"import {module}"]), repeats)
+    return full - empty
+
+
+def _analyze(data: Path, out: Path, extra: list) -> float:
+    shutil.rmtree(out, ignore_errors=True)
+    return _wall([str(CLI), "analyze", str(data), "--out", str(out), "--no-resume", "--quiet", *extra])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--copies", type=int, default=4, help="cohort copies for the throughput runs")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args(argv)
+    files, _ = make_cohort(work_dir(DEFAULT_SEED, False) / "cohort", DEFAULT_SEED, log=lambda *a: None)
+    data = files[0].parent
+    minutes = None
+    tmp = Path(tempfile.mkdtemp(prefix="drgephys-cli-speed-"))
+    try:
+        big = tmp / "big"
+        for k in range(args.copies):      # the same recordings under other names: 4x the work, same start-up
+            d = big / f"copy{k}"
+            d.mkdir(parents=True)
+            for f in files:
+                os.symlink(f, d / f.name)
+        import pyabf  # noqa: F401  (the cohort's writer; its files are ABF)
+        import drgephys
+
+        minutes = sum(drgephys.load(f)[0].duration_s for f in files) / 60.0
+        peers = run_peers(files, ensure_peers_python(), peers=("efel",))
+        efel_s = peers["wall_s"]["efel"]
+        rows, runs = [], {}
+        imp = {m: _import_s(m, args.repeats) for m in ("drgephys", "drgephys.batch")}
+        for label, extra in (("--jobs 1", ["--jobs", "1"]), ("--jobs 2", ["--jobs", "2"])):
+            runs[label] = _best(lambda e=extra: _analyze(data, tmp / "out", e), args.repeats)
+            runs[label + " ×4"] = _best(lambda e=extra: _analyze(big, tmp / "out", e), max(args.repeats - 1, 1))
+        from distributed import LocalCluster
+
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+            sched = ["--scheduler", cl.scheduler_address]
+            first = _analyze(data, tmp / "out", sched)          # the workers import drgephys once
+            runs["Dask 2 workers"] = _best(lambda: _analyze(data, tmp / "out", sched), args.repeats)
+            runs["Dask 2 workers ×4"] = _best(lambda: _analyze(big, tmp / "out", sched), max(args.repeats - 1, 1))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    n = len(files)
+    for label, (best, all_runs) in runs.items():
+        k = args.copies if "×4" in label else 1
+        rows.append([f"`drgephys analyze` {label}", n * k, round(best, 2), round(best / efel_s / k, 3),
+                     round(n * k / best, 1), ", ".join(f"{r:.2f}" for r in all_runs)])
+    j1, j2 = runs["--jobs 1 ×4"][0], runs["--jobs 2 ×4"][0]
+    dk = runs["Dask 2 workers ×4"][0]
+    targets = [
+        ["whole process, --jobs 1 / eFEL spike-only", round(runs["--jobs 1"][0] / efel_s, 3), "≤ 0.35 (stretch 0.25)"],
+        ["whole process, --jobs 2 / eFEL spike-only", round(runs["--jobs 2"][0] / efel_s, 3), "≤ 0.35"],
+        ["`import drgephys` (s)", round(imp["drgephys"], 3), "≤ 0.3"],
+        ["throughput --jobs 2 / --jobs 1 (×4 cohort)", round(j1 / j2, 2), "≥ 1.6"],
+        ["throughput Dask 2 workers / --jobs 1 (×4 cohort)", round(j1 / dk, 2), "≥ 1.5"],
+        ["throughput --jobs 2 / --jobs 1 (cohort once)", round(runs["--jobs 1"][0] / runs["--jobs 2"][0], 2), "—"],
+    ]
+    lines = [
+        "# End-to-end speed of the command line", "",
+        f"- Commit {git_commit()}; {machine_info()}",
+        f"- Command: `{command_line()}`",
+        f"- Cohort: {n} simulated ABF files, {minutes:.1f} min of recording (10/20/50 kHz), seed {DEFAULT_SEED}; "
+        f"×4: the same files linked {args.copies} times ({n * args.copies} files).",
+        f"- eFEL {peers['versions'].get('efel')}: {efel_s:.2f} s for spike peak times only (its C++ core, in "
+        "its own process, import and reading excluded) — the reference of every ratio.",
+        f"- `import drgephys`: {imp['drgephys']:.2f} s; `import drgephys.batch` (what `analyze` loads): "
+        f"{imp['drgephys.batch']:.2f} s (fresh interpreter, minus an empty one).",
+        f"- Dask: `LocalCluster(n_workers=2, threads_per_worker=1)`; its first run (workers importing drgephys) "
+        f"took {first:.2f} s.", "",
+        markdown_table(["run", "files", "wall (s)", "÷ eFEL (per cohort)", "files / s", "all runs (s)"], rows), "",
+        "## Targets (reported, not asserted)", "",
+        markdown_table(["target", "measured", "goal"], targets), "",
+    ]
+    args.out.write_text("\n".join(lines))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
