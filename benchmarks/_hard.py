@@ -46,7 +46,8 @@ NOTES = [
     "obtained is lower, and the truth counts what was obtained.",
     "Cells without SSO (firing, broad-AP, noise-only, hum-only, dying, offset) can only produce false episodes; "
     "dying cells depolarise to -15..0 mV and stay there, offset cells sit near 0 mV (SCIENCE.md: flag such "
-    "sweeps, never report SSOs from them). The QC row counts drgephys sweeps whose status is not 'ok'.",
+    "sweeps, never report SSOs from them). The QC row counts cells with a refused sweep or a blocking "
+    "qc_flag (baseline_implausible, depolarized).",
     "AHPs are 3-15 mV deep with 10-80 ms recovery, τ (then depth) lowered so that depth x τ x rate <= 10 mV: in "
     "a cell firing at 10-30 Hz little AHP-free trace is left between spikes.",
 ]
@@ -89,11 +90,14 @@ def _false(cells: pd.DataFrame) -> str:
 
 
 def _flagged(per_name: dict, files) -> str:
-    """Sweeps among `files` whose ``recordings`` status is not ``"ok"``, as "k / n" ("—" without a status)."""
+    """Files among `files` with a sweep refused (status not ``"ok"``) or carrying a blocking QC flag
+    (`drgephys.qc`: ``baseline_implausible``, ``depolarized``), as "k / n" ("—" without a status)."""
+    from drgephys.qc import blocked_rows
+
     status = [per_name[f].get("recordings") for f in files]
     if not files or any(r is None or "status" not in r for r in status):
         return "—"
-    return f"{sum(bool((r['status'] != 'ok').any()) for r in status)} / {len(files)}"
+    return f"{sum(bool((r['status'] != 'ok').any() or blocked_rows(r).any()) for r in status)} / {len(files)}"
 
 
 def _err(x: pd.Series, q: float) -> float:
@@ -178,7 +182,7 @@ def hard_section(cohort_dir: Path, table: pd.DataFrame, results: dict, tools, ss
         metric_rows.append((f"spike F1 (±1 ms; detected / true), {case} cells ({len(files)})", spike_tools,
                             lambda t, files=files: spike_f1(t, files)))
     qc_files = list(table.loc[table["case"].isin(["dying", "offset"]), "file"])
-    metric_rows.append(("dying / offset sweeps flagged by QC (status not 'ok') / cells", ("drgephys",),
+    metric_rows.append(("dying / offset cells flagged by QC (refused, or a blocking qc_flag) / cells", ("drgephys",),
                         lambda t: _flagged(by_name[t], qc_files)))
     rows = [[name] + [fn(t) if t in applies else "n/a" for t in tools] for name, applies, fn in metric_rows]
     table_md("Other hard-case metrics", ["metric"] + [label[t] for t in tools], rows)
