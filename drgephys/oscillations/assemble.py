@@ -34,7 +34,9 @@ def acceptance(df, params, lo, hi, *, floor_mv: float = 0.0):
     amp, f, pw = col["amplitude_mv"], col["frequency_hz"], col["power_db"]
     common = ((col["n_cycles"] >= params.min_cycles) & (amp <= params.max_amplitude_mv) & (amp > 0)
               & (f >= lo) & (f <= hi))
-    ok = (common & (pw >= params.min_power_db) & (col["sinusoidality"] >= params.min_sinusoidality)
+    need_sin = np.where(col["n_cycles"] >= params.long_episode_cycles, params.min_sinusoidality_long,
+                        params.min_sinusoidality)
+    ok = (common & (pw >= params.min_power_db) & (col["sinusoidality"] >= need_sin)
           & _le_nan_inf(np.asarray(df["p_value"], dtype=np.float64), params.max_p_value) & (amp >= floor_mv)
           & _le_nan_inf(col["period_cv"], params.max_period_cv)
           & _le_nan_inf(col["amplitude_cv"], params.max_amplitude_cv))

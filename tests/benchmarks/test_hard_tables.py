@@ -64,7 +64,7 @@ def test_hard_section_on_a_perfect_detector(cohort):
     assert "| noise-only (pink + white) | 1 | 1; 10.00/min; 1/1 cells |" in md  # 1 false in 6 s = 10 per minute
     assert "| hum-only | 1 | 0; 0.00/min; 0/1 cells |" in md
     assert "| SSO-trigger balanced accuracy, all cells | 1 |" in md
-    assert "| dying / offset sweeps flagged by QC (status not 'ok') / cells | — |" in md  # no recordings table
+    assert "| dying / offset cells flagged by QC (refused, or a blocking qc_flag) / cells | — |" in md  # no recordings table
     n_broad = int(table.loc[table.case == "broad_ap", "n_spikes"].iloc[0])
     assert f"| spike F1 (±1 ms; detected / true), broad_ap cells (1) | 1 ({n_broad} / {n_broad}) |" in md
 
@@ -79,10 +79,16 @@ def test_hard_section_on_a_blind_detector(cohort):
     assert "| SSO-trigger balanced accuracy, all cells | n/a |" in md
 
 
-def test_qc_flags_counted_from_the_recordings_status(cohort):
+def test_qc_flags_counted_from_the_recordings_status_and_blocking_flags(cohort):
     out, table = cohort
     res = _perfect(out, table)
     for f in table.file:
-        res[str(out / f)]["recordings"] = pd.DataFrame({"status": ["error" if f.startswith("dying") else "ok"]})
+        res[str(out / f)]["recordings"] = pd.DataFrame({"status": ["error" if f.startswith("dying") else "ok"],
+                                                        "qc_flags": [""]})
     md, _ = hard.hard_section(out, table, {"drgephys": res}, ["drgephys"], ("drgephys",), ("drgephys",))
-    assert "| dying / offset sweeps flagged by QC (status not 'ok') / cells | 1 / 2 |" in md
+    assert "| dying / offset cells flagged by QC (refused, or a blocking qc_flag) / cells | 1 / 2 |" in md
+    for f in table.file:   # a blocking flag counts like a refusal; a non-blocking one does not
+        res[str(out / f)]["recordings"] = pd.DataFrame(
+            {"status": ["ok"], "qc_flags": ["depolarized" if f.startswith("dying") else "evoked_present"]})
+    md, _ = hard.hard_section(out, table, {"drgephys": res}, ["drgephys"], ("drgephys",), ("drgephys",))
+    assert "| dying / offset cells flagged by QC (refused, or a blocking qc_flag) / cells | 1 / 2 |" in md
