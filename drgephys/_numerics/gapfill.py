@@ -67,17 +67,17 @@ def ar_fill(x: np.ndarray, starts: np.ndarray, ends: np.ndarray, order: int, max
         Number of gaps filled.
     """
     n = x.size
-    valid = np.ones(n, bool)
-    valid[span_indices(starts, ends, n)] = False
-    a = ar_coefficients(x, valid, order)
-    if a is None:
-        return 0
     lengths = ends - starts
     # context: the `order` samples on each side (a neighbouring gap's samples in it are its straight-line
     # bridge, as the caller left them)
     ok = (lengths > 0) & (lengths <= max_gap) & (starts >= order) & (ends + order <= n)
     s, e, L = starts[ok], ends[ok], lengths[ok]
-    if s.size == 0:
+    if s.size == 0:                   # nothing to fill: no model fitted
+        return 0
+    valid = np.ones(n, bool)
+    valid[span_indices(starts, ends, n)] = False
+    a = ar_coefficients(x, valid, order)
+    if a is None:
         return 0
     mean = float(np.mean(x[valid]))
     k_max = int(L.max())
