@@ -1,21 +1,27 @@
 """Did a spike arise from an SSO peak? `classify_triggers` adds ``sso_phase_rad`` and ``trigger``.
 
-The phase comes from a weighted least-squares quadrature fit, solved for all spikes at once
-(normal equations assembled with ``np.add.reduceat`` and solved as a batch of 5 × 5 systems): for
-spike k with episode frequency f_k and threshold time t_k, on the `fit_cycles` cycles that end
-`blank_before_ms` before the AP's foot,
+The phase comes from a weighted least-squares quadrature fit centred on each spike, solved for all spikes at
+once (normal equations assembled with ``np.add.reduceat`` and solved as a batch of 5 × 5 systems): for
+spike k with episode frequency f_k and threshold time t_k, with Gaussian weights of SD `fit_sd_cycles`
+cycles around t_k (±3 SD read),
 
     v(t) ≈ a cos(2π f_k (t − t_k)) + b sin(2π f_k (t − t_k)) + c + d τ + e τ²,   τ = f_k (t − t_k),
 
-so the SSO component extrapolated to threshold is A cos(2π f_k (t − t_k) + φ) with
-φ = atan2(−b, a): 0 when the SSO peaks at threshold, ±π at its trough. The quadratic trend absorbs
-the recovery from a previous spike's AHP; samples inside any spike's [foot − blank, end_index] span
-get zero weight. A spike whose window is less than `min_fit_coverage` usable (a burst: the previous
-spike's AHP fills it) has no measurable phase and takes the decision of the spike before it in the
-same episode (Amir et al. 2002: an SSO peak triggers the first spike of a burst, depolarising
-afterpotentials sustain the rest). The foot is where the (0.5-ms smoothed) dV/dt last rose through
-`foot_dvdt_mv_per_ms` before threshold (at most `max_foot_ms` back): the regenerative ramp into the
-AP would otherwise look like an SSO rising into its peak for every spike.
+so the SSO component at threshold is A cos(2π f_k (t − t_k) + φ) with φ = atan2(−b, a): 0 when the SSO
+peaks at threshold, ±π at its trough. The quadratic trend absorbs slow drift; samples inside any spike's
+span get zero weight (with the AHP-subtracted trace of `drgephys.spikes.removal`: its short AP cores, from
+`blank_before_ms` before them; on a raw trace: from `blank_before_ms` before each AP's foot to its end). The
+foot is where the (0.5-ms smoothed) dV/dt last rose through `foot_dvdt_mv_per_ms` before threshold (at most
+`max_foot_ms` back): the regenerative ramp into the AP would otherwise look like an SSO rising into its peak.
+
+Why centred and long (Gaussian SD 3 cycles, both sides of the spike) rather than the cycles just before it:
+an SSO of 0.5-1 mV in 0.3 mV pink + white noise is phase-coherent over its episode, but two cycles of it
+are not enough to read its phase — on the hard cohort of ``benchmarks/accuracy.py`` (27-54 Hz SSOs, spikes
+on every 2nd-3rd peak) the 2-cycle pre-spike fit missed the true phase (from the simulator's noise-free
+SSO) by more than π/4 at 59 % of one cell's spikes; the centred fit at 3 %, with the spikes' cores left
+out. A spike whose window is less than `min_fit_coverage` usable (weighted) has no measurable phase and
+takes the decision of the spike before it in the same episode (Amir et al. 2002: an SSO peak triggers the
+first spike of a burst, depolarising afterpotentials sustain the rest).
 """
 
 from __future__ import annotations
@@ -95,53 +101,52 @@ def foot_times(v, fs, threshold_index, params: TriggerParams) -> np.ndarray:
     return foot_index(d, thr, back, params.foot_dvdt_mv_per_ms) / fs
 
 
-def sso_phase(v, fs, threshold_s, frequency_hz, excluded, params: TriggerParams, *, foot_s=None):
+def sso_phase(v, fs, threshold_s, frequency_hz, excluded, params: TriggerParams):
     """Phase (rad, 0 = SSO peak) at each threshold time and the variance share explained by the SSO.
 
     Parameters
     ----------
     v : ndarray, shape (n,)
-        Membrane potential in mV.
+        Membrane potential in mV (the AHP-subtracted trace in the pipeline).
     fs : float
         Sampling rate in Hz.
     threshold_s, frequency_hz : ndarray, shape (k,)
         Threshold times (s from the first sample) and SSO frequencies (Hz).
-    foot_s : ndarray, shape (k,), optional
-        Foot start times (`foot_times`); the fit window ends `blank_before_ms` before them
-        (before the thresholds when None).
     excluded : ndarray of bool, shape (n,), or `_Spans`
-        Samples to leave out of the fits (spikes and their AHPs); read only at the fit samples.
+        Samples to leave out of the fits (every spike's span, its own included); read only at the fit
+        samples.
+    params : TriggerParams
+        ``fit_sd_cycles`` sets the window (Gaussian weights, ±3 SD read).
 
     Returns
     -------
     phase_rad, r2 : ndarray, shape (k,)
-        NaN where fewer than 8 usable samples precede the spike.
+        NaN where fewer than 8 usable samples lie in the window.
     coverage : ndarray, shape (k,)
-        Usable share of the `fit_cycles` window (samples not excluded).
+        Usable share of the window's Gaussian weight (samples not excluded).
     """
     n = v.size
     k = threshold_s.size
-    end_s = (threshold_s if foot_s is None else np.minimum(foot_s, threshold_s)) - params.blank_before_ms * 1e-3
-    i0 = np.clip(np.ceil((end_s - params.fit_cycles / frequency_hz) * fs), 0, n).astype(np.int64)
-    i1 = np.clip(np.floor(end_s * fs) + 1, 0, n).astype(np.int64)
+    half_s = 3.0 * params.fit_sd_cycles / frequency_hz
+    i0 = np.clip(np.ceil((threshold_s - half_s) * fs), 0, n).astype(np.int64)
+    i1 = np.clip(np.floor((threshold_s + half_s) * fs) + 1, 0, n).astype(np.int64)
     # ≥ SAMPLES_PER_CYCLE points per SSO cycle are plenty for a quadrature fit: stride through the rest
     stride = np.maximum(np.floor(fs / (SAMPLES_PER_CYCLE * frequency_hz)), 1).astype(np.int64)
     lens = np.maximum((i1 - i0 + stride - 1) // stride, 0)
     valid = lens >= _MIN_FIT_SAMPLES
     lens = np.where(valid, lens, 1)
-    phase, r2, n_used = np.full(k, np.nan), np.full(k, np.nan), np.zeros(k)
+    phase, r2, n_used, coverage = np.full(k, np.nan), np.full(k, np.nan), np.zeros(k), np.zeros(k)
     # blocks of spikes bound the memory of the flat arrays (a few iterations, not one per spike)
     block = np.searchsorted(np.cumsum(lens), np.arange(1, int(lens.sum() // BLOCK_SAMPLES) + 2) * BLOCK_SAMPLES)
     edges = np.unique(np.concatenate(([0], np.minimum(block, k), [k])))
     for a, b in zip(edges[:-1], edges[1:]):
         sl = slice(a, b)
         plan = _FitPlan(threshold_s[sl], frequency_hz[sl], i0[sl], stride[sl], lens[sl])
-        phase[sl], r2[sl], n_used[sl] = _fit_block(v, fs, plan, excluded)
+        phase[sl], r2[sl], n_used[sl], coverage[sl] = _fit_block(v, fs, plan, excluded, params.fit_sd_cycles)
     bad = ~valid | (n_used < _MIN_FIT_SAMPLES) | ~np.isfinite(phase)
     phase[bad] = np.nan
     r2[bad] = np.nan
-    coverage = np.where(valid, n_used * stride, 0.0) / np.maximum(params.fit_cycles / frequency_hz * fs, 1.0)
-    return phase, r2, np.minimum(coverage, 1.0)
+    return phase, r2, np.where(valid, coverage, 0.0)
 
 
 class _FitPlan(NamedTuple):
@@ -155,16 +160,19 @@ class _FitPlan(NamedTuple):
     lens: np.ndarray
 
 
-def _fit_block(v, fs, plan: _FitPlan, excluded):
-    """Quadrature + quadratic-trend fits of one block of spikes (flat arrays, ``reduceat`` sums)."""
+def _fit_block(v, fs, plan: _FitPlan, excluded, sd_cycles: float):
+    """Quadrature + quadratic-trend fits of one block of spikes, Gaussian-weighted around each threshold
+    (flat arrays, ``reduceat`` sums): phase, r², usable samples and usable share of the weight."""
     threshold_s, frequency_hz, i0, stride, lens = plan
     n, k = v.size, threshold_s.size
     offsets = np.concatenate(([0], np.cumsum(lens)[:-1]))
     sid = np.repeat(np.arange(k), lens)
     idx = np.minimum(i0[sid] + stride[sid] * (np.arange(int(lens.sum())) - offsets[sid]), n - 1)
-    w = (~excluded[idx]).astype(float)
+    usable = ~excluded[idx]
     tau = idx / fs - threshold_s[sid]
     cyc = tau * frequency_hz[sid]
+    g = np.exp(-0.5 * (cyc / sd_cycles) ** 2)
+    w = np.where(usable, g, 0.0)
     X = np.stack([np.cos(2 * np.pi * cyc), np.sin(2 * np.pi * cyc), np.ones_like(cyc), cyc, cyc * cyc], axis=1)
     y = v[idx]
 
@@ -183,7 +191,8 @@ def _fit_block(v, fs, plan: _FitPlan, excluded):
     res_trend = sums(w * (y - np.einsum("ij,ij->i", X[:, 2:], beta_trend[sid])) ** 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = np.where(res_trend > 0, 1.0 - res_full / res_trend, np.nan)
-    return np.arctan2(-beta[:, 1], beta[:, 0]), r2, sums(w)
+    return (np.arctan2(-beta[:, 1], beta[:, 0]), r2, sums(usable.astype(float)),
+            sums(w) / np.maximum(sums(g), 1e-300))
 
 
 def classify_triggers(v, fs, spikes: pd.DataFrame, episodes: pd.DataFrame | None, *,
@@ -293,8 +302,8 @@ def label_triggers(v, fs, spikes, episodes, params: TriggerParams = TriggerParam
     f = episodes["frequency_hz"][ep]
     f = np.clip(np.where(np.isfinite(f) & (f > 0), f, np.sqrt(lo * hi)), lo, min(hi, fs / 4))
     blank_n = int(round(params.blank_before_ms * 1e-3 * fs))
-    foot = foot_times(v, fs, thr_i, params)
-    if clean is None:
+    if clean is None:   # the raw trace: each spike left out from its foot (the AHP-subtracted one: its core)
+        foot = foot_times(v, fs, thr_i, params)
         x, excluded = v, _excluded(v.size, np.round(foot * fs).astype(np.int64), spikes["end_index"], blank_n)
     else:
         x, excluded = clean.x, _Spans(clean.starts - blank_n, clean.ends, v.size)
@@ -302,7 +311,7 @@ def label_triggers(v, fs, spikes, episodes, params: TriggerParams = TriggerParam
     r2 = np.full(k_spikes, np.nan)
     cov = np.zeros(k_spikes)
     sel = np.flatnonzero(has)
-    phase[sel], r2[sel], cov[sel] = sso_phase(x, fs, thr_s[sel], f[sel], excluded, params, foot_s=foot[sel])
+    phase[sel], r2[sel], cov[sel] = sso_phase(x, fs, thr_s[sel], f[sel], excluded, params)
     measurable = has & np.isfinite(phase) & (cov >= params.min_fit_coverage)
     phase[~measurable] = np.nan
     decided = measurable & (r2 >= params.min_fit_r2) & (np.abs(phase) <= params.max_abs_phase_rad)
