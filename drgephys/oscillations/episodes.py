@@ -102,8 +102,9 @@ def find_candidates(power, thr, freqs, valid, fs, params):
     straight-line fill and the AHP remnants at its ends distort the power there); connected regions
     of these runs in the time-frequency plane (8-connectivity, found as connected components of a graph of
     runs) are the candidates, each labelled with the frequency of highest mean power/threshold inside it
-    (``mean_ratio``). Candidates may overlap in time (e.g. an SSO and its harmonic); the caller keeps the
-    stronger.
+    (``mean_ratio``); a region's second ridge (the strongest local maximum of that mean over frequency below
+    the first, at least `SECOND_RIDGE_MIN_RATIO`) is a candidate too. Candidates may overlap in time (e.g. an SSO and its
+    harmonic); the caller keeps the accepted, then more significant, one.
     """
     n_f, n = power.shape
     empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
@@ -141,13 +142,48 @@ def find_candidates(power, thr, freqs, valid, fs, params):
     best = mean_ratio[np.arange(n_lab), fi]
     # time extent: the region's runs within one grid step of that frequency (a chain of noise runs at
     # other frequencies must not stretch the episode)
+    # a second ridge: a region may join an SSO to a spike-locked line at a harmonic of the firing rate
+    # (a 52-Hz SSO under 27-Hz firing and the 80-Hz line above it). The residue of the spikes is a comb of
+    # such lines that rises over the 1/f background with frequency, so it is the strongest ridge and the
+    # higher one: the strongest local maximum *below* it, two grid steps or more away and above the
+    # threshold on average, is a candidate too (the caller measures both and keeps the accepted, then more
+    # significant, one). Above it, only more of the comb: taking those gave an 87-Hz "episode" on a real
+    # cortical cell firing at 25 Hz during a current step (171116sh_0019.abf sweep 13).
+    f2, best2, two = _second_ridge(mean_ratio, counts > 0, fi)
+    lab_f, lab_b = np.concatenate((fi, f2[two])), np.concatenate((best, best2[two]))
+    second = np.full(n_lab, -1)
+    second[two] = n_lab + np.arange(int(two.sum()))          # candidate number of each region's second ridge
+    s = np.full(lab_f.size, n, np.int64)
+    e = np.zeros(lab_f.size, np.int64)
     near = np.abs(rows - fi[lab]) <= 1
-    s = np.full(n_lab, n, np.int64)
-    e = np.zeros(n_lab, np.int64)
     np.minimum.at(s, lab[near], cs[near])
     np.maximum.at(e, lab[near], ce[near])
+    c2 = second[lab]
+    near = (c2 >= 0) & (np.abs(rows - f2[lab]) <= 1)
+    np.minimum.at(s, c2[near], cs[near])
+    np.maximum.at(e, c2[near], ce[near])
     order = np.argsort(s, kind="stable")
-    return s[order], e[order], fi[order], best[order]
+    return s[order], e[order], lab_f[order], lab_b[order]
+
+
+#: Mean power / threshold a region's second ridge needs to become a candidate of its own.
+SECOND_RIDGE_MIN_RATIO = 1.0
+
+
+def _second_ridge(mean_ratio, has, fi):
+    """Per region (rows of ``mean_ratio``, ``(n_regions, n_freqs)``; ``has``: frequencies with runs): the
+    frequency index and mean ratio of its strongest local maximum in frequency below ``fi`` (the region's
+    strongest), and whether it counts (`SECOND_RIDGE_MIN_RATIO`, two grid steps or more below ``fi``)."""
+    n_lab = mean_ratio.shape[0]
+    mr = np.where(has, mean_ratio, -np.inf)
+    pad = np.full((n_lab, 1), -np.inf)
+    peak = has & (mr >= np.concatenate((pad, mr[:, :-1]), axis=1)) & (mr > np.concatenate((mr[:, 1:], pad), axis=1))
+    peak &= np.arange(mr.shape[1])[None, :] < fi[:, None]      # below the strongest only
+    mr2 = np.where(peak, mr, -np.inf)
+    f2 = np.argmax(mr2, axis=1)
+    best2 = mr2[np.arange(n_lab), f2]
+    two = np.isfinite(best2) & (np.abs(f2 - fi) >= 2) & (best2 >= SECOND_RIDGE_MIN_RATIO)
+    return f2, best2, two
 
 
 def _run_sums(power: np.ndarray, rows, cs, ce, gather: bool | None = None) -> np.ndarray:
