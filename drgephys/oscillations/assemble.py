@@ -111,7 +111,8 @@ def assemble(cand, w: Working, params, band) -> EpisodeTable:
     # cheap pre-selection on the region's power at its grid frequency (the measured power at the refined
     # frequency exceeds it by at most ~0.7 dB): strong candidates may pass, weak ones may only extend
     region_db = 10 * np.log10(np.maximum(ratio * thr[fi] / bg[fi], 1e-30))
-    strong = region_db >= params.min_power_db - 2.0
+    long_cand = (ce - cs) / fw * freqs[fi] >= params.long_episode_cycles
+    strong = region_db >= np.where(long_cand, params.min_power_db_long, params.min_power_db) - 2.0
     weak = (region_db >= params.min_power_db - params.extend_margin_db - 2.0) & ~strong
     first_pass, ok, basic_1 = screen(cs[strong], ce[strong], freqs[fi[strong]], True)
     # weak candidates are measured only when close enough (time, frequency) to an accepted one to merge
