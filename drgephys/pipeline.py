@@ -37,6 +37,7 @@ from .io.sweep import Sweep
 from .io.trace import Trace
 from .oscillations.detect import find_episodes, summarize
 from .oscillations.episodes import EpisodeTable
+from ._numerics.blas import one_blas_thread
 from ._numerics.spans import merge_spans
 from .params import AnalysisParams
 from .qc import SHAPE_COLUMNS, QcEvidence, evaluate
@@ -103,7 +104,8 @@ def analyze_sweep(sweep: Sweep, params: AnalysisParams, *, file_label: str) -> S
     windows = plan_windows(sweep.n, fs, params.windows)
     resting = RestingVm(len(windows))
     evidence = QcEvidence(fs, sweep.duration_s, resampled=sweep.resampled)
-    parts = [_analyze_window(sweep, win, quality, params, resting, evidence) for win in windows]
+    with one_blas_thread():                    # small products: a second BLAS thread only spin-waits
+        parts = [_analyze_window(sweep, win, quality, params, resting, evidence) for win in windows]
     episodes = stitch_episodes([p.episodes for p in parts], windows, fs, params.oscillations)
     floors = [p.episodes.attrs["noise_floor_mv"] for p in parts if "noise_floor_mv" in p.episodes.attrs]
     spikes = _concat([p.spikes for p in parts])

@@ -8,12 +8,13 @@ single cost of SSO detection on long recordings.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 
 import numpy as np
 from scipy import special
+
+from .._numerics.blas import one_blas_thread
 
 __all__ = ["decimation_factor", "stage_filters", "fir_decimate", "decimate"]
 
@@ -89,38 +90,6 @@ def kaiser_lowpass(numtaps: int, cutoff_hz: float, beta: float, fs: float) -> np
     return h / np.sum(h)
 
 
-_BLAS = []
-
-
-def _blas_libraries() -> list:
-    """threadpoolctl's controllers of the BLAS libraries loaded in the process (looked up once: a fresh
-    ``ThreadpoolController().limit(...)`` inspects every loaded library, ~10-20 µs a call)."""
-    if not _BLAS:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _BLAS.append(list(ThreadpoolController().select(user_api="blas").lib_controllers))
-        except ImportError:   # pragma: no cover - scikit-learn, a core dependency, requires threadpoolctl
-            _BLAS.append([])
-    return _BLAS[0]
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """Context limiting BLAS to one thread (as threadpoolctl's ``limit(limits=1, user_api="blas")``, on the
-    controllers found once). The decimation products are memory-bound: a second BLAS thread gains little on
-    an idle machine, and on a loaded one its spin-waiting doubled the process time and made the wall time
-    erratic (0.9-2.4 s for the cohort)."""
-    libs = _blas_libraries()
-    old = [lib.get_num_threads() for lib in libs]
-    try:
-        for lib in libs:
-            lib.set_num_threads(1)
-        yield
-    finally:
-        for lib, n in zip(libs, old):
-            lib.set_num_threads(n)
-
-
 @functools.lru_cache(maxsize=32)
 def _polyphase(hb: bytes, dtype: str, q: int) -> np.ndarray:
     """The reversed filter ``hb`` (bytes of ``dtype``) zero-padded to ``m q`` taps, as an ``(m, q)`` array
@@ -177,7 +146,7 @@ def fir_decimate(x: np.ndarray, q: int, h: np.ndarray, *, dtype=None, fill=None)
     slope = (x1 - x0) / (n - 1) if n > 1 else x0 - x0
     out = np.empty(n_out, dtype)
     step = max(BLOCK_SAMPLES // q, m)               # output samples per block
-    with _one_blas_thread():
+    with one_blas_thread():
         for k0 in range(0, n_out, step):            # blocks of the extended signal (see above)
             k1 = min(k0 + step, n_out)
             lo, hi = k0 * q - half, (k1 + m - 1) * q - half

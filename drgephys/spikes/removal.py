@@ -37,6 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._numerics.blas import one_blas_thread
 from .._numerics.scipy_private import median_filter
 from .._numerics.spans import merge_spans, span_fill
 
@@ -217,12 +218,13 @@ class _Segments:
         k, width = self.start.size, self.t_grid.size
         r1, r2 = np.empty((k, taus.size)), np.empty((k, taus.size))
         step = max(FIT_BLOCK // max(width, 1), 1)
-        for a in range(0, k, step):                                       # blocks of spikes (a few at most)
-            b = min(a + step, k)
-            lo, hi = self.offsets[a], self.offsets[b - 1] + self.lens[b - 1]
-            dense = np.zeros((b - a, width))
-            dense[self.sid[lo:hi] - a, self.j[lo:hi]] = y[lo:hi]
-            r1[a:b], r2[a:b] = dense @ t1.T, dense @ t2.T
+        with one_blas_thread():                                           # small products (_numerics.blas)
+            for a in range(0, k, step):                                   # blocks of spikes (a few at most)
+                b = min(a + step, k)
+                lo, hi = self.offsets[a], self.offsets[b - 1] + self.lens[b - 1]
+                dense = np.zeros((b - a, width))
+                dense[self.sid[lo:hi] - a, self.j[lo:hi]] = y[lo:hi]
+                r1[a:b], r2[a:b] = dense @ t1.T, dense @ t2.T
         det = g11 * g22 - g12 * g12
         det = np.where(det > 1e-12 * (g11 * g22 + 1e-300), det, np.inf)
         ca = (g22 * r1 - g12 * r2) / det
