@@ -13,14 +13,17 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from . import tables
 from ._atomic import atomic_text
 from .tables import TABLES
 
 CACHE_DIR = ".drgephys-cache"
-#: Layout of an entry; entries of another layout are recomputed.
-CACHE_FORMAT = 3
+#: Layout of an entry; entries of another layout are recomputed (format 4: the tables' column blocks as
+#: the analysis left them, not DataFrames).
+CACHE_FORMAT = 4
 #: The tables a cache entry holds (format 3 added ``rejected``)
 TABLE_NAMES = tuple(TABLES)
 
@@ -43,31 +46,62 @@ def cache_key(path, label: str, params_json: str, version: str) -> str:
     return h.hexdigest()[:32]
 
 
-def _frame_to_json(df: pd.DataFrame) -> dict:
-    """A table as plain JSON data that reads back to the same values: column names, dtypes and values
-    (floats written by Python's shortest round-tripping repr; missing values as null)."""
-    data = {}
-    for c in df.columns:
-        col = df[c]
-        if str(col.dtype) == "float64":
-            data[c] = col.to_numpy().tolist()            # NaN and inf as JSON's NaN / Infinity
-        else:
-            data[c] = [None if v is pd.NA or v is None or (isinstance(v, float) and v != v) else
-                       v.item() if hasattr(v, "item") else v for v in col.astype(object).tolist()]
-    return {"columns": [str(c) for c in df.columns], "dtypes": [str(t) for t in df.dtypes], "data": data}
+def _json_value(v):
+    """A block value as plain JSON data (numpy scalars as Python ones; missing values as null, NaN kept)."""
+    if v is None or v is pd.NA:
+        return None
+    return v.item() if isinstance(v, np.generic) else v
 
 
-def _frame_from_json(obj: dict) -> pd.DataFrame:
-    """The table written by `_frame_to_json`, with its dtypes."""
-    cols = {}
-    for c, t in zip(obj["columns"], obj["dtypes"]):
-        values = obj["data"][c]
-        cols[c] = pd.Series(values, dtype="float64" if t == "float64" else (object if t == "object" else t))
-    return pd.DataFrame(cols, columns=obj["columns"])
+def _column_to_json(v):
+    """One block column of a `tables.Parts` (None: empty; a scalar: repeated; else an array of the block's
+    rows) as JSON data that reads back to the same array: numbers, booleans and fixed-width strings by
+    numpy's ``tolist`` (floats written by Python's shortest round-tripping repr) with their dtype; other
+    values one by one."""
+    if v is None:
+        return None
+    if np.ndim(v) == 0:
+        return {"scalar": _json_value(v)}
+    a = v if isinstance(v, np.ndarray) else np.asarray(v, dtype=object)
+    if a.dtype.kind in "biufU":
+        return {"dtype": a.dtype.str, "values": a.tolist()}
+    return {"dtype": "|O", "values": [_json_value(x) for x in a.tolist()]}
+
+
+def _column_from_json(spec):
+    if spec is None:
+        return None
+    if "scalar" in spec:
+        return spec["scalar"]
+    values = spec["values"]
+    if spec["dtype"] == "|O":
+        a = np.empty(len(values), object)
+        a[:] = values
+        return a
+    return np.array(values, dtype=spec["dtype"])
+
+
+def _blocks(table) -> list:
+    """The ``(columns dict, n)`` blocks of a `tables.Parts`, or one block of a DataFrame's columns."""
+    if isinstance(table, tables.Parts):
+        return table.blocks
+    cols = {c: (table[c].to_numpy() if isinstance(table[c].dtype, np.dtype)      # numpy-backed columns
+                else table[c].astype(object).to_numpy()) for c in table.columns}       # extension: values
+    return [(cols, len(table))]
+
+
+def _table_to_json(table) -> list:
+    return [{"n": n, "columns": {str(c): _column_to_json(v) for c, v in d.items()}} for d, n in _blocks(table)]
+
+
+def _table_from_json(blocks: list, columns: dict) -> tables.Parts:
+    return tables.Parts(columns, [({c: _column_from_json(v) for c, v in b["columns"].items()}, b["n"])
+                                  for b in blocks])
 
 
 def load_entry(out_dir, key: str):
-    """Return ``(tables dict, log)`` for a cached key, or None when absent or unreadable."""
+    """Return ``(tables, log)`` for a cached key (``tables``: table name -> `drgephys.tables.Parts`, built into
+    the same DataFrame as the analysis's own parts), or None when absent, unreadable or of another layout."""
     p = Path(out_dir) / CACHE_DIR / f"{key}.json"
     if not p.is_file():
         return None
@@ -75,17 +109,18 @@ def load_entry(out_dir, key: str):
         payload = json.loads(p.read_text())
         if payload.get("format") != CACHE_FORMAT:
             return None
-        frames = {k: _frame_from_json(payload[k]) for k in TABLE_NAMES}
-        return frames, payload.get("log", "")
+        parts = {k: _table_from_json(payload[k], TABLES[k]) for k in TABLE_NAMES}
+        return parts, payload.get("log", "")
     except (ValueError, KeyError, TypeError, OSError, AttributeError):
         return None  # a damaged entry is recomputed
 
 
-def save_entry(out_dir, key: str, frames: dict, log: str) -> None:
-    """Write one cache entry atomically."""
+def save_entry(out_dir, key: str, parts: dict, log: str) -> None:
+    """Write one cache entry atomically. ``parts``: table name -> `drgephys.tables.Parts` (the analysis's
+    column arrays, written without building a DataFrame) or DataFrame."""
     d = Path(out_dir) / CACHE_DIR
     d.mkdir(parents=True, exist_ok=True)
-    payload = {k: _frame_to_json(frames[k]) for k in TABLE_NAMES}
+    payload = {k: _table_to_json(parts[k]) for k in TABLE_NAMES}
     payload["log"] = log
     payload["format"] = CACHE_FORMAT
     atomic_text(d / f"{key}.json", json.dumps(payload))

@@ -222,21 +222,23 @@ def versions() -> dict:
     return out
 
 
-def _run_one(job: Job, params: AnalysisParams, execution: Execution, out_dir, key) -> tuple[AnalysisResult, str, bool]:
-    """Analyse one job, filling the cache when `out_dir` is given and reading it when resuming.
+def _run_one(job: Job, params: AnalysisParams, execution: Execution, out_dir, params_json: str
+             ) -> tuple[AnalysisResult, str, bool]:
+    """Analyse one job, filling the cache when `out_dir` is given and reading it when resuming (the cache key
+    hashes the file's content: computed here, in the worker, so the workers hash their files in parallel).
 
     Returns the result, its log entry (the entry of the run that analysed the file, also when read from the
     cache, so a resumed run writes the log of a fresh one) and whether it came from the cache."""
-    if execution.resume and out_dir is not None and key is not None:
+    key = _key(job, params_json) if out_dir is not None else None
+    if execution.resume and key is not None:
         hit = _cache.load_entry(out_dir, key)
         if hit is not None:
-            frames, log = hit
-            conf = {k: tables.conform(frames.get(k), cols) for k, cols in tables.TABLES.items()}
-            return AnalysisResult(conf["recordings"], conf["oscillations"], conf["spikes"], params,
-                                  conf["rejected"]), log, True
+            parts, log = hit
+            return AnalysisResult(parts["recordings"], parts["oscillations"], parts["spikes"], params,
+                                  parts["rejected"]), log, True
     res, log = analyze_job(job, params, execution)
-    if out_dir is not None and key is not None:
-        _cache.save_entry(out_dir, key, {k: getattr(res, k) for k in tables.TABLES}, log)
+    if key is not None:
+        _cache.save_entry(out_dir, key, res.unbuilt(), log)
     return res, log, False
 
 
@@ -245,10 +247,10 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 _MALLOC_TUNED: list = []
 
 
-def _run_on_worker(job: Job, params: AnalysisParams, execution: Execution, out_dir, key):
+def _run_on_worker(job: Job, params: AnalysisParams, execution: Execution, out_dir, params_json: str):
     """`_run_one` on a Dask worker, after `_malloc_for_arrays`."""
     _malloc_for_arrays()
-    return _run_one(job, params, execution, out_dir, key)
+    return _run_one(job, params, execution, out_dir, params_json)
 
 
 def _malloc_for_arrays() -> None:
@@ -325,26 +327,25 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, execution: Exe
         groups = pd.read_csv(groups)
     todo, skipped = scan(paths)
     params_json = json.dumps(params.to_dict(), sort_keys=True)
-    keys = [_key(j, params_json) if out_dir is not None else None for j in todo]
     bar = tqdm(total=len(todo), unit="file", disable=not execution.progress)
     outputs: list = [None] * len(todo)
     if execution.scheduler is not None:
         from distributed import Client, as_completed   # optional extra: drgephys[dask]
 
         with Client(execution.scheduler) as client:
-            futs = {client.submit(_run_on_worker, j, params, execution, out_dir, k, pure=False): i
-                    for i, (j, k) in enumerate(zip(todo, keys))}
+            futs = {client.submit(_run_on_worker, j, params, execution, out_dir, params_json, pure=False): i
+                    for i, j in enumerate(todo)}
             for fut in as_completed(futs):
                 outputs[futs[fut]] = fut.result()
                 bar.update()
     elif execution.n_jobs == 1 or len(todo) <= 1:
-        for i, (job, k) in enumerate(zip(todo, keys)):
-            outputs[i] = _run_one(job, params, execution, out_dir, k)
+        for i, job in enumerate(todo):
+            outputs[i] = _run_one(job, params, execution, out_dir, params_json)
             bar.update()
     else:
         _preload()   # forked workers inherit the heavy lazy imports instead of each paying them
         with ProcessPoolExecutor(max_workers=execution.n_jobs) as ex:
-            futs = [ex.submit(_run_one, j, params, execution, out_dir, k) for j, k in zip(todo, keys)]
+            futs = [ex.submit(_run_one, j, params, execution, out_dir, params_json) for j in todo]
             for i, fut in enumerate(futs):
                 outputs[i] = fut.result()
                 bar.update()

@@ -43,6 +43,11 @@ class AnalysisResult:
             t = self._raw[name] = t.frame()
         return t
 
+    def unbuilt(self) -> dict:
+        """Every table as it is held: `drgephys.tables.Parts` when not built yet (no DataFrame is built), else
+        the DataFrame; keyed by table name."""
+        return dict(self._raw)
+
     def n_rows(self, name: str) -> int:
         """Rows of the table `name` (``"recordings"``, ``"oscillations"`` or ``"spikes"``) without building
         it."""

@@ -135,13 +135,19 @@ def test_cache_entries_read_back_exactly(tmp_path):
 
     sim = simulate_trace(duration_s=4.0, fs_hz=20000.0, sso=True, pattern="tonic", seed=5)
     res = drgephys.analyze(drgephys.Trace(sim.v, sim.fs), file_label="cell")
+    parts = res.unbuilt()
+    assert all(isinstance(p, tables.Parts) for p in parts.values()), "the analysis keeps its tables unbuilt"
     frames = {n: getattr(res, n) for n in ("recordings", "oscillations", "spikes", "rejected")}
     assert len(frames["spikes"]) and len(frames["oscillations"])
-    _cache.save_entry(tmp_path, "k", frames, "ok: cell")
+    _cache.save_entry(tmp_path, "k", parts, "ok: cell")
     back, log = _cache.load_entry(tmp_path, "k")
     assert log == "ok: cell"
     for n, df in frames.items():
-        pd.testing.assert_frame_equal(back[n], df, check_exact=True)
+        pd.testing.assert_frame_equal(back[n].frame(), df, check_exact=True)
+    _cache.save_entry(tmp_path, "f", frames, "ok: cell")        # built tables are cached the same way
+    back, _ = _cache.load_entry(tmp_path, "f")
+    for n, df in frames.items():
+        pd.testing.assert_frame_equal(back[n].frame(), df, check_exact=True)
     entry = tmp_path / _cache.CACHE_DIR / "k.json"
     payload = json.loads(entry.read_text())
     payload["format"] = 1                       # an entry of another layout is recomputed, not misread
