@@ -55,6 +55,25 @@ def _files(folder: Path) -> dict:
     return out
 
 
+def _children(pid: int) -> list:
+    """Process ids of `pid`'s children (Linux /proc; empty elsewhere)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie counts as ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_sigkill_then_resume_writes_the_bytes_of_an_uninterrupted_run(folder, tmp_path):
     args = ["analyze", str(folder), "--groups", str(folder / "groups.csv"), "--quiet"]
     clean, killed = tmp_path / "clean", tmp_path / "killed"
@@ -68,8 +87,15 @@ def test_sigkill_then_resume_writes_the_bytes_of_an_uninterrupted_run(folder, tm
             break
         time.sleep(0.01)
     assert proc.poll() is None, "the run ended before it could be killed"
+    workers = _children(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    if sys.platform.startswith("linux"):             # its worker processes end with it, none left waiting
+        assert workers, "the batch runs one worker process per core"
+        deadline = time.time() + 10
+        while time.time() < deadline and any(_alive(w) for w in workers):
+            time.sleep(0.05)
+        assert [w for w in workers if _alive(w)] == []
     done = len(list(cache.glob("*.json")))
     n_jobs = len(list((clean / ".drgephys-cache").glob("*.json")))
     assert 2 <= done < n_jobs                        # killed mid-run: some files done, some not
