@@ -6,15 +6,12 @@ Outputs (always written, atomically — temp file + rename — even when some fi
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import json
 import os
-import signal
 from importlib.metadata import PackageNotFoundError, version
 import traceback
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +19,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from . import __version__, _cache, tables
+from . import __version__, _cache, runners, tables
 from ._atomic import atomic_text, atomic_write
 from .analysis import analyze_file
 from .errors import RecordingError
@@ -243,56 +240,6 @@ def _run_one(job: Job, params: AnalysisParams, execution: Execution, out_dir, pa
     return res, log, False
 
 
-#: glibc `mallopt` parameters (malloc.h): M_TRIM_THRESHOLD, M_MMAP_THRESHOLD.
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_MALLOC_TUNED: list = []
-
-
-def _run_on_worker(job: Job, params: AnalysisParams, execution: Execution, out_dir, params_json: str):
-    """`_run_one` on a Dask worker, after `_malloc_for_arrays`."""
-    _malloc_for_arrays()
-    return _run_one(job, params, execution, out_dir, params_json)
-
-
-def _malloc_for_arrays() -> None:
-    """Undo, once per process, what Dask's nanny does to glibc's allocator when it starts a worker.
-
-    The nanny sets ``MALLOC_TRIM_THRESHOLD_=65536``, which also freezes glibc's mmap threshold at 128 KiB:
-    every array of the analysis (MBs) is then mapped and zero-filled afresh, and the analysis runs 1.9x
-    slower (measured: 24 cohort files 1.38 s vs 0.71 s). Raising the mmap threshold to 64 MiB and the trim
-    threshold to 256 MiB (`mallopt`) gives the speed back; memory a window used is reused by the next.
-    Only where the variable is set, on glibc."""
-    if _MALLOC_TUNED or "MALLOC_TRIM_THRESHOLD_" not in os.environ:
-        return
-    _MALLOC_TUNED.append(True)
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(_M_MMAP_THRESHOLD, 64 << 20)
-        libc.mallopt(_M_TRIM_THRESHOLD, 256 << 20)
-    except (OSError, AttributeError):   # not glibc: nothing to undo
-        pass
-
-
-#: Linux `prctl` option: the signal a process gets when its parent dies (linux/prctl.h).
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """Worker initializer: end this worker when the batch process dies, however it dies.
-
-    Forked pool workers inherit both ends of the pool's pipes, so a batch killed with SIGKILL (or by the
-    out-of-memory killer) left them waiting on their queue forever, idle, ~100 MB each. On Linux the kernel
-    sends them SIGKILL when their parent ends (`prctl(PR_SET_PDEATHSIG)`); they hold no output (every output is
-    written atomically by the parent). Elsewhere nothing changes."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):   # not Linux/glibc
-        return
-    if os.getppid() != parent_pid:      # the parent died before the call above
-        os._exit(1)
-
-
 def _preload() -> None:
     """Read the shipped discharge model once in the parent before a process pool forks (the workers
     inherit it instead of each reading it)."""
@@ -349,28 +296,9 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, execution: Exe
     todo, skipped = scan(paths)
     params_json = json.dumps(params.to_dict(), sort_keys=True)
     bar = tqdm(total=len(todo), unit="file", disable=not execution.progress)
-    outputs: list = [None] * len(todo)
-    if execution.scheduler is not None:
-        from distributed import Client, as_completed   # optional extra: drgephys[dask]
-
-        with Client(execution.scheduler) as client:
-            futs = {client.submit(_run_on_worker, j, params, execution, out_dir, params_json, pure=False): i
-                    for i, j in enumerate(todo)}
-            for fut in as_completed(futs):
-                outputs[futs[fut]] = fut.result()
-                bar.update()
-    elif execution.n_jobs == 1 or len(todo) <= 1:
-        for i, job in enumerate(todo):
-            outputs[i] = _run_one(job, params, execution, out_dir, params_json)
-            bar.update()
-    else:
-        _preload()   # forked workers inherit the heavy lazy imports instead of each paying them
-        with ProcessPoolExecutor(max_workers=execution.n_jobs, initializer=_die_with_parent,
-                                 initargs=(os.getpid(),)) as ex:
-            futs = [ex.submit(_run_one, j, params, execution, out_dir, params_json) for j in todo]
-            for i, fut in enumerate(futs):
-                outputs[i] = fut.result()
-                bar.update()
+    # in this process, a pool of worker processes or Dask; outputs in the order of `todo` (runners)
+    outputs = runners.run(_run_one, todo, (params, execution, out_dir, params_json), execution,
+                          on_done=bar.update, preload=_preload)
     bar.close()
     results = [o[0] for o in outputs]
     # every file's tables (parts not yet built, or frames from the cache) become one frame per table

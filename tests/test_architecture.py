@@ -21,7 +21,7 @@ LAYERS = [
     "reasons", "errors", "_validation", "_numerics", "_atomic", "tables", "_cache", "_html", "qc",
     "sim", "io", "spikes", "oscillations", "stats",
     "windows", "params", "quality", "results", "pipeline", "analysis",
-    "interop", "plotting", "batch", "report", "cli_text", "cli_values", "cli", "__init__",
+    "interop", "plotting", "runners", "batch", "report", "cli_text", "cli_values", "cli", "__init__",
 ]
 #: Modules allowed to import drgephys inside a function, and why.
 LAZY_ENTRY_POINTS = {

@@ -1,0 +1,145 @@
+"""Where a batch's files are analysed: in this process, in a pool of forked worker processes, or on a Dask
+cluster (`run`). The work of one file is a module-level function of the batch (`drgephys.batch._run_one`),
+passed in, so the back-ends know nothing of what is computed; the order of the outputs is the order of the
+jobs whichever back-end ran them, so the tables never depend on it.
+
+What each back-end does for speed, measured on the 2-core benchmark machine (`benchmarks/cli_speed.py`):
+
+* **Process pool** (``n_jobs > 1``): forked workers inherit the parent's imports and the shipped model
+  (`preload`), and end with the batch (`_die_with_parent`).
+* **Dask** (``scheduler``): files are sent in tasks of a few (`task_chunks`: up to `TASK_FILES` files or
+  `TASK_BYTES` of recordings each) — one task per 35-ms file left the two workers' compute 15-20 % slower
+  than the pool's, from the scheduler's and nannies' traffic on the same cores; and each worker undoes the
+  allocator setting its nanny makes (`malloc_for_arrays`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+from concurrent.futures import ProcessPoolExecutor
+
+__all__ = ["run", "task_chunks", "TASK_FILES", "TASK_BYTES"]
+
+#: Most files in one Dask task, and most bytes of recordings (a larger file is a task of its own): a few
+#: tasks per worker for a cohort of short recordings, one per file for long ones.
+TASK_FILES = 8
+TASK_BYTES = 16 << 20
+
+#: glibc `mallopt` parameters (malloc.h): M_TRIM_THRESHOLD, M_MMAP_THRESHOLD.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MALLOC_TUNED: list = []
+#: Linux `prctl` option: the signal a process gets when its parent dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+
+
+def run(fn, jobs: list, args: tuple, execution, *, on_done=None, preload=None) -> list:
+    """``[fn(job, *args) for job in jobs]``, run as `execution` says.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level function (pickled by reference for workers).
+    jobs : list
+        One item per file; each has a ``path`` (for `task_chunks`).
+    args : tuple
+        The other arguments of every call.
+    execution : drgephys.params.Execution
+        ``scheduler`` (a Dask scheduler address or cluster: Dask), else ``n_jobs`` worker processes (1: here).
+    on_done : callable, optional
+        ``on_done(n)`` after every `n` files finished (a progress bar's ``update``).
+    preload : callable, optional
+        Called in this process before a pool forks (the workers inherit what it loads).
+
+    Returns
+    -------
+    list
+        The outputs, in the order of `jobs`.
+    """
+    on_done = on_done or (lambda n: None)
+    outputs: list = [None] * len(jobs)
+    if execution.scheduler is not None:
+        from distributed import Client, as_completed   # optional extra: drgephys[dask]
+
+        with Client(execution.scheduler) as client:
+            futs = {client.submit(_run_chunk, fn, [jobs[i] for i in idx], args, pure=False): idx
+                    for idx in task_chunks(jobs)}
+            for fut in as_completed(futs):
+                for i, out in zip(futs[fut], fut.result()):
+                    outputs[i] = out
+                on_done(len(futs[fut]))
+    elif execution.n_jobs == 1 or len(jobs) <= 1:
+        for i, job in enumerate(jobs):
+            outputs[i] = fn(job, *args)
+            on_done(1)
+    else:
+        if preload is not None:
+            preload()
+        with ProcessPoolExecutor(max_workers=execution.n_jobs, initializer=_die_with_parent,
+                                 initargs=(os.getpid(),)) as ex:
+            futs = [ex.submit(fn, job, *args) for job in jobs]
+            for i, fut in enumerate(futs):
+                outputs[i] = fut.result()
+                on_done(1)
+    return outputs
+
+
+def task_chunks(jobs: list) -> list:
+    """Consecutive groups of job indices for Dask tasks: a group closes at `TASK_FILES` files or once its
+    files reach `TASK_BYTES` (sizes from the file system; an unreadable file counts 0 and is refused by its
+    analysis)."""
+    out, cur, size = [], [], 0
+    for i, job in enumerate(jobs):
+        try:
+            size += os.path.getsize(job.path)
+        except OSError:
+            pass
+        cur.append(i)
+        if len(cur) >= TASK_FILES or size >= TASK_BYTES:
+            out.append(cur)
+            cur, size = [], 0
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _run_chunk(fn, jobs: list, args: tuple) -> list:
+    """One Dask task: `fn` over a few jobs, after `malloc_for_arrays`."""
+    malloc_for_arrays()
+    return [fn(job, *args) for job in jobs]
+
+
+def malloc_for_arrays() -> None:
+    """Undo, once per process, what Dask's nanny does to glibc's allocator when it starts a worker.
+
+    The nanny sets ``MALLOC_TRIM_THRESHOLD_=65536``, which also freezes glibc's mmap threshold at 128 KiB:
+    every array of the analysis (MBs) is then mapped and zero-filled afresh, and the analysis runs 1.9x
+    slower (measured: 24 cohort files 1.38 s vs 0.71 s). Raising the mmap threshold to 64 MiB and the trim
+    threshold to 256 MiB (`mallopt`) gives the speed back; memory a window used is reused by the next.
+    Only where the variable is set, on glibc."""
+    if _MALLOC_TUNED or "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+        return
+    _MALLOC_TUNED.append(True)
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 64 << 20)
+        libc.mallopt(_M_TRIM_THRESHOLD, 256 << 20)
+    except (OSError, AttributeError):   # not glibc: nothing to undo
+        pass
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Pool initializer: end this worker when the batch process dies, however it dies.
+
+    Forked pool workers inherit both ends of the pool's pipes, so a batch killed with SIGKILL (or by the
+    out-of-memory killer) left them waiting on their queue forever, idle, ~100 MB each. On Linux the kernel
+    sends them SIGKILL when their parent ends (`prctl(PR_SET_PDEATHSIG)`); they hold no output (every output is
+    written atomically by the parent). Elsewhere nothing changes."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):   # not Linux/glibc
+        return
+    if os.getppid() != parent_pid:      # the parent died before the call above
+        os._exit(1)
