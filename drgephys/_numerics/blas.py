@@ -36,8 +36,8 @@ def one_blas_thread():
     libs = _blas_libraries()
     old = [lib.get_num_threads() for lib in libs]
     try:
-        for lib in libs:
-            if lib.get_num_threads() != 1:
+        for lib, n in zip(libs, old):
+            if n != 1:
                 lib.set_num_threads(1)
         yield
     finally:

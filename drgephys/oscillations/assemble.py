@@ -35,7 +35,7 @@ def acceptance(df, params, lo, hi, *, floor_mv: float = 0.0):
     common = ((col["n_cycles"] >= params.min_cycles) & (amp <= params.max_amplitude_mv) & (amp > 0)
               & (f >= lo) & (f <= hi))
     long = col["n_cycles"] >= params.long_episode_cycles
-    need_pw = np.where(long, params.min_power_db_long, params.min_power_db)
+    need_pw = params.power_minimum_db(col["n_cycles"])
     need_sin = np.where(long, params.min_sinusoidality_long, params.min_sinusoidality)
     ok = (common & (pw >= need_pw) & (col["sinusoidality"] >= need_sin)
           & _le_nan_inf(np.asarray(df["p_value"], dtype=np.float64), params.max_p_value) & (amp >= floor_mv)
@@ -111,8 +111,7 @@ def assemble(cand, w: Working, params, band) -> EpisodeTable:
     # cheap pre-selection on the region's power at its grid frequency (the measured power at the refined
     # frequency exceeds it by at most ~0.7 dB): strong candidates may pass, weak ones may only extend
     region_db = 10 * np.log10(np.maximum(ratio * thr[fi] / bg[fi], 1e-30))
-    long_cand = (ce - cs) / fw * freqs[fi] >= params.long_episode_cycles
-    strong = region_db >= np.where(long_cand, params.min_power_db_long, params.min_power_db) - 2.0
+    strong = region_db >= params.power_minimum_db((ce - cs) / fw * freqs[fi]) - 2.0
     weak = (region_db >= params.min_power_db - params.extend_margin_db - 2.0) & ~strong
     first_pass, ok, basic_1 = screen(cs[strong], ce[strong], freqs[fi[strong]], True)
     # weak candidates are measured only when close enough (time, frequency) to an accepted one to merge

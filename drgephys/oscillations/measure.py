@@ -111,9 +111,7 @@ def _screen(st, fs, params, band, need_ok):
         return row, (False, False)
     if power_db < params.min_power_db - params.extend_margin_db:
         return row, (False, False)
-    # the full rule's power minimum: `min_power_db_long` for episodes of `long_episode_cycles` or more
-    need_db = params.min_power_db_long if n_cycles >= params.long_episode_cycles else params.min_power_db
-    if not (need_ok and power_db >= need_db) and any_v:
+    if not (need_ok and power_db >= params.power_minimum_db(n_cycles)) and any_v:
         env_seg = env[s - a:e - a]
         low, high = float(env_seg.min()), float(env_seg.max())
         if low > 0 and high * (1 + BOUND_RTOL) <= params.max_amplitude_mv:

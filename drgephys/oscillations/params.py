@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+import numpy as np
+
 from ..spikes.removal import RemovalSettings
 
 
@@ -225,6 +227,14 @@ class OscillationParams:
         if self.min_sinusoidality_long > self.min_sinusoidality:
             raise ValueError("`min_sinusoidality_long` must not exceed `min_sinusoidality` (long episodes need "
                              f"less, not more); got {self.min_sinusoidality_long!r} > {self.min_sinusoidality!r}")
+
+    def power_minimum_db(self, n_cycles):
+        """The acceptance rule's power minimum (dB) of episodes of `n_cycles` cycles (scalar or array):
+        `min_power_db_long` from `long_episode_cycles` cycles, else `min_power_db`. The one place the rule
+        lives: the full acceptance, the cheap screen and the pre-selection all read it (the screen once kept
+        the 10-dB minimum for long episodes and dropped them before their full measure)."""
+        return np.where(np.asarray(n_cycles) >= self.long_episode_cycles, self.min_power_db_long,
+                        self.min_power_db)
 
     def removal(self) -> RemovalSettings:
         """The spike-removal settings of these parameters (`drgephys.spikes.removal.remove_spikes`)."""
