@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import logging
 import re
 import sys
@@ -365,5 +366,17 @@ def main(argv=None) -> int:
             return 130
 
 
+def console() -> None:
+    """The ``drgephys`` console script: `main`, then exit with its code.
+
+    Before exiting, the objects of the finished command are frozen out of the cyclic garbage collector
+    (`gc.freeze`): the interpreter's shutdown then skips its last collection over the hundreds of thousands
+    of objects numpy, SciPy, pandas and neo create at import, 0.11 of the 0.14 s an ``analyze`` process took
+    to exit (measured on the benchmark machine). Every output is written and closed by then."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pandas as pd
 import pytest
 
+from drgephys import cli
 from drgephys.cli import main
 
 from .batch.conftest import sim_folder  # noqa: F401  (fixture)
@@ -87,3 +89,19 @@ def test_compare_writes_comparison_csv(sim_folder, tmp_path, capsys):  # noqa: F
     assert set(table["reference"]) == {"control"} and "sso_prevalence" in set(table["metric"])
     assert main(["compare", str(out), "--by", "genotype"]) == 2
     assert "genotype" in capsys.readouterr().err
+
+
+def test_console_script_exits_with_the_code_of_main(monkeypatch, capsys):
+    """The ``drgephys`` script: `main`'s exit code, with the finished command's objects frozen out of the
+    shutdown's last garbage collection."""
+    import gc
+
+    monkeypatch.setattr(sys, "argv", ["drgephys", "analyze", "/no/such/folder", "--out", "x"])
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            cli.console()
+        assert exit_.value.code == 2
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert "does not exist" in capsys.readouterr().err

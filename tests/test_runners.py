@@ -48,3 +48,47 @@ def test_outputs_in_job_order_and_progress_per_file(n_jobs):
     out = runners.run(_square, list(range(7)), (1,), Execution(n_jobs=n_jobs), on_done=done.append)
     assert out == [j * j + 1 for j in range(7)]
     assert sum(done) == 7
+
+
+def test_largest_files_are_sent_first(tmp_path):
+    jobs = _files(tmp_path, [10, 30, 20]) + [_Job(str(tmp_path / "missing.abf"))] + _files(tmp_path / "..", [30])
+    assert runners.largest_first(jobs) == [1, 4, 2, 0, 3]     # ties and missing files keep their order
+    assert runners.largest_first([3, 1]) == [0, 1]             # jobs without a file: their order
+
+
+def _worker_state(job):
+    import gc
+    import threading
+
+    import numpy as np
+    from threadpoolctl import threadpool_info
+
+    from drgephys._numerics.blas import one_blas_thread
+
+    with one_blas_thread():                    # what the analysis does in every sweep
+        a = np.ones((300, 300))
+        a @ a
+    blas = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    return blas, gc.get_freeze_count(), threading.active_count(), _os_threads()
+
+
+def _os_threads():
+    import os
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:   # not Linux
+        return None
+
+
+def test_pool_workers_are_forked_with_one_blas_thread_and_a_frozen_heap():
+    """No worker starts BLAS threads of its own (OpenBLAS's spin-waiting threads took CPU from the other
+    worker), and the parent's objects are out of the workers' collections (fewer copy-on-write faults)."""
+    import gc
+
+    out = runners.run(_worker_state, [0, 1, 2, 3], (), Execution(n_jobs=2))
+    for blas, frozen, py_threads, os_threads in out:
+        assert all(n == 1 for n in blas)
+        assert frozen > 0
+        if os_threads is not None:
+            assert os_threads == py_threads          # no thread Python did not start (BLAS's)
+    assert gc.get_freeze_count() == 0                # the parent's heap is unfrozen after the pool
