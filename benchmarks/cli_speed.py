@@ -9,6 +9,10 @@ What is timed (wall clock, best of ``--repeats``; each run writes a fresh ``--ou
 * the same on the cohort linked 4 times (192 files), where start-up weighs less: the batch throughput;
 * eFEL 5 (``peak_time`` only, in its own process; its time excludes its import and the file reading).
 
+drgephys is byte-compiled first (`compileall`), as pip does when it installs the package: where
+``PYTHONDONTWRITEBYTECODE`` is set (it is on the benchmark machine) an editable install would otherwise
+compile its ~70 modules from source in every process (~0.08 s), which no installed copy does.
+
 Writes ``benchmarks/results/cli_speed.md``. Usage::
 
     DRGEPHYS_PEERS_PYTHON=benchmarks/.venv-peers/bin/python python benchmarks/cli_speed.py [--repeats 3]
@@ -17,6 +21,7 @@ Writes ``benchmarks/results/cli_speed.md``. Usage::
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import shutil
 import subprocess
@@ -78,6 +83,8 @@ def main(argv=None) -> int:
         import pyabf  # noqa: F401  (the cohort's writer; its files are ABF)
         import drgephys
 
+        compileall.compile_dir(Path(drgephys.__file__).parent, quiet=1)   # as an installed package has it
+
         minutes = sum(drgephys.load(f)[0].duration_s for f in files) / 60.0
         peers = run_peers(files, ensure_peers_python(), peers=("efel",))
         efel_s = peers["wall_s"]["efel"]
@@ -118,6 +125,8 @@ def main(argv=None) -> int:
         f"×4: the same files linked {args.copies} times ({n * args.copies} files).",
         f"- eFEL {peers['versions'].get('efel')}: {efel_s:.2f} s for spike peak times only (its C++ core, in "
         "its own process, import and reading excluded) — the reference of every ratio.",
+        "- drgephys byte-compiled before timing (`compileall`, as pip does on install; this machine sets "
+        f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}).",
         f"- `import drgephys`: {imp['drgephys']:.2f} s; `import drgephys.batch` (what `analyze` loads): "
         f"{imp['drgephys.batch']:.2f} s (fresh interpreter, minus an empty one).",
         f"- Dask: `LocalCluster(n_workers=2, threads_per_worker=1)`; its first run (workers importing drgephys) "

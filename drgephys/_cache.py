@@ -14,11 +14,13 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from . import tables
 from ._atomic import atomic_text
 from .tables import TABLES
+from ._lazy import is_loaded, lazy
+
+pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
 
 CACHE_DIR = ".drgephys-cache"
 #: Layout of an entry; entries of another layout are recomputed (format 4: the tables' column blocks as
@@ -48,7 +50,7 @@ def cache_key(path, label: str, params_json: str, version: str) -> str:
 
 def _json_value(v):
     """A block value as plain JSON data (numpy scalars as Python ones; missing values as null, NaN kept)."""
-    if v is None or v is pd.NA:
+    if v is None or (is_loaded("pandas") and v is pd.NA):    # (no NA exists before pandas is loaded)
         return None
     return v.item() if isinstance(v, np.generic) else v
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from tqdm.auto import tqdm
 
 from . import __version__, _cache, runners, tables
@@ -27,6 +26,9 @@ from .io.scan import skip_reason
 from .params import AnalysisParams, Execution, json_safe
 from .results import AnalysisResult, assemble, status_row
 from .spikes.model_file import default_arrays
+from ._lazy import lazy, load
+
+pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,12 @@ def _preload() -> None:
     default_arrays()
 
 
+def _load_tables_library() -> None:
+    """Load pandas (lazy until now: the workers never need it) while the workers analyse the files, so the
+    tables are built without waiting for its import (0.2 s) afterwards."""
+    load(pd)
+
+
 def _key(job: Job, params_json: str) -> str | None:
     try:
         return _cache.cache_key(job.path, job.label, params_json, __version__)
@@ -298,7 +306,7 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, execution: Exe
     bar = tqdm(total=len(todo), unit="file", disable=not execution.progress)
     # in this process, a pool of worker processes or Dask; outputs in the order of `todo` (runners)
     outputs = runners.run(_run_one, todo, (params, execution, out_dir, params_json), execution,
-                          on_done=bar.update, preload=_preload)
+                          on_done=bar.update, preload=_preload, meanwhile=_load_tables_library)
     bar.close()
     results = [o[0] for o in outputs]
     # every file's tables (parts not yet built, or frames from the cache) become one frame per table

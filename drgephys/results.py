@@ -7,9 +7,11 @@ DataFrame on first access, and a batch combines every file's parts into one fram
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from . import tables
+from ._lazy import lazy
+
+pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
 
 __all__ = ["AnalysisResult", "status_row", "assemble"]
 

@@ -6,23 +6,24 @@ jobs whichever back-end ran them, so the tables never depend on it.
 What each back-end does for speed, measured on the 2-core benchmark machine (`benchmarks/cli_speed.py`):
 
 * **Process pool** (``n_jobs > 1``): forked workers inherit the parent's imports and the shipped model
-  (`preload`), and end with the batch (`_die_with_parent`). The parent's objects are frozen out of the
-  cyclic garbage collector while the workers are forked (`gc.freeze`, as Python's `gc` documentation
-  advises before a fork): a worker's collections then never write to the pages it shares with the parent,
-  and its copy-on-write page faults halve (24 cohort files in a forked worker: 0.81 → 0.74 s, 18 k → 12 k
-  minor faults). The workers are forked with BLAS limited to one thread (`one_blas_thread` around the
-  pool): OpenBLAS's fork handler stops its threads, and a worker that then changed the limit itself (as
-  the analysis does) started them again, two spin-waiting threads that took ~0.1 s of CPU from the other
-  worker at every worker's start. The largest files are sent first (`largest_first`), so no long file starts last while
-  the other worker idles.
+  (`preload`), end with the batch (`_die_with_parent`) and keep their arrays' memory (`malloc_for_arrays`).
+  The parent's objects are frozen out of the cyclic garbage collector while the workers are forked
+  (`frozen_heap`, as Python's `gc` documentation advises before a fork): a worker's collections then never
+  write to the pages it shares with the parent, and its copy-on-write page faults halve (24 cohort files in a
+  forked worker: 0.81 → 0.74 s, 18 k → 12 k minor faults). The workers are forked with BLAS limited to one
+  thread (`one_blas_thread` around the pool): OpenBLAS's fork handler stops its threads, and a worker that
+  then changed the limit itself (as the analysis does) started them again, two spin-waiting threads that took
+  ~0.1 s of CPU from the other worker at every worker's start. The largest files are sent first
+  (`largest_first`), so no long file starts last while the other worker idles.
 * **Dask** (``scheduler``): files are sent in tasks of a few (`task_chunks`: up to `TASK_FILES` files or
   `TASK_BYTES` of recordings each) — one task per 35-ms file left the two workers' compute 15-20 % slower
-  than the pool's, from the scheduler's and nannies' traffic on the same cores; and each worker undoes the
-  allocator setting its nanny makes (`malloc_for_arrays`).
+  than the pool's, from the scheduler's and nannies' traffic on the same cores; and each worker replaces
+  the allocator setting its nanny makes (`malloc_for_arrays`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import os
@@ -31,7 +32,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from ._numerics.blas import one_blas_thread
 
-__all__ = ["run", "task_chunks", "largest_first", "TASK_FILES", "TASK_BYTES"]
+__all__ = ["run", "task_chunks", "largest_first", "frozen_heap", "TASK_FILES", "TASK_BYTES"]
 
 #: Most files in one Dask task, and most bytes of recordings (a larger file is a task of its own): a few
 #: tasks per worker for a cohort of short recordings, one per file for long ones.
@@ -45,7 +46,7 @@ _MALLOC_TUNED: list = []
 _PR_SET_PDEATHSIG = 1
 
 
-def run(fn, jobs: list, args: tuple, execution, *, on_done=None, preload=None) -> list:
+def run(fn, jobs: list, args: tuple, execution, *, on_done=None, preload=None, meanwhile=None) -> list:
     """``[fn(job, *args) for job in jobs]``, run as `execution` says.
 
     Parameters
@@ -62,6 +63,9 @@ def run(fn, jobs: list, args: tuple, execution, *, on_done=None, preload=None) -
         ``on_done(n)`` after every `n` files finished (a progress bar's ``update``).
     preload : callable, optional
         Called in this process before a pool forks (the workers inherit what it loads).
+    meanwhile : callable, optional
+        Called in this process once the files are sent to a pool or a cluster, while they are analysed
+        (work the caller needs afterwards: `drgephys.batch` loads pandas for the tables).
 
     Returns
     -------
@@ -76,29 +80,47 @@ def run(fn, jobs: list, args: tuple, execution, *, on_done=None, preload=None) -
         with Client(execution.scheduler) as client:
             futs = {client.submit(_run_chunk, fn, [jobs[i] for i in idx], args, pure=False): idx
                     for idx in task_chunks(jobs)}
+            if meanwhile is not None:
+                meanwhile()
             for fut in dask_completed(futs):
                 for i, out in zip(futs[fut], fut.result()):
                     outputs[i] = out
                 on_done(len(futs[fut]))
     elif execution.n_jobs == 1 or len(jobs) <= 1:
-        for i, job in enumerate(jobs):
-            outputs[i] = fn(job, *args)
-            on_done(1)
+        with frozen_heap():
+            for i, job in enumerate(jobs):
+                outputs[i] = fn(job, *args)
+                on_done(1)
     else:
         if preload is not None:
             preload()
-        gc.freeze()      # (the workers are forked at the first submit)
-        try:
-            with one_blas_thread(), ProcessPoolExecutor(max_workers=execution.n_jobs,
-                                                        initializer=_die_with_parent,
-                                                        initargs=(os.getpid(),)) as ex:
-                futs = {ex.submit(fn, jobs[i], *args): i for i in largest_first(jobs)}
-                for fut in as_completed(futs):
-                    outputs[futs[fut]] = fut.result()
-                    on_done(1)
-        finally:
-            gc.unfreeze()
+        # (the workers are forked at the first submit)
+        with frozen_heap(), one_blas_thread(), ProcessPoolExecutor(
+                max_workers=execution.n_jobs, initializer=_init_worker, initargs=(os.getpid(),)) as ex:
+            futs = {ex.submit(fn, jobs[i], *args): i for i in largest_first(jobs)}
+            if meanwhile is not None:
+                meanwhile()
+            for fut in as_completed(futs):
+                outputs[futs[fut]] = fut.result()
+                on_done(1)
     return outputs
+
+
+@contextlib.contextmanager
+def frozen_heap():
+    """The objects that exist now are left out of the cyclic garbage collector until the context ends
+    (`gc.freeze`, then `gc.unfreeze`): collections during a batch skip the ~10⁵ objects of the imports (one
+    full collection per cohort in this process: 28 → 5 ms), and forked workers never write to the pages
+    they share with the parent. Nothing is done when objects are frozen already (the caller's freeze is
+    kept)."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def largest_first(jobs: list) -> list:
@@ -140,26 +162,36 @@ def _run_chunk(fn, jobs: list, args: tuple) -> list:
 
 
 def malloc_for_arrays() -> None:
-    """Undo, once per process, what Dask's nanny does to glibc's allocator when it starts a worker.
+    """Set glibc's allocator, once per process, to keep the memory of large arrays for reuse: mmap threshold
+    64 MiB, trim threshold 256 MiB (`mallopt`). For the processes a batch owns: its pool workers and Dask
+    workers (and the ``drgephys`` command's own process), never a user's.
 
-    The nanny sets ``MALLOC_TRIM_THRESHOLD_=65536``, which also freezes glibc's mmap threshold at 128 KiB:
-    every array of the analysis (MBs) is then mapped and zero-filled afresh, and the analysis runs 1.9x
-    slower (measured: 24 cohort files 1.38 s vs 0.71 s). Raising the mmap threshold to 64 MiB and the trim
-    threshold to 256 MiB (`mallopt`) gives the speed back; memory a window used is reused by the next.
-    Only where the variable is set, on glibc."""
-    if _MALLOC_TUNED or "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+    By default glibc maps every array above a threshold that adapts only as arrays are freed, and hands the
+    pages back: a fresh worker zero-fills its arrays' pages again and again (a forked worker analysing 24
+    cohort files: 13-18 k minor page faults and 0.06 s of system time, 8 k and 0.03 s with the setting;
+    0.78 -> 0.75 s). Under Dask it matters more: the nanny sets ``MALLOC_TRIM_THRESHOLD_=65536``, which
+    also freezes the mmap threshold at 128 KiB, so every array of the analysis (MBs) is mapped and zero-filled
+    afresh and the analysis ran 1.9x slower (24 cohort files 1.38 s vs 0.71 s). On other C libraries
+    nothing is done."""
+    if _MALLOC_TUNED:
         return
     _MALLOC_TUNED.append(True)
     try:
         libc = ctypes.CDLL("libc.so.6")
         libc.mallopt(_M_MMAP_THRESHOLD, 64 << 20)
         libc.mallopt(_M_TRIM_THRESHOLD, 256 << 20)
-    except (OSError, AttributeError):   # not glibc: nothing to undo
+    except (OSError, AttributeError):   # not glibc
         pass
 
 
+def _init_worker(parent_pid: int) -> None:
+    """Pool initializer: `_die_with_parent`, `malloc_for_arrays`."""
+    _die_with_parent(parent_pid)
+    malloc_for_arrays()
+
+
 def _die_with_parent(parent_pid: int) -> None:
-    """Pool initializer: end this worker when the batch process dies, however it dies.
+    """End this pool worker when the batch process dies, however it dies.
 
     Forked pool workers inherit both ends of the pool's pipes, so a batch killed with SIGKILL (or by the
     out-of-memory killer) left them waiting on their queue forever, idle, ~100 MB each. On Linux the kernel

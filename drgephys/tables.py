@@ -11,9 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .errors import RecordingError
+from ._lazy import lazy
+
+pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
 
 KEY_COLUMNS = ["file", "sweep", "channel"]
 

@@ -92,3 +92,20 @@ def test_pool_workers_are_forked_with_one_blas_thread_and_a_frozen_heap():
         if os_threads is not None:
             assert os_threads == py_threads          # no thread Python did not start (BLAS's)
     assert gc.get_freeze_count() == 0                # the parent's heap is unfrozen after the pool
+
+
+def test_frozen_heap_keeps_a_callers_freeze():
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    with runners.frozen_heap():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        n = gc.get_freeze_count()
+        with runners.frozen_heap():
+            pass
+        assert gc.get_freeze_count() == n           # the caller's freeze stands
+    finally:
+        gc.unfreeze()

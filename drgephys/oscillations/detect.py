@@ -6,7 +6,6 @@ import math
 import warnings
 
 import numpy as np
-import pandas as pd
 
 from .._validation import check_fs, check_v
 from ..spikes.detect import find_spikes
@@ -16,6 +15,9 @@ from . import preprocess as pp
 from .bosc import detect_bosc
 from .episodes import EpisodeTable
 from .params import OscillationParams
+from .._lazy import lazy
+
+pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
 
 __all__ = ["detect_oscillations", "explain_oscillations", "find_episodes", "summarize_oscillations",
            "summarize", "effective_band"]

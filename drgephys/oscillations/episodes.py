@@ -23,10 +23,14 @@ does (Cole & Voytek 2019), to tell an oscillator from filtered noise (Dodson, Pa
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
-import pandas as pd
 
 from .._numerics.spans import overlap_pairs
+from .._lazy import lazy
+
+pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
 
 __all__ = ["COLUMNS", "EpisodeTable", "find_candidates", "drop_overlaps", "merge_groups", "empty_episodes"]
 
@@ -34,15 +38,19 @@ COLUMNS = ["start_s", "end_s", "frequency_hz", "amplitude_mv", "n_cycles", "mean
            "period_cv", "amplitude_cv", "sinusoidality", "p_value"]
 
 
-_EMPTY = pd.DataFrame({c: pd.Series(dtype="float64") for c in COLUMNS})
 _COL = {c: i for i, c in enumerate(COLUMNS)}
-_COLUMN_INDEX = pd.Index(COLUMNS)
+
+
+@functools.cache
+def _empty_template() -> pd.DataFrame:
+    """The episode table with no rows, built once (on first use: pandas is loaded lazily)."""
+    return pd.DataFrame({c: pd.Series(dtype="float64") for c in COLUMNS})
 
 
 def empty_episodes() -> pd.DataFrame:
     """Episode table with no rows and the contract columns (a copy of one template: building it column by
     column costs ~2 ms, called a few times per sweep)."""
-    return _EMPTY.copy()
+    return _empty_template().copy()
 
 
 class EpisodeTable:
@@ -89,7 +97,7 @@ class EpisodeTable:
 
     def frame(self) -> pd.DataFrame:
         # columns from a cached Index (a shallow copy): building it from the list of names costs ~30 µs
-        out = pd.DataFrame(self.a, columns=_COLUMN_INDEX.copy()) if len(self) else empty_episodes()
+        out = pd.DataFrame(self.a, columns=pd.Index(COLUMNS)) if len(self) else empty_episodes()
         out.attrs.update(self.attrs)
         return out
 

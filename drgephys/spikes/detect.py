@@ -33,7 +33,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 
 from .._validation import check_fs, check_v, check_windows
 from .._numerics.blocked import Bracket, BlockSlope, above, robust_sd_exact, scan
@@ -44,6 +43,9 @@ from .features import (Signals, adapted_limits, after_spike, foot_index, rejecti
                        spike_shape, typical_half_width_ms)
 from .params import SpikeParams
 from .table import COLUMNS, SpikeTable, empty_columns, empty_spikes, in_windows
+from .._lazy import lazy
+
+pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
 
 #: The AP's foot (pre-spike baseline ends there) starts where the detection dV/dt last rose through
 #: this, searched at most FOOT_SEARCH_MS back from threshold (above SSO slopes: 2 mV at 100 Hz ≈ 0.6 mV/ms).

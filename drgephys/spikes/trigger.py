@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from .._validation import check_fs, check_v
 from .._numerics.deriv import dvdt_at
@@ -38,6 +37,9 @@ from .._numerics.spans import merge_spans, overlap_pairs
 from .features import foot_index
 from .params import TriggerParams
 from .removal import SpikeFree
+from .._lazy import lazy
+
+pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
 
 _SPIKE_COLS = ("threshold_index", "threshold_s", "end_index")
 _EPISODE_COLS = ("start_s", "end_s", "frequency_hz")
