@@ -7,6 +7,7 @@ Outputs (always written, atomically — temp file + rename — even when some fi
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 from importlib.metadata import PackageNotFoundError, version
@@ -16,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from . import __version__, _cache, runners, tables
 from ._atomic import atomic_text, atomic_write
@@ -29,6 +29,7 @@ from .spikes.model_file import default_arrays
 from ._lazy import lazy, load
 
 pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
+progress = lazy("tqdm.auto")   # loaded when a progress bar is shown (it imports asyncio: 0.02 s)
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,13 @@ def write_tables(result: AnalysisResult, out_dir, *, extra_params: dict | None =
 
 
 def versions() -> dict:
-    """Versions of drgephys and the libraries that shape its numbers."""
+    """Versions of drgephys and the libraries that shape its numbers (read once per process from the
+    installed packages' metadata, ~2 ms each)."""
+    return dict(_installed_versions())
+
+
+@functools.cache
+def _installed_versions() -> dict:
     out = {}
     for pkg in ("drgephys", "neo", "numpy", "scipy", "pandas", "scikit-learn", "elephant"):
         try:
@@ -248,10 +255,11 @@ def _preload() -> None:
     default_arrays()
 
 
-def _load_tables_library() -> None:
-    """Load pandas (lazy until now: the workers never need it) while the workers analyse the files, so the
-    tables are built without waiting for its import (0.2 s) afterwards."""
+def _while_workers_run() -> None:
+    """What the batch process needs afterwards, done while the workers analyse the files: load pandas (lazy
+    until now: the workers never need it; 0.2 s) and read the library versions for ``params.json``."""
     load(pd)
+    versions()
 
 
 def _key(job: Job, params_json: str) -> str | None:
@@ -303,11 +311,12 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, execution: Exe
         groups = pd.read_csv(groups)
     todo, skipped = scan(paths)
     params_json = json.dumps(params.to_dict(), sort_keys=True)
-    bar = tqdm(total=len(todo), unit="file", disable=not execution.progress)
+    bar = progress.tqdm(total=len(todo), unit="file") if execution.progress else None
     # in this process, a pool of worker processes or Dask; outputs in the order of `todo` (runners)
     outputs = runners.run(_run_one, todo, (params, execution, out_dir, params_json), execution,
-                          on_done=bar.update, preload=_preload, meanwhile=_load_tables_library)
-    bar.close()
+                          on_done=bar.update if bar else None, preload=_preload, meanwhile=_while_workers_run)
+    if bar:
+        bar.close()
     results = [o[0] for o in outputs]
     # every file's tables (parts not yet built, or frames from the cache) become one frame per table
     combined = AnalysisResult.concat(results, params)
