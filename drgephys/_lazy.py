@@ -5,6 +5,10 @@ blocks (`drgephys.tables.Parts`). Imported eagerly it was 0.2 s of the 0.8 s a `
 spent importing before its workers could start, and every Dask worker paid it again. Loaded lazily, the
 pool's workers are forked without it and never load it, and the batch process loads it while they work
 (`drgephys.batch.analyze_paths`).
+
+On Python < 3.12 a lazy module must not be used for the first time from two threads at once (`LazyLoader`
+took no lock before 3.12): the batch loads pandas from its main thread only, and nothing of the workers'
+path uses it.
 """
 
 from __future__ import annotations

@@ -95,6 +95,7 @@ def cmd_analyze(args) -> int:
 
     from .batch import analyze_paths, write_tables
     from .params import AnalysisParams, Execution
+    from .runners import malloc_for_arrays
 
     try:
         params = AnalysisParams.from_dict(_load_config(args.config))
@@ -134,6 +135,7 @@ def cmd_analyze(args) -> int:
         return _usage_error(f"--jobs must be a positive number of processes; got {args.jobs}")
     execution = Execution(n_jobs=args.jobs, chunk_s=args.chunk_s, progress=(not args.quiet) and sys.stderr.isatty(),
                           scheduler=args.scheduler, resume=not args.no_resume)
+    malloc_for_arrays()     # this process is the command's own (--jobs 1 analyses here: 12 files 0.37 -> 0.34 s)
     try:
         result = analyze_paths(args.paths, params=params, execution=execution, groups=groups, out_dir=args.out)
         if len(result.recordings) == 0:

@@ -164,7 +164,7 @@ def _run_chunk(fn, jobs: list, args: tuple) -> list:
 def malloc_for_arrays() -> None:
     """Set glibc's allocator, once per process, to keep the memory of large arrays for reuse: mmap threshold
     64 MiB, trim threshold 256 MiB (`mallopt`). For the processes a batch owns: its pool workers and Dask
-    workers (and the ``drgephys`` command's own process), never a user's.
+    workers, and the ``drgephys`` command's own process (`drgephys.cli`), never a user's.
 
     By default glibc maps every array above a threshold that adapts only as arrays are freed, and hands the
     pages back: a fresh worker zero-fills its arrays' pages again and again (a forked worker analysing 24
