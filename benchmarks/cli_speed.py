@@ -15,9 +15,13 @@ drgephys is byte-compiled first (`compileall`), as pip does when it installs the
 ``PYTHONDONTWRITEBYTECODE`` is set (it is on the benchmark machine) an editable install would otherwise
 compile its ~70 modules from source in every process (~0.08 s), which no installed copy does.
 
+With ``--compare-with REV``, ``analyze`` at commit REV (a git worktree) and here are also run in alternation
+(``--rounds``, medians): a before/after pair measured under the same machine load.
+
 Writes ``benchmarks/results/cli_speed.md``. Usage::
 
-    DRGEPHYS_PEERS_PYTHON=benchmarks/.venv-peers/bin/python python benchmarks/cli_speed.py [--repeats 3]
+    DRGEPHYS_PEERS_PYTHON=benchmarks/.venv-peers/bin/python python benchmarks/cli_speed.py [--repeats 3] \
+        [--compare-with 4bcdb7a]
 """
 
 from __future__ import annotations
@@ -65,9 +69,35 @@ def _analyze(data: Path, out: Path, extra: list) -> float:
     return _wall([str(CLI), "analyze", str(data), "--out", str(out), "--no-resume", "--quiet", *extra])
 
 
+def _compare_with(rev: str, data: Path, tmp: Path, rounds: int) -> dict:
+    """Median wall of ``drgephys analyze`` (default ``--jobs``) at commit `rev` and here, run in alternation
+    `rounds` times (the machine's speed drifts over minutes; alternating shares the drift). `rev` is checked
+    out in a git worktree, byte-compiled like this copy, and run by its own ``drgephys.cli.main``."""
+    tree = tmp / "baseline"
+    subprocess.run(["git", "-C", str(REPO_ROOT), "worktree", "add", "--detach", "-f", str(tree), rev],
+                   check=True, capture_output=True)
+    try:
+        compileall.compile_dir(tree / "drgephys", quiet=1)
+        env = dict(os.environ, PYTHONPATH=str(tree))
+        old_cmd = [sys.executable, "-c", "import sys; from drgephys.cli import main; sys.exit(main())"]
+        walls = {"baseline": [], "here": []}
+        for _ in range(rounds):
+            for who, cmd, e in (("baseline", old_cmd, env), ("here", [str(CLI)], None)):
+                shutil.rmtree(tmp / "out", ignore_errors=True)
+                walls[who].append(_wall([*cmd, "analyze", str(data), "--out", str(tmp / "out"), "--no-resume",
+                                         "--quiet"], env=e))
+    finally:
+        subprocess.run(["git", "-C", str(REPO_ROOT), "worktree", "remove", "--force", str(tree)],
+                       capture_output=True)
+    return {who: sorted(w)[len(w) // 2] for who, w in walls.items()} | {"rounds": rounds}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--compare-with", metavar="REV", default=None,
+                    help="also time `analyze` at this commit and here, in alternation (medians)")
+    ap.add_argument("--rounds", type=int, default=12, help="alternations for --compare-with")
     ap.add_argument("--copies", type=int, default=4, help="cohort copies for the throughput runs")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
@@ -105,6 +135,7 @@ def main(argv=None) -> int:
             first = _analyze(data, tmp / "out", sched)          # the workers import drgephys once
             runs["Dask 2 workers"] = _best(lambda: _analyze(data, tmp / "out", sched), args.repeats)
             runs["Dask 2 workers ×4"] = _best(lambda: _analyze(big, tmp / "out", sched), max(args.repeats - 1, 1))
+        compared = _compare_with(args.compare_with, data, tmp, args.rounds) if args.compare_with else None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     n = len(files)
@@ -141,6 +172,12 @@ def main(argv=None) -> int:
         "## Targets (reported, not asserted)", "",
         markdown_table(["target", "measured", "goal"], targets), "",
     ]
+    if compared:
+        lines += ["## Against an earlier commit", "",
+                  f"`drgephys analyze` on the cohort (default `--jobs`), commit `{args.compare_with}` and this one "
+                  f"run in alternation {compared['rounds']} times, both byte-compiled: median "
+                  f"{compared['baseline']:.2f} s then, {compared['here']:.2f} s now "
+                  f"({compared['here'] / compared['baseline'] - 1:+.1%}).", ""]
     args.out.write_text("\n".join(lines))
     print("\n".join(lines))
     return 0
