@@ -6,6 +6,8 @@ Runs in drgephys's environment. The peers themselves run in a separate virtual e
 
 from __future__ import annotations
 
+import compileall
+import contextlib
 import json
 import os
 import platform
@@ -311,3 +313,35 @@ def make_hard_cohort(out_dir: Path, seed: int, *, quick: bool = False, fmt: str 
     table = table.assign(n_episodes=[len(t["episodes"]) for t in truths],
                          n_spikes=[len(t["spikes"]) for t in truths])
     return files, table
+
+
+@contextlib.contextmanager
+def checkout(rev: str, where: Path):
+    """The repository at commit `rev` in a git worktree at `where` (byte-compiled, as an installed copy; removed
+    on exit): run its code with ``PYTHONPATH=<where>``, which comes before this editable install."""
+    subprocess.run(["git", "-C", str(REPO_ROOT), "worktree", "add", "--detach", "-f", str(where), rev],
+                   check=True, capture_output=True)
+    try:
+        compileall.compile_dir(Path(where) / "drgephys", quiet=1)
+        yield Path(where)
+    finally:
+        subprocess.run(["git", "-C", str(REPO_ROOT), "worktree", "remove", "--force", str(where)],
+                       capture_output=True)
+
+
+def alternate(commands: dict, rounds: int, *, printed: bool = False) -> dict:
+    """Median time (s) of each ``name: (argv, env)`` command, run in turn `rounds` times: a machine's speed
+    drifts over minutes, and alternating gives every command the same drift. The time is the process's wall
+    time, or with `printed` the number it prints last on stdout (a time it measured itself)."""
+    import time
+
+    walls = {name: [] for name in commands}
+    for _ in range(rounds):
+        for name, (argv, env) in commands.items():
+            t = time.perf_counter()
+            proc = subprocess.run(argv, capture_output=True, text=True, env=env)
+            wall = time.perf_counter() - t
+            if proc.returncode not in (0, 1):
+                raise RuntimeError(f"{name} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+            walls[name].append(float(proc.stdout.split()[-1]) if printed else wall)
+    return {name: sorted(w)[len(w) // 2] for name, w in walls.items()}

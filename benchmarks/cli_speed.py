@@ -1,7 +1,8 @@
 """End-to-end speed as a user meets it: ``drgephys analyze`` timed as a whole process, against eFEL's spike-only
 time measured in the same run, with 1 and 2 worker processes and on a 2-worker Dask ``LocalCluster``.
 
-What is timed (wall clock, best of ``--repeats``; each run writes a fresh ``--out`` with ``--no-resume``):
+What is timed (wall clock, best of ``--repeats`` rounds in which every configuration runs once, so all share
+the machine's drift; each run writes a fresh ``--out`` with ``--no-resume``):
 
 * ``import drgephys`` and ``import drgephys.batch`` in a fresh interpreter (minus an empty interpreter);
 * ``drgephys analyze COHORT --jobs 1`` / ``--jobs 2`` / ``--scheduler <LocalCluster>``: start-up, scan,
@@ -37,8 +38,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (DEFAULT_SEED, REPO_ROOT, command_line, ensure_peers_python, git_commit,  # noqa: E402
-                     machine_info, make_cohort, markdown_table, run_peers, work_dir)
+from _common import (DEFAULT_SEED, REPO_ROOT, alternate, checkout, command_line, ensure_peers_python,  # noqa: E402
+                     git_commit, machine_info, make_cohort, markdown_table, run_peers, work_dir)
 
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "cli_speed.md"
 CLI = Path(sys.executable).with_name("drgephys")
@@ -70,26 +71,14 @@ def _analyze(data: Path, out: Path, extra: list) -> float:
 
 
 def _compare_with(rev: str, data: Path, tmp: Path, rounds: int) -> dict:
-    """Median wall of ``drgephys analyze`` (default ``--jobs``) at commit `rev` and here, run in alternation
-    `rounds` times (the machine's speed drifts over minutes; alternating shares the drift). `rev` is checked
-    out in a git worktree, byte-compiled like this copy, and run by its own ``drgephys.cli.main``."""
-    tree = tmp / "baseline"
-    subprocess.run(["git", "-C", str(REPO_ROOT), "worktree", "add", "--detach", "-f", str(tree), rev],
-                   check=True, capture_output=True)
-    try:
-        compileall.compile_dir(tree / "drgephys", quiet=1)
-        env = dict(os.environ, PYTHONPATH=str(tree))
-        old_cmd = [sys.executable, "-c", "import sys; from drgephys.cli import main; sys.exit(main())"]
-        walls = {"baseline": [], "here": []}
-        for _ in range(rounds):
-            for who, cmd, e in (("baseline", old_cmd, env), ("here", [str(CLI)], None)):
-                shutil.rmtree(tmp / "out", ignore_errors=True)
-                walls[who].append(_wall([*cmd, "analyze", str(data), "--out", str(tmp / "out"), "--no-resume",
-                                         "--quiet"], env=e))
-    finally:
-        subprocess.run(["git", "-C", str(REPO_ROOT), "worktree", "remove", "--force", str(tree)],
-                       capture_output=True)
-    return {who: sorted(w)[len(w) // 2] for who, w in walls.items()} | {"rounds": rounds}
+    """Median wall of ``drgephys analyze`` (default ``--jobs``) at commit `rev` (its own ``drgephys.cli.main``)
+    and here, run in alternation `rounds` times."""
+    args = ["analyze", str(data), "--out", str(tmp / "out"), "--no-resume", "--quiet"]
+    with checkout(rev, tmp / "baseline") as tree:
+        old = [sys.executable, "-c", "import sys; from drgephys.cli import main; sys.exit(main())", *args]
+        walls = alternate({"baseline": (old, dict(os.environ, PYTHONPATH=str(tree))),
+                           "here": ([str(CLI), *args], None)}, rounds)
+    return walls | {"rounds": rounds}
 
 
 def main(argv=None) -> int:
@@ -123,18 +112,22 @@ def main(argv=None) -> int:
         efel_runs = [run_peers(files, py, peers=("efel",)) for _ in range(args.repeats)]
         efel_all = [r["wall_s"]["efel"] for r in efel_runs]
         efel_s, peers = min(efel_all), efel_runs[0]
-        rows, runs = [], {}
+        rows = []
         imp = {m: _import_s(m, args.repeats) for m in ("drgephys", "drgephys.batch")}
-        for label, extra in (("--jobs 1", ["--jobs", "1"]), ("--jobs 2", ["--jobs", "2"])):
-            runs[label] = _best(lambda e=extra: _analyze(data, tmp / "out", e), args.repeats)
-            runs[label + " ×4"] = _best(lambda e=extra: _analyze(big, tmp / "out", e), max(args.repeats - 1, 1))
         from distributed import LocalCluster
 
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
             sched = ["--scheduler", cl.scheduler_address]
             first = _analyze(data, tmp / "out", sched)          # the workers import drgephys once
-            runs["Dask 2 workers"] = _best(lambda: _analyze(data, tmp / "out", sched), args.repeats)
-            runs["Dask 2 workers ×4"] = _best(lambda: _analyze(big, tmp / "out", sched), max(args.repeats - 1, 1))
+            configs = {"--jobs 1": ["--jobs", "1"], "--jobs 2": ["--jobs", "2"], "Dask 2 workers": sched}
+            # every configuration once per round, rounds repeated: the machine's speed drifts over minutes
+            # (other users' jobs), and interleaving gives each configuration the same drift
+            walls: dict = {}
+            for _ in range(args.repeats):
+                for label, extra in configs.items():
+                    walls.setdefault(label, []).append(_analyze(data, tmp / "out", extra))
+                    walls.setdefault(label + " ×4", []).append(_analyze(big, tmp / "out", extra))
+            runs = {label: (min(w), w) for label, w in walls.items()}
         compared = _compare_with(args.compare_with, data, tmp, args.rounds) if args.compare_with else None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

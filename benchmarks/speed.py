@@ -339,6 +339,12 @@ def render(m: dict, args, facts: dict) -> str:
         f"{lin['long_s']:.0f} s took {lin['long']['wall_s']:.2f} s.",
         "",
     ]
+    if "compared" in m:
+        c = m["compared"]
+        lines += ["## Against an earlier commit", "",
+                  f"The whole analysis of the cohort (warm, in a fresh process), at commit `{c['rev']}` and at this "
+                  f"one, run in alternation {c['rounds']} times: median {c['baseline']:.2f} s then, "
+                  f"{c['here']:.2f} s now ({c['here'] / c['baseline'] - 1:+.0%}).", ""]
     notes = list(m.get("notes", []))
     notes += diagnose(m, facts)
     if notes:
@@ -378,6 +384,26 @@ def diagnose(m: dict, facts: dict) -> list[str]:
     return out
 
 
+#: The whole analysis of the cohort, warm (after one call on 3 files), timed inside a fresh process: the same
+#: public call at any commit.
+_COHORT_TIME = ("import json, logging, sys, time\nlogging.disable(logging.WARNING)\n"
+                "from drgephys.batch import analyze_paths\nfiles = json.load(open(sys.argv[1]))\n"
+                "analyze_paths(files[:3])\nt = time.perf_counter()\nanalyze_paths(files)\n"
+                "print(time.perf_counter() - t)\n")
+
+
+def compare_with(rev: str, files, data_dir: Path, rounds: int) -> dict:
+    """Median warm whole-analysis time of the cohort at commit `rev` and here, in fresh processes run in
+    alternation `rounds` times (`_common.alternate`)."""
+    files_json = data_dir / "compare_files.json"
+    files_json.write_text(json.dumps([str(f) for f in files]))
+    cmd = [sys.executable, "-c", _COHORT_TIME, str(files_json)]
+    with tempfile.TemporaryDirectory(prefix="drgephys-compare-") as tmp, C.checkout(rev, Path(tmp) / "tree") as tree:
+        times = C.alternate({"baseline": (cmd, dict(os.environ, PYTHONPATH=str(tree))), "here": (cmd, None)},
+                            rounds, printed=True)
+    return times | {"rev": rev, "rounds": rounds}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Speed and memory of drgephys against its peers.")
     ap.add_argument("--_worker", nargs=2, help=argparse.SUPPRESS)
@@ -392,6 +418,9 @@ def main(argv=None) -> int:
     ap.add_argument("--data-dir", type=Path, default=None,
                     help="where the simulated files go (default benchmarks/_work/<seed>[-quick])")
     ap.add_argument("--results", type=Path, default=RESULTS, help="Markdown file to write")
+    ap.add_argument("--compare-with", metavar="REV", default=None,
+                    help="also time the whole analysis at this commit and here, in alternation (medians)")
+    ap.add_argument("--rounds", type=int, default=8, help="alternations for --compare-with")
     args = ap.parse_args(argv)
     if args._worker:
         return _worker(*args._worker)
@@ -433,6 +462,9 @@ def main(argv=None) -> int:
                       "long_s": short_s * LINEARITY_FACTOR,
                       "long_samples": int(short_s * LINEARITY_FACTOR * LINEARITY_FS_HZ)}
     print(f"linearity {lin_short['wall_s']:.2f} s -> {lin_long['wall_s']:.2f} s", flush=True)
+    if args.compare_with:
+        m["compared"] = compare_with(args.compare_with, files, data_dir, args.rounds)
+        print(f"vs {args.compare_with}: {m['compared']}", flush=True)
     m["load_after"] = os.getloadavg()
     md = render(m, args, facts)
     print(md)
