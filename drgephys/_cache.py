@@ -18,9 +18,7 @@ import numpy as np
 from . import tables
 from ._atomic import atomic_text
 from .tables import TABLES
-from ._lazy import is_loaded, lazy
-
-pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
+from ._lazy import is_loaded, pd
 
 CACHE_DIR = ".drgephys-cache"
 #: Layout of an entry; entries of another layout are recomputed (format 4: the tables' column blocks as
@@ -55,13 +53,9 @@ def _json_value(v):
     """A block value as plain JSON data (numpy scalars as Python ones; missing values as null, NaN kept)."""
     if isinstance(v, np.generic):
         return v.item()
-    if v is None or (not isinstance(v, _PLAIN) and is_loaded("pandas") and v is pd.NA):
-        return None     # (no NA exists before pandas is loaded)
+    if v is None or (is_loaded("pandas") and v is pd.NA):    # (no NA exists before pandas is loaded)
+        return None
     return v
-
-
-#: Values that are never pandas.NA (checked first: most values of a block).
-_PLAIN = (str, float, int, bool)
 
 
 def _column_to_json(v):

@@ -20,7 +20,7 @@ from types import ModuleType
 #: The class of a module waiting for its first use (importlib's; it becomes a plain module once executed).
 _LAZY_MODULE = getattr(importlib.util, "_LazyModule", ())
 
-__all__ = ["lazy", "load", "is_loaded"]
+__all__ = ["lazy", "load", "is_loaded", "pd"]
 
 
 def lazy(name: str) -> ModuleType:
@@ -55,3 +55,8 @@ def is_loaded(name: str) -> bool:
     """Whether the module `name` has been executed (imported and not waiting for its first use)."""
     module = sys.modules.get(name)
     return module is not None and not isinstance(module, _LAZY_MODULE)
+
+
+#: pandas, loaded on first use: the per-sweep analysis never needs it (the package's modules import it from
+#: here, ``from .._lazy import pd``).
+pd = lazy("pandas")

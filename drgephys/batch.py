@@ -26,9 +26,8 @@ from .io.scan import skip_reason
 from .params import AnalysisParams, Execution, json_safe
 from .results import AnalysisResult, assemble, status_row
 from .spikes.model_file import default_arrays
-from ._lazy import lazy, load
+from ._lazy import lazy, load, pd
 
-pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
 progress = lazy("tqdm.auto")   # loaded when a progress bar is shown (it imports asyncio: 0.02 s)
 
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import tables
-from ._lazy import lazy
-
-pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
+from ._lazy import pd
 
 __all__ = ["AnalysisResult", "status_row", "assemble"]
 

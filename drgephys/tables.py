@@ -13,9 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import RecordingError
-from ._lazy import lazy
-
-pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
+from ._lazy import pd
 
 KEY_COLUMNS = ["file", "sweep", "channel"]
 

@@ -15,9 +15,7 @@ from . import preprocess as pp
 from .bosc import detect_bosc
 from .episodes import EpisodeTable
 from .params import OscillationParams
-from .._lazy import lazy
-
-pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
+from .._lazy import pd
 
 __all__ = ["detect_oscillations", "explain_oscillations", "find_episodes", "summarize_oscillations",
            "summarize", "effective_band"]

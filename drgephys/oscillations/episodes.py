@@ -28,9 +28,7 @@ import functools
 import numpy as np
 
 from .._numerics.spans import overlap_pairs
-from .._lazy import lazy
-
-pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
+from .._lazy import pd
 
 __all__ = ["COLUMNS", "EpisodeTable", "find_candidates", "drop_overlaps", "merge_groups", "empty_episodes"]
 
@@ -45,6 +43,11 @@ _COL = {c: i for i, c in enumerate(COLUMNS)}
 def _empty_template() -> pd.DataFrame:
     """The episode table with no rows, built once (on first use: pandas is loaded lazily)."""
     return pd.DataFrame({c: pd.Series(dtype="float64") for c in COLUMNS})
+
+
+@functools.cache
+def _column_index() -> pd.Index:
+    return pd.Index(COLUMNS)
 
 
 def empty_episodes() -> pd.DataFrame:
@@ -97,7 +100,7 @@ class EpisodeTable:
 
     def frame(self) -> pd.DataFrame:
         # columns from a cached Index (a shallow copy): building it from the list of names costs ~30 µs
-        out = pd.DataFrame(self.a, columns=pd.Index(COLUMNS)) if len(self) else empty_episodes()
+        out = pd.DataFrame(self.a, columns=_column_index().copy()) if len(self) else empty_episodes()
         out.attrs.update(self.attrs)
         return out
 

@@ -12,9 +12,7 @@ import numpy as np
 from .._numerics.scipy_private import median_filter
 from .._numerics.spans import fill_spans, span_fill
 from .decimation import decimate, decimation_factor, fir_decimate  # noqa: F401  (re-exported)
-from .._lazy import lazy
-
-pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
+from .._lazy import pd
 
 __all__ = ["spike_columns", "spans_from_indices", "decimation_factor",
            "decimate", "fir_decimate", "blank_and_decimate", "remove_drift"]

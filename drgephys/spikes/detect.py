@@ -43,9 +43,7 @@ from .features import (Signals, adapted_limits, after_spike, foot_index, rejecti
                        spike_shape, typical_half_width_ms)
 from .params import SpikeParams
 from .table import COLUMNS, SpikeTable, empty_columns, empty_spikes, in_windows
-from .._lazy import lazy
-
-pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
+from .._lazy import pd
 
 #: The AP's foot (pre-spike baseline ends there) starts where the detection dV/dt last rose through
 #: this, searched at most FOOT_SEARCH_MS back from threshold (above SSO slopes: 2 mV at 100 Hz ≈ 0.6 mV/ms).

@@ -8,9 +8,7 @@ import functools
 import numpy as np
 
 from .._numerics.spans import overlap_pairs
-from .._lazy import lazy
-
-pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
+from .._lazy import pd
 
 __all__ = ["COLUMNS", "REJECTED_COLUMNS", "SpikeTable", "empty_spikes", "empty_columns", "empty_rejected",
            "in_windows"]

@@ -37,9 +37,7 @@ from .._numerics.spans import merge_spans, overlap_pairs
 from .features import foot_index
 from .params import TriggerParams
 from .removal import SpikeFree
-from .._lazy import lazy
-
-pd = lazy("pandas")   # loaded on first use: the per-sweep analysis never needs it (drgephys._lazy)
+from .._lazy import pd
 
 _SPIKE_COLS = ("threshold_index", "threshold_s", "end_index")
 _EPISODE_COLS = ("start_s", "end_s", "frequency_hz")
