@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -330,9 +331,15 @@ def checkout(rev: str, where: Path):
 
 
 def alternate(commands: dict, rounds: int, *, printed: bool = False) -> dict:
-    """Median time (s) of each ``name: (argv, env)`` command, run in turn `rounds` times: a machine's speed
-    drifts over minutes, and alternating gives every command the same drift. The time is the process's wall
-    time, or with `printed` the number it prints last on stdout (a time it measured itself)."""
+    """Median time (s) of each ``name: (argv, env)`` command, run in turn `rounds` times (`alternate_runs`)."""
+    return {name: statistics.median(w) for name, w in alternate_runs(commands, rounds, printed=printed).items()}
+
+
+def alternate_runs(commands: dict, rounds: int, *, printed: bool = False) -> dict:
+    """Every time (s) of each ``name: (argv, env)`` command, run in turn `rounds` times: a machine's speed
+    drifts over minutes, and alternating gives every command the same drift (compare them round by round).
+    The time is the process's wall time, or with `printed` the number it prints last on stdout (a time it
+    measured itself)."""
     import time
 
     walls = {name: [] for name in commands}
@@ -344,4 +351,4 @@ def alternate(commands: dict, rounds: int, *, printed: bool = False) -> dict:
             if proc.returncode not in (0, 1):
                 raise RuntimeError(f"{name} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
             walls[name].append(float(proc.stdout.split()[-1]) if printed else wall)
-    return {name: sorted(w)[len(w) // 2] for name, w in walls.items()}
+    return walls

@@ -26,7 +26,7 @@ from .io.scan import skip_reason
 from .params import AnalysisParams, Execution, json_safe
 from .results import AnalysisResult, assemble, status_row
 from .spikes.model_file import default_arrays
-from ._lazy import lazy, load, pd
+from ._lazy import lazy, pd
 
 progress = lazy("tqdm.auto")   # loaded when a progress bar is shown (it imports asyncio: 0.02 s)
 
@@ -189,13 +189,15 @@ def write_tables(result: AnalysisResult, out_dir, *, extra_params: dict | None =
             raise ImportError("`--format parquet` needs pyarrow: pip install pyarrow") from None
     out = Path(out_dir)
     paths = {}
+    held = result.unbuilt()
     for name in tables.TABLES:
         p = out / f"{name}.{format}"
-        df = getattr(result, name)
-        if format == "csv":
-            atomic_write(p, lambda tmp, df=df: df.to_csv(tmp, index=False))
+        if format == "csv" and isinstance(held[name], tables.Parts):   # the same bytes, without pandas
+            atomic_write(p, held[name].to_csv)
+        elif format == "csv":
+            atomic_write(p, lambda tmp, df=getattr(result, name): df.to_csv(tmp, index=False))
         else:
-            atomic_write(p, lambda tmp, df=df: df.to_parquet(tmp, index=False))
+            atomic_write(p, lambda tmp, df=getattr(result, name): df.to_parquet(tmp, index=False))
         paths[name] = p
     log = getattr(result, "log", None)
     if log:
@@ -255,9 +257,9 @@ def _preload() -> None:
 
 
 def _while_workers_run() -> None:
-    """What the batch process needs afterwards, done while the workers analyse the files: load pandas (lazy
-    until now: the workers never need it; 0.2 s) and read the library versions for ``params.json``."""
-    load(pd)
+    """What the batch process needs afterwards, done while the workers analyse the files: read the library
+    versions for ``params.json``. (pandas is not loaded here: the tables stay column arrays until a frame is
+    asked for, and the command line writes its CSV files without it.)"""
     versions()
 
 
@@ -319,7 +321,8 @@ def analyze_paths(paths, *, params: AnalysisParams | None = None, execution: Exe
     results = [o[0] for o in outputs]
     # every file's tables (parts not yet built, or frames from the cache) become one frame per table
     combined = AnalysisResult.concat(results, params)
-    combined.recordings = merge_groups(combined.recordings, groups)
+    if groups is not None:
+        combined.recordings = merge_groups(combined.recordings, groups)
     combined.log = [o[1] for o in outputs] + [s.log() for s in skipped]
     combined.cached = [o[2] for o in outputs]
     combined.skipped = skipped

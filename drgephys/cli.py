@@ -138,7 +138,7 @@ def cmd_analyze(args) -> int:
     malloc_for_arrays()     # this process is the command's own (--jobs 1 analyses here: 12 files 0.37 -> 0.34 s)
     try:
         result = analyze_paths(args.paths, params=params, execution=execution, groups=groups, out_dir=args.out)
-        if len(result.recordings) == 0:
+        if result.n_rows("recordings") == 0:
             return _nothing_found(args, result.skipped)
         write_tables(result, args.out, format=args.format,
                      extra_params={"command": " ".join(sys.argv),
@@ -147,12 +147,10 @@ def cmd_analyze(args) -> int:
         return _usage_error(str(err))
     except OSError as err:
         return _usage_error(f"cannot write to --out `{args.out}`: {err.strerror or err}")
-    rec = result.recordings
-    n_ok = int((rec["status"] == "ok").sum())
-    bad = rec[rec["status"] != "ok"]
+    ok = result.column("recordings", "status") == "ok"      # (column arrays: the tables are never DataFrames here)
     if not args.quiet:
-        _summary(args, result, n_ok, bad)
-    return 0 if len(bad) == 0 and n_ok > 0 else 1
+        _summary(args, result)
+    return 0 if ok.all() and ok.any() else 1
 
 
 def _nothing_found(args, skipped) -> int:
@@ -164,18 +162,22 @@ def _nothing_found(args, skipped) -> int:
     return 1
 
 
-def _summary(args, result, n_ok: int, bad) -> None:
-    rec = result.recordings
-    print(f"drgephys: {rec['file'].nunique()} files, {n_ok} sweeps analysed, {len(bad)} refused/failed; "
-          f"{len(result.oscillations)} SSO episodes, {len(result.spikes)} spikes → {args.out}")
+def _summary(args, result) -> None:
+    """What the run did, on stdout, and each refused or failed file (its first such sweep) on stderr."""
+    files, status, message = (result.column("recordings", c) for c in ("file", "status", "message"))
+    n_ok = int((status == "ok").sum())
+    print(f"drgephys: {len(set(files.tolist()))} files, {n_ok} sweeps analysed, {status.size - n_ok} refused/failed; "
+          f"{result.n_rows('oscillations')} SSO episodes, {result.n_rows('spikes')} spikes → {args.out}")
     if (n_cached := sum(result.cached)):
         print(f"  resumed: {n_cached} files read from the cache of an earlier run (--no-resume recomputes them)",
               file=sys.stderr)
-    files = bad.drop_duplicates("file")
-    for _, r in files.head(MAX_LISTED).iterrows():
-        print(f"  {r['status']}: {r['file']}: {r['message']}", file=sys.stderr)
-    if len(files) > MAX_LISTED:
-        print(f"  ... and {len(files) - MAX_LISTED} more files refused or failed", file=sys.stderr)
+    first_bad: dict = {}                 # file -> its first sweep that is not ok
+    for i in (status != "ok").nonzero()[0].tolist():
+        first_bad.setdefault(files[i], i)
+    for i in list(first_bad.values())[:MAX_LISTED]:
+        print(f"  {status[i]}: {files[i]}: {message[i]}", file=sys.stderr)
+    if len(first_bad) > MAX_LISTED:
+        print(f"  ... and {len(first_bad) - MAX_LISTED} more files refused or failed", file=sys.stderr)
     if result.skipped:
         names = [s.label for s in result.skipped]
         shown = ", ".join(names[:MAX_SKIPPED_NAMES]) + (", ..." if len(names) > MAX_SKIPPED_NAMES else "")

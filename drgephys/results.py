@@ -61,9 +61,11 @@ class AnalysisResult:
 
     @classmethod
     def concat(cls, results: list, params) -> "AnalysisResult":
-        """One result holding the rows of `results` in order (each table built once, from every result's
-        parts: a batch pays pandas' constructor three times, not three times per file)."""
-        built = {name: tables.combine([r._raw[name] for r in results], columns)
+        """One result holding the rows of `results` in order: each table one `drgephys.tables.Parts` of every
+        result's parts (built into a DataFrame once, on first access: a batch pays pandas' constructor three
+        times, not three times per file, and never when its tables are only written as CSV), or one frame
+        when some result holds a frame."""
+        built = {name: tables.combine([r._raw[name] for r in results], columns, build=False)
                  for name, columns in tables.TABLES.items()}
         return cls(built["recordings"], built["oscillations"], built["spikes"], params, built["rejected"])
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._csv import Unformattable, format_column, write_columns
 from .errors import RecordingError
 from ._lazy import pd
 
@@ -187,6 +188,13 @@ class Parts:
         parts = [_block_array(d.get(name), n) for d, n in self.blocks]
         return np.concatenate(parts) if parts else np.empty(0, object)
 
+    def names(self) -> list:
+        """The table's column names: contract columns first, then extra columns in order of appearance."""
+        names = list(self.columns)
+        for d, _ in self.blocks:
+            names.extend(c for c in d if c not in names)
+        return names
+
     def frame(self) -> pd.DataFrame:
         """The conformed DataFrame (contract columns first, then extra columns in order of appearance)."""
         if not self.blocks:
@@ -194,10 +202,19 @@ class Parts:
         if len(self.blocks) == 1:
             d, n = self.blocks[0]
             return frame(self.columns, d, n)
-        names = list(self.columns)
-        for d, _ in self.blocks:
-            names.extend(c for c in d if c not in names)
-        return frame(self.columns, {c: self.values(c) for c in names}, len(self))
+        return frame(self.columns, {c: self.values(c) for c in self.names()}, len(self))
+
+    def to_csv(self, path) -> None:
+        """Write the table as CSV: the bytes ``self.frame().to_csv(path, index=False)`` writes, without
+        building the frame or loading pandas (`drgephys._csv`); a table holding a value `drgephys._csv` does
+        not format exactly like pandas is written by pandas."""
+        names = self.names()
+        try:
+            cells = [format_column(self.values(c), self.columns.get(c)) for c in names]
+        except Unformattable:
+            self.frame().to_csv(path, index=False)
+            return
+        write_columns(path, names, cells)
 
 
 def _block_array(v, n: int) -> np.ndarray:

@@ -18,7 +18,7 @@ PKG = Path(__file__).resolve().parents[1] / "drgephys"
 
 #: Rooms, lowest first. A room is a top-level module or subpackage of drgephys.
 LAYERS = [
-    "_lazy", "reasons", "errors", "_validation", "_numerics", "_atomic", "tables", "_cache", "_html", "qc",
+    "_lazy", "_csv", "reasons", "errors", "_validation", "_numerics", "_atomic", "tables", "_cache", "_html", "qc",
     "sim", "io", "spikes", "oscillations", "stats",
     "windows", "params", "quality", "results", "pipeline", "analysis",
     "interop", "plotting", "runners", "batch", "report", "cli_text", "cli_values", "cli", "__init__",
