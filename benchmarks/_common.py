@@ -330,23 +330,37 @@ def checkout(rev: str, where: Path):
                        capture_output=True)
 
 
+def imported_from(env: dict | None) -> Path:
+    """The folder of the ``drgephys`` package a ``python -c`` command started with `env` imports, from the
+    neutral directory `alternate_runs` uses (from the repository root, ``-c`` would put the working tree
+    first on ``sys.path``, before ``PYTHONPATH``: a checkout of an earlier commit would silently run this
+    one)."""
+    out = subprocess.run([sys.executable, "-c", "import drgephys; print(drgephys.__file__)"], capture_output=True,
+                         text=True, env=env, cwd=NEUTRAL_CWD, check=True)
+    return Path(out.stdout.strip()).parent
+
+
+#: Working directory of every compared command: no drgephys package in it.
+NEUTRAL_CWD = tempfile.gettempdir()
+
+
 def alternate(commands: dict, rounds: int, *, printed: bool = False) -> dict:
     """Median time (s) of each ``name: (argv, env)`` command, run in turn `rounds` times (`alternate_runs`)."""
     return {name: statistics.median(w) for name, w in alternate_runs(commands, rounds, printed=printed).items()}
 
 
 def alternate_runs(commands: dict, rounds: int, *, printed: bool = False) -> dict:
-    """Every time (s) of each ``name: (argv, env)`` command, run in turn `rounds` times: a machine's speed
-    drifts over minutes, and alternating gives every command the same drift (compare them round by round).
-    The time is the process's wall time, or with `printed` the number it prints last on stdout (a time it
-    measured itself)."""
+    """Every time (s) of each ``name: (argv, env)`` command, run in turn `rounds` times from `NEUTRAL_CWD`: a
+    machine's speed drifts over minutes, and alternating gives every command the same drift (compare them
+    round by round). The time is the process's wall time, or with `printed` the number it prints last on
+    stdout (a time it measured itself)."""
     import time
 
     walls = {name: [] for name in commands}
     for _ in range(rounds):
         for name, (argv, env) in commands.items():
             t = time.perf_counter()
-            proc = subprocess.run(argv, capture_output=True, text=True, env=env)
+            proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=NEUTRAL_CWD)
             wall = time.perf_counter() - t
             if proc.returncode not in (0, 1):
                 raise RuntimeError(f"{name} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")

@@ -411,8 +411,10 @@ def compare_with(rev: str, files, data_dir: Path, rounds: int) -> dict:
     files_json.write_text(json.dumps([str(f) for f in files]))
     cmd = [sys.executable, "-c", _COHORT_TIME, str(files_json)]
     with tempfile.TemporaryDirectory(prefix="drgephys-compare-") as tmp, C.checkout(rev, Path(tmp) / "tree") as tree:
-        runs = C.alternate_runs({"baseline": (cmd, dict(os.environ, PYTHONPATH=str(tree))), "here": (cmd, None)},
-                                rounds, printed=True)
+        old_env = dict(os.environ, PYTHONPATH=str(tree))
+        if C.imported_from(old_env) != tree / "drgephys":
+            raise RuntimeError(f"the checkout of {rev} at {tree} is not what `python -c` imports")
+        runs = C.alternate_runs({"baseline": (cmd, old_env), "here": (cmd, None)}, rounds, printed=True)
     ratios = [h / b for h, b in zip(runs["here"], runs["baseline"])]
     return {"baseline": statistics.median(runs["baseline"]), "here": statistics.median(runs["here"]),
             "ratio": statistics.median(ratios), "ratio_range": (min(ratios), max(ratios)),
