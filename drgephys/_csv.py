@@ -56,7 +56,7 @@ def format_column(values, dtype: str | None) -> list:
         out[np.isnan(f)] = ""
         return out.tolist()
     if a.dtype.kind in "iu" and dtype in ("Int64", None):
-        return a.astype(np.int64).astype(str).tolist()
+        return a.astype(str).tolist()
     if a.dtype.kind == "b" and dtype in ("boolean", None):
         return np.where(a, "True", "False").tolist()
     if a.dtype.kind == "b" and dtype == "Int64":
