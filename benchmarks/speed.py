@@ -302,8 +302,8 @@ def render(m: dict, args, facts: dict) -> str:
         f"- Command: `{C.command_line()}` (repository commit {C.git_commit()})",
         f"- Cohort: {facts['n_cells']} simulated cells, {facts['total_s'] / 60:.1f} min of recording in all, "
         f"sampled at {', '.join(f'{x / 1000:g}' for x in facts['fs_hz'])} kHz, ABF files, seed {args.seed}",
-        f"- drgephys environment: " + ", ".join(f"{k} {val}" for k, val in v.items()),
-        f"- Peer environment: " + (", ".join(f"{k} {val}" for k, val in pv.items()) if pv else "not run"),
+        "- drgephys environment: " + ", ".join(f"{k} {val}" for k, val in v.items()),
+        "- Peer environment: " + (", ".join(f"{k} {val}" for k, val in pv.items()) if pv else "not run"),
         f"- Machine load (1/5/15-min load average on 2 cores) before: "
         f"{', '.join(f'{x:.1f}' for x in m['load_before'])}; after: {', '.join(f'{x:.1f}' for x in m['load_after'])} "
         "— other engineers' jobs share the cores, so single timings are noisy.",
