@@ -46,3 +46,20 @@ def test_ratio_and_verdict():
     assert speed.verdict(0.2, 0.25) == "met"
     assert speed.verdict(0.3, 0.25) == "**missed**"
     assert speed.verdict(float("nan"), 0.25) == "not measured"
+
+
+def test_a_compared_command_imports_the_tree_its_pythonpath_names(tmp_path, monkeypatch):
+    """The before/after pairs run every side from a neutral directory: from the repository root, `python -c`
+    would import the working tree before a checkout named in PYTHONPATH (the pairs once compared the code
+    with itself)."""
+    import os
+
+    common = sys.modules["_common"]          # loaded by speed.py
+    fake = tmp_path / "tree" / "drgephys"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    monkeypatch.chdir(BENCH.parent)          # the repository root, where the benchmarks are started
+    assert common.imported_from(dict(os.environ, PYTHONPATH=str(fake.parent))) == fake
+    runs = common.alternate_runs({"tree": ([sys.executable, "-c", "import drgephys; print(len(drgephys.__file__))"],
+                                           dict(os.environ, PYTHONPATH=str(fake.parent)))}, 1, printed=True)
+    assert runs == {"tree": [float(len(str(fake / "__init__.py")))]}
