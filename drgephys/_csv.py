@@ -102,9 +102,14 @@ def _str_cell(x) -> str:
 _CELL = {"Int64": _int_cell, "boolean": _bool_cell, "string": _str_cell, None: _str_cell}
 
 
-def write_columns(path, names: list, cells: list) -> None:
-    """Write a header and rows of formatted cells (`format_column` of each column) to `path`, in pandas'
-    CSV dialect.
+#: Cells formatted at a time (rows = this // columns, as pandas' own CSV writer chunks): a table of a
+#: 10-hour recording (~10^6 spikes) never holds all its cells as Python strings at once.
+CHUNK_CELLS = 100_000
+
+
+def write_columns(path, names: list, columns: list, dtypes: list) -> None:
+    """Write a header and the rows of `columns` to `path` in pandas' CSV dialect, formatting
+    `CHUNK_CELLS` cells at a time (`format_column`).
 
     Parameters
     ----------
@@ -112,10 +117,20 @@ def write_columns(path, names: list, cells: list) -> None:
         File to write (created or truncated; the caller makes it atomic).
     names : list of str
         Column names, in order.
-    cells : list of list of str
-        One list of cells per column, all of the same length.
+    columns : list of ndarray, shape (n,) each
+        The columns' values.
+    dtypes : list of str or None
+        Each column's contract dtype (None outside the contract), as `format_column` takes it.
+
+    Raises
+    ------
+    Unformattable
+        When a column holds a value `format_column` has no rule for (the file is then incomplete).
     """
+    n = len(columns[0]) if columns else 0
+    rows = max(CHUNK_CELLS // max(len(columns), 1), 1)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator=os.linesep, quoting=csv.QUOTE_MINIMAL)
         w.writerow(names)
-        w.writerows(zip(*cells))
+        for r0 in range(0, n, rows):          # one iteration per chunk of rows
+            w.writerows(zip(*(format_column(c[r0:r0 + rows], t) for c, t in zip(columns, dtypes))))

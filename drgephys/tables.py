@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._csv import Unformattable, format_column, write_columns
+from ._csv import Unformattable, write_columns
 from .errors import RecordingError
 from ._lazy import pd
 
@@ -210,11 +210,9 @@ class Parts:
         not format exactly like pandas is written by pandas."""
         names = self.names()
         try:
-            cells = [format_column(self.values(c), self.columns.get(c)) for c in names]
-        except Unformattable:
+            write_columns(path, names, [self.values(c) for c in names], [self.columns.get(c) for c in names])
+        except Unformattable:                       # (the partial file is overwritten)
             self.frame().to_csv(path, index=False)
-            return
-        write_columns(path, names, cells)
 
 
 def _block_array(v, n: int) -> np.ndarray:

@@ -55,6 +55,22 @@ def test_array_blocks_scalars_and_extra_columns_are_written_as_pandas_writes_the
         assert ours == theirs
 
 
+def test_a_table_written_in_many_chunks_is_the_same_file(tmp_path, monkeypatch):
+    """Rows are formatted `CHUNK_CELLS` cells at a time; chunk edges leave no trace in the file."""
+    from drgephys import _csv
+
+    rng = np.random.default_rng(3)
+    n = 101
+    block = {"file": "f.abf", "sweep": np.arange(n), "channel": np.where(rng.random(n) < 0.5, "IN 0", None),
+             "time_s": rng.normal(size=n), "peak_mv": np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n)),
+             "reason_code": np.asarray(["a,b", 'q"', None] * 33 + ["x", "y"], dtype=object)}
+    parts = tables.Parts(tables.REJECTED_COLUMNS, [(block, n)])
+    whole, _ = _both(parts, tmp_path)
+    monkeypatch.setattr(_csv, "CHUNK_CELLS", 7 * len(parts.names()) + 3)     # 7 rows a chunk, 15 chunks
+    chunked, theirs = _both(parts, tmp_path)
+    assert chunked == whole == theirs
+
+
 def test_an_empty_table_is_its_header(tmp_path):
     ours, theirs = _both(tables.Parts(tables.RECORDINGS_COLUMNS, []), tmp_path)
     assert ours == theirs == (",".join(tables.RECORDINGS_COLUMNS) + "\n").encode()
