@@ -20,7 +20,6 @@ import numpy as np
 
 from . import __version__, _cache, runners, tables
 from ._atomic import atomic_text, atomic_write
-from .analysis import analyze_file
 from .errors import RecordingError
 from .io.scan import skip_reason
 from .params import AnalysisParams, Execution, json_safe
@@ -105,6 +104,7 @@ def analyze_job(job: Job, params: AnalysisParams, execution: Execution | None = 
     traceback of an error, and the user warnings (``UserWarning``) raised while analysing it, one line each
     (they are recorded, not shown; other warning categories go on to the usual machinery).
     """
+    _analysis()                 # (imported before warnings are recorded: its import warnings are no file's)
     with warnings.catch_warnings(record=True) as caught:
         res, log = _attempt(job, params, execution or Execution())
     notes = []
@@ -118,7 +118,7 @@ def analyze_job(job: Job, params: AnalysisParams, execution: Execution | None = 
 
 def _attempt(job: Job, params: AnalysisParams, execution: Execution) -> tuple[AnalysisResult, str]:
     try:
-        res = analyze_file(job.path, params, execution, file_label=job.label)
+        res = _analysis().analyze_file(job.path, params, execution, file_label=job.label)
         status = res.column("recordings", "status")
         n_ok = int(np.count_nonzero(status == "ok"))
         refused = [f"\n  refused: {m}" for st, m in zip(status, res.column("recordings", "message")) if st != "ok"]
@@ -250,9 +250,19 @@ def _run_one(job: Job, params: AnalysisParams, execution: Execution, out_dir, pa
     return res, log, False
 
 
+def _analysis():
+    """`drgephys.analysis`, imported on first use: where the files are analysed (pool workers inherit it from
+    `_preload`; Dask workers and this process import it with their first file). A Dask client process that
+    only submits files and writes the tables never loads SciPy or neo (0.3-0.4 s before it could submit)."""
+    from . import analysis
+
+    return analysis
+
+
 def _preload() -> None:
-    """Read the shipped discharge model once in the parent before a process pool forks (the workers
-    inherit it instead of each reading it)."""
+    """Import the analysis and read the shipped discharge model once in the parent before a process pool
+    forks (the workers inherit both instead of each loading them)."""
+    _analysis()
     default_arrays()
 
 

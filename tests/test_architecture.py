@@ -26,9 +26,14 @@ LAYERS = [
 #: Modules allowed to import drgephys inside a function, and why.
 LAZY_ENTRY_POINTS = {
     "__init__.py": "drgephys.analyze is resolved on first use (PEP 562), so `import drgephys` stays fast",
-    "spikes/__init__.py": "DischargePatternClassifier is resolved on first use (PEP 562): it imports scikit-learn, "
-                          "which analysing a recording never needs",
+    "spikes/__init__.py": "detectors and DischargePatternClassifier are resolved on first use (PEP 562): SciPy "
+                          "and scikit-learn, which parameters (and, for the classifier, analysis) never need",
     "cli.py": "each subcommand imports its module when it runs, so `drgephys --help` starts at once",
+    "batch.py": "the per-file analysis (SciPy, neo) is imported where files are analysed: pool workers inherit "
+                "it, a Dask client process that only submits files never loads it",
+    "oscillations/__init__.py": "the detector is resolved on first use (PEP 562): parameters need no SciPy",
+    "oscillations/methods.py": "the registered BOSC detector is imported on the first detection: validating "
+                               "`OscillationParams.method` needs the registry, not SciPy",
     "plotting/viewer.py": "the widget module needs the optional [viewer] extra (plotly, anywidget, ...)",
 }
 #: Third-party packages that may be imported inside functions: optional extras, and heavy libraries deferred

@@ -16,10 +16,27 @@ METHODS
     The registered detection methods (`OscillationParams.method` picks one; see `.methods`).
 """
 
-from .detect import detect_oscillations, effective_band, explain_oscillations, find_episodes, summarize_oscillations
 from .episodes import EpisodeTable
-from .methods import METHODS
 from .params import OscillationParams
 
 __all__ = ["OscillationParams", "EpisodeTable", "METHODS", "detect_oscillations", "explain_oscillations",
            "find_episodes", "summarize_oscillations", "effective_band"]
+
+#: Names resolved on first use (PEP 562): the detector imports SciPy, which the parameters (and a Dask client
+#: process that only submits files) never need.
+_LAZY = {"detect_oscillations", "effective_band", "explain_oscillations", "find_episodes", "summarize_oscillations",
+         "METHODS"}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'drgephys.oscillations' has no attribute {name!r}")
+    if name == "METHODS":
+        from . import methods as module
+    else:
+        from . import detect as module
+    return getattr(module, name)
+
+
+def __dir__():
+    return sorted(set(globals()) | _LAZY)

@@ -18,8 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .bosc import detect_bosc
-
 __all__ = ["Method", "METHODS", "register", "get"]
 
 
@@ -75,5 +73,14 @@ def get(name: str) -> Method:
         raise ValueError(f"`method` must be one of {sorted(METHODS)}; got {name!r}") from None
 
 
-register(Method("bosc", detect_bosc,
+def _bosc(clean, fs, params, band):
+    """`drgephys.oscillations.bosc.detect_bosc`, imported on the first detection: the registry is read to
+    validate `OscillationParams.method` wherever parameters are built, which needs no SciPy (a Dask client
+    process that only submits files never loads it)."""
+    from .bosc import detect_bosc
+
+    return detect_bosc(clean, fs, params, band)
+
+
+register(Method("bosc", _bosc,
                 "Spikes bridged, Morlet power above a 1/f background (BOSC), episodes measured cycle by cycle"))

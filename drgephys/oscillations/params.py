@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ..spikes.removal import RemovalSettings
+from ..spikes.params import RemovalSettings
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Parameters of spike detection (`SpikeParams`) and of the SSO-trigger rule (`TriggerParams`).
+"""Parameters of spike detection (`SpikeParams`), of the SSO-trigger rule (`TriggerParams`) and of spike removal
+before the SSO detector (`RemovalSettings`, built by `drgephys.oscillations.OscillationParams.removal`).
 
 Both are frozen dataclasses; ``dataclasses.asdict(params)`` is saved with every result.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 THRESHOLD_METHODS = ("dvdt", "fraction_max_dvdt", "max_d2v")
 
@@ -224,3 +226,26 @@ class TriggerParams:
             raise ValueError(f"`min_fit_r2` must be in [0, 1); got {self.min_fit_r2!r}")
         if not float(self.episode_margin_s) >= 0:
             raise ValueError(f"`episode_margin_s` must be ≥ 0 s; got {self.episode_margin_s!r}")
+
+
+class RemovalSettings(NamedTuple):
+    """How spikes leave the trace (`drgephys.oscillations.OscillationParams.removal` builds it).
+
+    Attributes
+    ----------
+    mode : {"subtract", "blank"}
+        AHPs subtracted and AP cores bridged, or each spike bridged with its whole AHP.
+    pre_ms, post_ms : float
+        Margins before each spike's foot (its threshold with "blank") and, with "blank", after its end.
+    fit_max_ms, min_fit_ms : float
+        Longest stretch after the AHP trough fitted; shortest recovery fitted (shorter: bridged).
+    baseline_window_s : float
+        Window of the running median the AHPs return to (the SSO detector's drift window).
+    """
+
+    mode: str
+    pre_ms: float
+    post_ms: float
+    fit_max_ms: float
+    min_fit_ms: float
+    baseline_window_s: float

@@ -33,38 +33,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
 from .._numerics.blas import one_blas_thread
 from .._numerics.scipy_private import median_filter
 from .._numerics.spans import merge_spans, span_fill
+from .params import RemovalSettings
 
 __all__ = ["remove_spikes", "RemovalSettings", "SpikeFree", "AHP_TAU_GRID_MS"]
-
-
-class RemovalSettings(NamedTuple):
-    """How spikes leave the trace (`drgephys.oscillations.OscillationParams.removal` builds it).
-
-    Attributes
-    ----------
-    mode : {"subtract", "blank"}
-        AHPs subtracted and AP cores bridged, or each spike bridged with its whole AHP.
-    pre_ms, post_ms : float
-        Margins before each spike's foot (its threshold with "blank") and, with "blank", after its end.
-    fit_max_ms, min_fit_ms : float
-        Longest stretch after the AHP trough fitted; shortest recovery fitted (shorter: bridged).
-    baseline_window_s : float
-        Window of the running median the AHPs return to (the SSO detector's drift window).
-    """
-
-    mode: str
-    pre_ms: float
-    post_ms: float
-    fit_max_ms: float
-    min_fit_ms: float
-    baseline_window_s: float
 
 
 @dataclass(frozen=True)
