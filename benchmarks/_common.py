@@ -319,11 +319,14 @@ def make_hard_cohort(out_dir: Path, seed: int, *, quick: bool = False, fmt: str 
 @contextlib.contextmanager
 def checkout(rev: str, where: Path):
     """The repository at commit `rev` in a git worktree at `where` (byte-compiled, as an installed copy; removed
-    on exit): run its code with ``PYTHONPATH=<where>``, which comes before this editable install."""
+    on exit): run its code with ``PYTHONPATH=<where>``, which comes before this editable install for commands
+    started from `NEUTRAL_CWD` (checked with `imported_from`: RuntimeError when that is not the code run)."""
     subprocess.run(["git", "-C", str(REPO_ROOT), "worktree", "add", "--detach", "-f", str(where), rev],
                    check=True, capture_output=True)
     try:
         compileall.compile_dir(Path(where) / "drgephys", quiet=1)
+        if imported_from(dict(os.environ, PYTHONPATH=str(where))) != Path(where) / "drgephys":
+            raise RuntimeError(f"the checkout of {rev} at {where} is not what `python -c` imports")
         yield Path(where)
     finally:
         subprocess.run(["git", "-C", str(REPO_ROOT), "worktree", "remove", "--force", str(where)],

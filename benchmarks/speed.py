@@ -387,10 +387,9 @@ def diagnose(m: dict, facts: dict) -> list[str]:
     return out
 
 
-#: The whole analysis of the cohort, warm (after one call on 3 files), timed inside a fresh process: the same
-#: public call at any commit.
-#: Whole analysis of the cohort in a fresh process: one small warm-up call (lazy imports, first calls), then
-#: `COMPARE_PASSES` warm passes; prints the fastest (the pass least disturbed by other load on the machine).
+#: Whole analysis of the cohort in a fresh process, the same public call at any commit: one warm-up call on 3
+#: files (lazy imports, first calls), then `COMPARE_PASSES` warm passes; prints the fastest (the pass least
+#: disturbed by other load on the machine).
 COMPARE_PASSES = 3
 _COHORT_TIME = ("import json, logging, sys, time\nlogging.disable(logging.WARNING)\n"
                 "from drgephys.batch import analyze_paths\nfiles = json.load(open(sys.argv[1]))\n"
@@ -411,10 +410,8 @@ def compare_with(rev: str, files, data_dir: Path, rounds: int) -> dict:
     files_json.write_text(json.dumps([str(f) for f in files]))
     cmd = [sys.executable, "-c", _COHORT_TIME, str(files_json)]
     with tempfile.TemporaryDirectory(prefix="drgephys-compare-") as tmp, C.checkout(rev, Path(tmp) / "tree") as tree:
-        old_env = dict(os.environ, PYTHONPATH=str(tree))
-        if C.imported_from(old_env) != tree / "drgephys":
-            raise RuntimeError(f"the checkout of {rev} at {tree} is not what `python -c` imports")
-        runs = C.alternate_runs({"baseline": (cmd, old_env), "here": (cmd, None)}, rounds, printed=True)
+        runs = C.alternate_runs({"baseline": (cmd, dict(os.environ, PYTHONPATH=str(tree))), "here": (cmd, None)},
+                                rounds, printed=True)
     ratios = [h / b for h, b in zip(runs["here"], runs["baseline"])]
     return {"baseline": statistics.median(runs["baseline"]), "here": statistics.median(runs["here"]),
             "ratio": statistics.median(ratios), "ratio_range": (min(ratios), max(ratios)),

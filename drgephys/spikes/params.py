@@ -1,7 +1,8 @@
 """Parameters of spike detection (`SpikeParams`), of the SSO-trigger rule (`TriggerParams`) and of spike removal
 before the SSO detector (`RemovalSettings`, built by `drgephys.oscillations.OscillationParams.removal`).
 
-Both are frozen dataclasses; ``dataclasses.asdict(params)`` is saved with every result.
+`SpikeParams` and `TriggerParams` are frozen dataclasses (``dataclasses.asdict(params)`` is saved with every
+result); `RemovalSettings` is derived from the saved `OscillationParams`.
 """
 
 from __future__ import annotations
