@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["runs", "merge_spans", "spans_to_mask", "fill_spans", "span_fill", "span_indices", "pieces"]
+__all__ = ["runs", "merge_spans", "spans_to_mask", "fill_spans", "span_fill", "span_fill_at", "span_indices", "pieces"]
 
 
 def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -70,6 +70,27 @@ def span_fill(anchor, starts, ends, n: int, *, merged: bool = False):
     width = np.repeat(np.maximum(right - left, 1), lengths)
     frac = np.minimum(np.maximum((idx - span_left) / width, 0.0), 1.0)   # np.clip (finite values)
     return idx, np.repeat(xl, lengths) + frac * np.repeat(xr - xl, lengths)
+
+
+def span_fill_at(anchor, starts, ends, n: int, idx: np.ndarray):
+    """`span_fill`'s values at the increasing sample indices ``idx`` only (the same expression per sample,
+    so the same values, without evaluating the whole spans): ``(hit, values)``, where ``hit`` marks the
+    entries of ``idx`` inside a span and ``values`` are their fill values; ``None`` when there is no span.
+    ``starts``, ``ends``: merged spans (`merge_spans`)."""
+    s, e = starts, ends
+    if s.size == 0:
+        return None
+    k = np.searchsorted(s, idx, side="right") - 1
+    kk = np.maximum(k, 0)
+    hit = (k >= 0) & (idx < e[kk])
+    if s[0] == 0 and e[0] == n:
+        return hit, np.zeros(int(np.count_nonzero(hit)))
+    left = np.where(s > 0, s - 1, e)          # `span_fill`'s anchors, per span
+    right = np.where(e < n, e, s - 1)
+    xl, xr = anchor(left), anchor(right)
+    kk = kk[hit]
+    frac = np.minimum(np.maximum((idx[hit] - left[kk]) / np.maximum(right - left, 1)[kk], 0.0), 1.0)
+    return hit, xl[kk] + frac * (xr - xl)[kk]
 
 
 def span_indices(starts, stops, n: int) -> np.ndarray:

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 import drgephys.spikes.removal as removal
+from drgephys._numerics.scipy_private import median_filter
+from drgephys._numerics.spans import fill_spans, merge_spans
 from drgephys.oscillations import OscillationParams
 from drgephys.sim import preset, simulate_trace
 from drgephys.spikes import find_spikes
@@ -109,3 +111,27 @@ def test_no_spikes_leave_the_trace_as_it_is(tonic):
     none = {k: np.asarray(spk[k])[:0] for k in ("threshold_index", "trough_index", "foot_index", "end_index")}
     out = remove_spikes(tr.v, tr.fs, none, OscillationParams().removal())
     assert out.x is tr.v and out.starts.size == 0
+
+
+@pytest.mark.parametrize("rate_hz", [removal.EARLY_BASELINE_RATE_HZ, removal.BASELINE_RATE_HZ])
+@pytest.mark.parametrize("window_s", [0.05, 0.5, 30.0])
+def test_the_baseline_is_the_whole_running_median_where_the_fits_read_it(tonic, rate_hz, window_s):
+    """`_baseline` runs the median only around the recoveries; at the points it returns the values are
+    those of the running median of the whole subsample, and it returns both neighbours of every fit
+    sample (so `np.interp` gives the whole baseline's values)."""
+    tr, spk = tonic
+    seg = _segments(tr, spk)
+    n = tr.v.size
+    spans = merge_spans(np.asarray(spk["foot_index"]) - 20, np.asarray(spk["trough_index"]) + 1, n)
+    idx, vals = removal._baseline(lambda i: tr.v[i], seg, n, spans, window_s, rate_hz)
+    stride = max(int(round(tr.fs / rate_hz)), 1)
+    bridged = tr.v.copy()
+    fill_spans(bridged, *spans, merged=True)
+    sub = bridged[::stride]
+    w = min(max(int(round(window_s * tr.fs / stride)) | 1, 3), sub.size | 1)
+    whole = median_filter(sub, w)
+    assert np.all(idx % stride == 0) and np.all(np.diff(idx) > 0)
+    np.testing.assert_array_equal(vals, whole[idx // stride])
+    assert idx.size < sub.size                                  # it did leave points out
+    grid = np.arange(0, n, stride)
+    np.testing.assert_array_equal(np.interp(seg.idx, idx, vals), np.interp(seg.idx, grid, whole))
