@@ -38,7 +38,7 @@ from typing import Callable
 import numpy as np
 
 from ._numerics.order import median
-from ._numerics.spans import spans_to_mask
+from ._numerics.spans import in_spans, merge_spans
 from ._validation import check_positive
 from .reasons import Reason, Registry
 
@@ -196,7 +196,7 @@ class QcEvidence:
             if i1 > i0 and np.isnan(getattr(self, attr)):
                 s, e = excluded
                 step = max(1, (i1 - i0) // _DRIFT_SAMPLES)
-                keep = ~spans_to_mask(s - i0, e - i0, i1 - i0)[::step]
+                keep = ~in_spans(*merge_spans(s - i0, e - i0, i1 - i0), np.arange(0, i1 - i0, step))
                 x = v[i0:i1:step]
                 if keep.any():                # else: all spikes or stimulus, no baseline there (NaN)
                     setattr(self, attr, median(x[keep]))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["runs", "merge_spans", "spans_to_mask", "fill_spans", "span_fill", "span_fill_at", "span_indices", "pieces"]
+__all__ = ["runs", "merge_spans", "spans_to_mask", "fill_spans", "span_fill", "span_fill_at", "in_spans", "span_indices", "pieces"]
 
 
 def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -72,6 +72,20 @@ def span_fill(anchor, starts, ends, n: int, *, merged: bool = False):
     return idx, np.repeat(xl, lengths) + frac * np.repeat(xr - xl, lengths)
 
 
+def in_spans(starts, ends, idx) -> np.ndarray:
+    """Whether each sample index of ``idx`` lies inside one of the merged spans ``[starts, ends)``
+    (`merge_spans`): ``spans_to_mask(starts, ends, n)[idx]`` without a trace-length mask."""
+    return _locate(starts, ends, idx)[0] if len(starts) else np.zeros(np.shape(idx), bool)
+
+
+def _locate(s, e, idx):
+    """``(inside, span)``: whether each index lies inside a merged span and the last span starting at or
+    before it (0 before the first); ``s`` not empty."""
+    k = np.searchsorted(s, idx, side="right") - 1
+    kk = np.maximum(k, 0)
+    return (k >= 0) & (idx < e[kk]), kk
+
+
 def span_fill_at(anchor, starts, ends, n: int, idx: np.ndarray):
     """`span_fill`'s values at the increasing sample indices ``idx`` only (the same expression per sample,
     so the same values, without evaluating the whole spans): ``(hit, values)``, where ``hit`` marks the
@@ -80,9 +94,7 @@ def span_fill_at(anchor, starts, ends, n: int, idx: np.ndarray):
     s, e = starts, ends
     if s.size == 0:
         return None
-    k = np.searchsorted(s, idx, side="right") - 1
-    kk = np.maximum(k, 0)
-    hit = (k >= 0) & (idx < e[kk])
+    hit, kk = _locate(s, e, idx)
     if s[0] == 0 and e[0] == n:
         return hit, np.zeros(int(np.count_nonzero(hit)))
     left = np.where(s > 0, s - 1, e)          # `span_fill`'s anchors, per span

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drgephys._numerics.spans import merge_spans, span_fill, span_fill_at
+from drgephys._numerics.spans import in_spans, merge_spans, span_fill, span_fill_at, spans_to_mask
 
 
 @settings(max_examples=200, deadline=None)
@@ -28,3 +28,12 @@ def test_span_fill_at_is_span_fill_at_those_samples(n, spans, stride, seed):
     expected_hit = np.isin(idx, whole[0])
     np.testing.assert_array_equal(hit, expected_hit)
     np.testing.assert_array_equal(vals, full[idx[hit]])          # bit for bit, not approximately
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(1, 300), spans=st.lists(st.tuples(st.integers(-5, 305), st.integers(0, 40)), max_size=8),
+       stride=st.integers(1, 7))
+def test_in_spans_reads_the_mask_at_those_samples(n, spans, stride):
+    s, e = merge_spans([a for a, _ in spans], [a + d for a, d in spans], n)
+    idx = np.arange(0, n, stride)
+    np.testing.assert_array_equal(in_spans(s, e, idx), spans_to_mask(s, e, n, merged=True)[idx])
