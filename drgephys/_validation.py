@@ -76,8 +76,12 @@ def warn_unit_slip(arr: np.ndarray, name: str = "v") -> None:
     if arr.size == 0:
         return
     sub = arr[::max(1, arr.size // _UNIT_CHECK_SAMPLES)]
-    with np.errstate(invalid="ignore"):
-        lo, hi = np.nanmin(sub), np.nanmax(sub) if np.isfinite(sub).any() else (np.nan, np.nan)
+    lo, hi = sub.min(), sub.max()          # (any NaN makes both NaN: then the extremes without them)
+    if math.isnan(lo):
+        sub = sub[~np.isnan(sub)]         # (np.nanmin / np.nanmax's values, without their copies)
+        if sub.size == 0:
+            return
+        lo, hi = sub.min(), sub.max()
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return
     peak = max(abs(lo), abs(hi))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["runs", "merge_spans", "spans_to_mask", "fill_spans", "span_fill", "span_fill_at", "in_spans", "span_indices", "pieces"]
+__all__ = ["runs", "merge_spans", "spans_to_mask", "fill_spans", "span_fill", "span_bridge", "in_spans", "span_indices", "pieces"]
 
 
 def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -86,23 +86,38 @@ def _locate(s, e, idx):
     return (k >= 0) & (idx < e[kk]), kk
 
 
-def span_fill_at(anchor, starts, ends, n: int, idx: np.ndarray):
-    """`span_fill`'s values at the increasing sample indices ``idx`` only (the same expression per sample,
-    so the same values, without evaluating the whole spans): ``(hit, values)``, where ``hit`` marks the
-    entries of ``idx`` inside a span and ``values`` are their fill values; ``None`` when there is no span.
-    ``starts``, ``ends``: merged spans (`merge_spans`)."""
+class Bridge:
+    """`span_fill`'s values at given sample indices only, laid out once and written for any trace:
+    `span_bridge`."""
+
+    def __init__(self, hit: np.ndarray, span: np.ndarray, left: np.ndarray, right: np.ndarray, frac):
+        self.hit, self.span, self.left, self.right, self.frac = hit, span, left, right, frac
+
+    def write(self, out: np.ndarray, anchor) -> None:
+        """Write the fill values into ``out`` (the trace at the indices, in place); ``anchor(indices)``
+        gives the float64 values of the trace there (`span_fill`'s anchors)."""
+        if self.frac is None:                               # one span over the whole trace
+            out[self.hit] = 0.0
+            return
+        xl, xr = anchor(self.left), anchor(self.right)
+        out[self.hit] = xl[self.span] + self.frac * (xr - xl)[self.span]
+
+
+def span_bridge(starts, ends, n: int, idx: np.ndarray) -> Bridge | None:
+    """Where `span_fill` writes among the increasing sample indices ``idx``, and how (`Bridge`): the same
+    expression per sample, so the same values, without evaluating the whole spans; ``None`` when there is
+    no span. ``starts``, ``ends``: merged spans (`merge_spans`)."""
     s, e = starts, ends
     if s.size == 0:
         return None
     hit, kk = _locate(s, e, idx)
     if s[0] == 0 and e[0] == n:
-        return hit, np.zeros(int(np.count_nonzero(hit)))
+        return Bridge(hit, None, None, None, None)
     left = np.where(s > 0, s - 1, e)          # `span_fill`'s anchors, per span
     right = np.where(e < n, e, s - 1)
-    xl, xr = anchor(left), anchor(right)
     kk = kk[hit]
     frac = np.minimum(np.maximum((idx[hit] - left[kk]) / np.maximum(right - left, 1)[kk], 0.0), 1.0)
-    return hit, xl[kk] + frac * (xr - xl)[kk]
+    return Bridge(hit, kk, left, right, frac)
 
 
 def span_indices(starts, stops, n: int) -> np.ndarray:

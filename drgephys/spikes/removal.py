@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from .._numerics.blas import one_blas_thread
 from .._numerics.scipy_private import median_filter
-from .._numerics.spans import merge_spans, span_fill_at, span_indices
+from .._numerics.spans import merge_spans, span_bridge, span_indices
 from .params import RemovalSettings
 
 __all__ = ["remove_spikes", "RemovalSettings", "SpikeFree", "AHP_TAU_GRID_MS"]
@@ -111,13 +112,15 @@ def remove_spikes(v: np.ndarray, fs: float, spikes, settings: RemovalSettings) -
     if not fit.any():
         return SpikeFree(v, s, e, True)
     seg = _Segments(trough[fit], stop[fit], fs)
-    base = _baseline(lambda i: v[i], seg, n, (s, e), settings.baseline_window_s, EARLY_BASELINE_RATE_HZ)
+    early, last = (_Baseline(seg, n, (s, e), settings.baseline_window_s, rate)
+                   for rate in (EARLY_BASELINE_RATE_HZ, BASELINE_RATE_HZ))
+    base = early(lambda i: v[i])
+    v_fit = v[seg.idx]
     for k in range(BASELINE_PASSES):   # AHPs over the baseline, then the baseline of what they leave
-        coef, tau = seg.fit(v, base)
+        coef, tau = seg.fit(v_fit, base)
         if k < BASELINE_PASSES - 1:    # (the baseline reads the AHP-free trace at its own samples only)
-            rate = BASELINE_RATE_HZ if k == BASELINE_PASSES - 2 else EARLY_BASELINE_RATE_HZ
-            base = _baseline(lambda i: v[i] - seg.model_at(i, coef, tau), seg, n, (s, e),
-                             settings.baseline_window_s, rate)
+            baseline = last if k == BASELINE_PASSES - 2 else early
+            base = baseline(lambda i: v[i] - seg.model_at(i, coef, tau))
     x = v.copy()
     seg.subtract(x, coef, tau)
     return SpikeFree(x, s, e, True)
@@ -137,36 +140,38 @@ BASELINE_RATE_HZ = 1000.0
 EARLY_BASELINE_RATE_HZ = 500.0
 
 
-def _baseline(value_at, seg: "_Segments", n: int, spans, window_s: float, rate_hz: float):
+class _Baseline:
     """The local baseline the trace returns to: a running median over ``window_s`` (the drift window) of the
-    trace with the AP cores bridged, on a strided subsample (about ``rate_hz``) of its ``n`` samples
-    (``value_at(indices)``: the trace's values there); returns subsample indices and values (`_Segments.fit`
-    interpolates them).
+    trace with the AP cores (merged ``spans``) bridged, on a strided subsample (about ``rate_hz``) of its
+    ``n`` samples. Calling it with ``value_at(indices)`` (the trace's values there) returns subsample
+    indices and baseline values (`_Segments.fit` interpolates them); where it reads is the same in every
+    pass, so it is laid out once.
 
     Only the subsample points around the recoveries of `seg` are returned: the two that bracket each fit
     sample. The median runs over those points with half a window on either side, the pieces laid end to
     end: every returned point's window lies inside its piece (or reaches the trace's edge at the edge of
     the first or last piece), so its value is the whole subsample's running median, bit for bit, for
     39 % of the points on the benchmark cohort (`tests/spikes/test_removal.py` checks it)."""
-    stride = max(int(round(seg.fs / rate_hz)), 1)
-    m = -(-n // stride)                                      # points of np.arange(0, n, stride)
-    w = max(int(round(window_s * seg.fs / stride)) | 1, 3)
-    w = min(w, (m | 1) if m >= 3 else 3)
-    lo, hi = seg.start // stride, (seg.stop - 1) // stride + 2           # subsample points read
-    ps, pe = merge_spans(lo - w // 2, hi + w // 2, m)                    # ... with half a window around
-    lengths = pe - ps
-    first = np.cumsum(lengths) - lengths
-    at = span_indices(ps, pe, m)                                         # the pieces laid end to end
-    sub_idx = at * stride
-    sub = value_at(sub_idx)
-    fill = span_fill_at(value_at, *spans, n, sub_idx)
-    if fill is not None:
-        sub[fill[0]] = fill[1]
-    base = median_filter(sub, w)
-    keep = span_indices(lo, hi, m)
-    piece = np.searchsorted(ps, keep, side="right") - 1
-    pos = first[piece] + keep - ps[piece]
-    return sub_idx[pos], base[pos]
+
+    def __init__(self, seg: "_Segments", n: int, spans, window_s: float, rate_hz: float):
+        stride = max(int(round(seg.fs / rate_hz)), 1)
+        m = -(-n // stride)                                      # points of np.arange(0, n, stride)
+        w = max(int(round(window_s * seg.fs / stride)) | 1, 3)
+        self.w = min(w, (m | 1) if m >= 3 else 3)
+        lo, hi = seg.start // stride, (seg.stop - 1) // stride + 2           # subsample points read
+        ps, pe = merge_spans(lo - self.w // 2, hi + self.w // 2, m)          # ... with half a window around
+        lengths = pe - ps
+        self.idx = span_indices(ps, pe, m) * stride                          # the pieces laid end to end
+        keep = span_indices(lo, hi, m)
+        piece = np.searchsorted(ps, keep, side="right") - 1
+        self.pos = (np.cumsum(lengths) - lengths)[piece] + keep - ps[piece]  # the points returned
+        self.bridge = span_bridge(*spans, n, self.idx)                       # the cores' bridges there
+
+    def __call__(self, value_at):
+        sub = value_at(self.idx)
+        if self.bridge is not None:
+            self.bridge.write(sub, value_at)
+        return self.idx[self.pos], median_filter(sub, self.w)[self.pos]
 
 
 class _Segments:
@@ -185,9 +190,25 @@ class _Segments:
         self.j = j                                                        # fit sample number from the trough
         self.t_grid = np.arange(int(lens.max()) if lens.size else 0) * (stride / fs)   # s, by sample number
 
-    def fit(self, x: np.ndarray, base) -> tuple[np.ndarray, np.ndarray]:
-        """Per spike, ``(a, b)`` and τ (s) of the best ``a·exp(-t/τ) + b·exp(-5t/τ)`` fit to ``x`` minus the
-        baseline over the whole τ grid (least squares, 2x2 normal equations per spike and τ). Every pass
+    @cached_property
+    def _gram(self):
+        """The τ grid (s), both exponentials tabulated over it (``(n_tau, L)``) and each spike's Gram sums
+        and determinant (``(k, n_tau)``): the same in every pass."""
+        taus = np.asarray(AHP_TAU_GRID_MS) * 1e-3
+        t1 = np.exp(-self.t_grid[None, :] / taus[:, None])                # (n_tau, L)
+        t2 = np.exp(-self.t_grid[None, :] * FAST_RATIO / taus[:, None])
+        last = self.lens - 1
+        g11 = np.cumsum(t1 * t1, axis=1)[:, last].T                       # (k, n_tau)
+        g12 = np.cumsum(t1 * t2, axis=1)[:, last].T
+        g22 = np.cumsum(t2 * t2, axis=1)[:, last].T
+        det = g11 * g22 - g12 * g12
+        det = np.where(det > 1e-12 * (g11 * g22 + 1e-300), det, np.inf)
+        return taus, t1, t2, g11, g12, g22, det
+
+    def fit(self, x_fit: np.ndarray, base) -> tuple[np.ndarray, np.ndarray]:
+        """Per spike, ``(a, b)`` and τ (s) of the best ``a·exp(-t/τ) + b·exp(-5t/τ)`` fit to the trace minus the
+        baseline over the whole τ grid (least squares, 2x2 normal equations per spike and τ); ``x_fit`` is
+        the trace at the fit samples (``x[self.idx]``, read once for every pass). Every pass
         searches the whole grid: searching only around the previous pass's τ saved 0.16 s on the cohort but
         stuck some spikes in a worse fit (1.6 mV off after one real interneuron spike).
 
@@ -197,14 +218,8 @@ class _Segments:
         the Gram sums are running sums read at each spike's length (3x faster than one gather and
         ``np.add.reduceat`` per τ)."""
         sub_idx, sub_base = base
-        y = x[self.idx] - np.interp(self.idx, sub_idx, sub_base)
-        taus = np.asarray(AHP_TAU_GRID_MS) * 1e-3
-        t1 = np.exp(-self.t_grid[None, :] / taus[:, None])                # (n_tau, L)
-        t2 = np.exp(-self.t_grid[None, :] * FAST_RATIO / taus[:, None])
-        last = self.lens - 1
-        g11 = np.cumsum(t1 * t1, axis=1)[:, last].T                       # (k, n_tau)
-        g12 = np.cumsum(t1 * t2, axis=1)[:, last].T
-        g22 = np.cumsum(t2 * t2, axis=1)[:, last].T
+        y = x_fit - np.interp(self.idx, sub_idx, sub_base)
+        taus, t1, t2, g11, g12, g22, det = self._gram
         k, width = self.start.size, self.t_grid.size
         r1, r2 = np.empty((k, taus.size)), np.empty((k, taus.size))
         step = max(FIT_BLOCK // max(width, 1), 1)
@@ -215,8 +230,6 @@ class _Segments:
                 dense = np.zeros((b - a, width))
                 dense[self.sid[lo:hi] - a, self.j[lo:hi]] = y[lo:hi]
                 r1[a:b], r2[a:b] = dense @ t1.T, dense @ t2.T
-        det = g11 * g22 - g12 * g12
-        det = np.where(det > 1e-12 * (g11 * g22 + 1e-300), det, np.inf)
         ca = (g22 * r1 - g12 * r2) / det
         cb = (g11 * r2 - g12 * r1) / det
         pick = np.argmax(ca * r1 + cb * r2, axis=1)                       # the largest drop of squared error

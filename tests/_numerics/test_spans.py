@@ -6,13 +6,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drgephys._numerics.spans import in_spans, merge_spans, span_fill, span_fill_at, spans_to_mask
+from drgephys._numerics.spans import in_spans, merge_spans, span_bridge, span_fill, spans_to_mask
 
 
 @settings(max_examples=200, deadline=None)
 @given(n=st.integers(1, 300), spans=st.lists(st.tuples(st.integers(-5, 305), st.integers(0, 40)), max_size=8),
        stride=st.integers(1, 7), seed=st.integers(0, 2**16))
-def test_span_fill_at_is_span_fill_at_those_samples(n, spans, stride, seed):
+def test_span_bridge_writes_span_fill_at_those_samples(n, spans, stride, seed):
     x = np.random.default_rng(seed).normal(size=n)
     s, e = merge_spans([a for a, _ in spans], [a + d for a, d in spans], n)
     idx = np.arange(seed % stride, n, stride)
@@ -20,14 +20,14 @@ def test_span_fill_at_is_span_fill_at_those_samples(n, spans, stride, seed):
     whole = span_fill(lambda i: x[i], s, e, n, merged=True)
     if whole is not None:
         full[whole[0]] = whole[1]
-    at = span_fill_at(lambda i: x[i], s, e, n, idx)
+    bridge = span_bridge(s, e, n, idx)
     if whole is None:
-        assert at is None
+        assert bridge is None
         return
-    hit, vals = at
-    expected_hit = np.isin(idx, whole[0])
-    np.testing.assert_array_equal(hit, expected_hit)
-    np.testing.assert_array_equal(vals, full[idx[hit]])          # bit for bit, not approximately
+    out = x[idx].copy()
+    bridge.write(out, lambda i: x[i])
+    np.testing.assert_array_equal(bridge.hit, np.isin(idx, whole[0]))
+    np.testing.assert_array_equal(out, full[idx])                 # bit for bit, not approximately
 
 
 @settings(max_examples=200, deadline=None)
