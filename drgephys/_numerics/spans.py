@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["runs", "merge_spans", "spans_to_mask", "fill_spans", "span_fill", "span_bridge", "in_spans", "span_indices", "pieces"]
+__all__ = ["runs", "merge_spans", "spans_to_mask", "fill_spans", "span_fill", "span_bridge", "in_spans", "span_indices",
+           "pieces"]
 
 
 def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -112,15 +112,15 @@ def remove_spikes(v: np.ndarray, fs: float, spikes, settings: RemovalSettings) -
     if not fit.any():
         return SpikeFree(v, s, e, True)
     seg = _Segments(trough[fit], stop[fit], fs)
-    early, last = (_Baseline(seg, n, (s, e), settings.baseline_window_s, rate)
+    early, last = (_Baseline(v, seg, (s, e), settings.baseline_window_s, rate)
                    for rate in (EARLY_BASELINE_RATE_HZ, BASELINE_RATE_HZ))
-    base = early(lambda i: v[i])
+    base = early()
     v_fit = v[seg.idx]
     for k in range(BASELINE_PASSES):   # AHPs over the baseline, then the baseline of what they leave
         coef, tau = seg.fit(v_fit, base)
         if k < BASELINE_PASSES - 1:    # (the baseline reads the AHP-free trace at its own samples only)
             baseline = last if k == BASELINE_PASSES - 2 else early
-            base = baseline(lambda i: v[i] - seg.model_at(i, coef, tau))
+            base = baseline((coef, tau))
     x = v.copy()
     seg.subtract(x, coef, tau)
     return SpikeFree(x, s, e, True)
@@ -142,10 +142,10 @@ EARLY_BASELINE_RATE_HZ = 500.0
 
 class _Baseline:
     """The local baseline the trace returns to: a running median over ``window_s`` (the drift window) of the
-    trace with the AP cores (merged ``spans``) bridged, on a strided subsample (about ``rate_hz``) of its
-    ``n`` samples. Calling it with ``value_at(indices)`` (the trace's values there) returns subsample
-    indices and baseline values (`_Segments.fit` interpolates them); where it reads is the same in every
-    pass, so it is laid out once.
+    trace ``v`` with the AP cores (merged ``spans``) bridged, on a strided subsample (about ``rate_hz``).
+    Calling it (with the AHPs fitted so far, which it leaves out) returns subsample indices and baseline
+    values (`_Segments.fit` interpolates them); where it reads is the same in every pass, so it is laid out
+    and read once.
 
     Only the subsample points around the recoveries of `seg` are returned: the two that bracket each fit
     sample. The median runs over those points with half a window on either side, the pieces laid end to
@@ -153,7 +153,8 @@ class _Baseline:
     the first or last piece), so its value is the whole subsample's running median, bit for bit, for
     39 % of the points on the benchmark cohort (`tests/spikes/test_removal.py` checks it)."""
 
-    def __init__(self, seg: "_Segments", n: int, spans, window_s: float, rate_hz: float):
+    def __init__(self, v: np.ndarray, seg: "_Segments", spans, window_s: float, rate_hz: float):
+        n, self.v, self.seg = v.size, v, seg
         stride = max(int(round(seg.fs / rate_hz)), 1)
         m = -(-n // stride)                                      # points of np.arange(0, n, stride)
         w = max(int(round(window_s * seg.fs / stride)) | 1, 3)
@@ -166,11 +167,13 @@ class _Baseline:
         piece = np.searchsorted(ps, keep, side="right") - 1
         self.pos = (np.cumsum(lengths) - lengths)[piece] + keep - ps[piece]  # the points returned
         self.bridge = span_bridge(*spans, n, self.idx)                       # the cores' bridges there
+        self.v_sub, self.where = v[self.idx], seg.where(self.idx)
 
-    def __call__(self, value_at):
-        sub = value_at(self.idx)
-        if self.bridge is not None:
-            self.bridge.write(sub, value_at)
+    def __call__(self, fit=None):
+        """The baseline of the trace, or of the trace minus the AHPs ``fit = (coef, tau)`` of `seg`."""
+        sub = self.v_sub.copy() if fit is None else self.v_sub - self.seg.model(self.where, *fit)
+        if self.bridge is not None:                      # (the bridges' anchors: a few points)
+            self.bridge.write(sub, lambda i: self.v[i] - (0.0 if fit is None else self.seg.model_at(i, *fit)))
         return self.idx[self.pos], median_filter(sub, self.w)[self.pos]
 
 
@@ -236,17 +239,26 @@ class _Segments:
         rows = np.arange(k)
         return np.stack([ca[rows, pick], cb[rows, pick]], axis=1), taus[pick]
 
-    def model_at(self, idx: np.ndarray, coef: np.ndarray, tau: np.ndarray) -> np.ndarray:
-        """The fitted exponentials at the sample indices ``idx`` (0 outside every recovery)."""
+    def where(self, idx: np.ndarray):
+        """Where the sample indices ``idx`` fall: ``(inside, spike, t)``, whether each lies inside a recovery,
+        and for those the spike and the time from its trough (s); the same in every pass (`model`)."""
         idx = np.asarray(idx, np.int64)
         k = np.searchsorted(self.start, idx, side="right") - 1
         kk = np.maximum(k, 0)
         inside = (k >= 0) & (idx < self.stop[kk])
-        out = np.zeros(idx.size)
         kk = kk[inside]
-        tt = (idx[inside] - self.start[kk]) / self.fs
+        return inside, kk, (idx[inside] - self.start[kk]) / self.fs
+
+    def model(self, where, coef: np.ndarray, tau: np.ndarray) -> np.ndarray:
+        """The fitted exponentials at the samples `where` describes (0 outside every recovery)."""
+        inside, kk, tt = where
+        out = np.zeros(inside.size)
         out[inside] = coef[kk, 0] * np.exp(-tt / tau[kk]) + coef[kk, 1] * np.exp(-tt * FAST_RATIO / tau[kk])
         return out
+
+    def model_at(self, idx: np.ndarray, coef: np.ndarray, tau: np.ndarray) -> np.ndarray:
+        """The fitted exponentials at the sample indices ``idx`` (0 outside every recovery)."""
+        return self.model(self.where(idx), coef, tau)
 
     def subtract(self, x: np.ndarray, coef: np.ndarray, tau: np.ndarray) -> None:
         """Subtract the fitted exponentials from ``x`` at full rate over each recovery (in place), in groups of

@@ -123,7 +123,7 @@ def test_the_baseline_is_the_whole_running_median_where_the_fits_read_it(tonic, 
     seg = _segments(tr, spk)
     n = tr.v.size
     spans = merge_spans(np.asarray(spk["foot_index"]) - 20, np.asarray(spk["trough_index"]) + 1, n)
-    idx, vals = removal._Baseline(seg, n, spans, window_s, rate_hz)(lambda i: tr.v[i])
+    idx, vals = removal._Baseline(tr.v, seg, spans, window_s, rate_hz)()
     stride = max(int(round(tr.fs / rate_hz)), 1)
     bridged = tr.v.copy()
     fill_spans(bridged, *spans, merged=True)
