@@ -102,13 +102,13 @@ class BlockSlope:
         return y
 
     def subsample(self) -> np.ndarray:
-        """Sorted slope at `BRACKET_POINTS` evenly strided samples (the values only place `Bracket`)."""
+        """The slope at `BRACKET_POINTS` evenly strided samples, in no order (the values only place
+        `Bracket`)."""
         idx = np.arange(self.h, self.n - self.h, max(self.n // BRACKET_POINTS, 1))
         if not self.w:
-            return np.sort((self.v[idx + 1] - self.v[idx - 1]) / (2.0 * self.dt_ms))
+            return (self.v[idx + 1] - self.v[idx - 1]) / (2.0 * self.dt_ms)
         rows = np.lib.stride_tricks.sliding_window_view(self.v, self.w)[idx - self.h]
-        vals = rows @ self.c[::-1]
-        return np.sort(vals)
+        return rows @ self.c[::-1]
 
     @property
     def split(self) -> bool:
@@ -210,7 +210,7 @@ class BlockSlope:
 
 
 class Bracket:
-    """A candidate certificate of the robust SD (``1.4826 × MAD``) read off a sorted subsample, whose
+    """A candidate certificate of the robust SD (``1.4826 × MAD``) read off a subsample, whose
     counts `scan` takes over the whole trace.
 
     - Single interval, when `level` is given and an interval of width ``level / 1.4826`` around the
@@ -223,21 +223,24 @@ class Bracket:
     """
 
     def __init__(self, sub: np.ndarray, level: float | None = None):
-        m = sub.size
+        m = sub.size                  # (order statistics by selection: `sub` need not be sorted)
         self.single = False
+        q = int(MEDIAN_SHARE * m) + 1
+        ka, kb = max(m // 2 - q, 0), min(m // 2 + q, m - 1)
+        sub = np.partition(sub, (ka, m // 2, kb))
         if level is not None and np.isfinite(level) and level > 0:
             half = 0.5 * level / 1.4826 / (1.0 + 1e-9)
             med = sub[m // 2]
-            held = np.searchsorted(sub, med + half, "right") - np.searchsorted(sub, med - half, "left")
+            held = np.count_nonzero((sub >= med - half) & (sub <= med + half))
             if held >= BOUND_SHARE * m:
                 self.single = True
                 self.lo, self.hi = float(med - half), float(med + half)
                 self.a, self.b = -np.inf, np.inf
                 return
-        q = int(MEDIAN_SHARE * m) + 1
-        self.a, self.b = sub[max(m // 2 - q, 0)], sub[min(m // 2 + q, m - 1)]
+        self.a, self.b = sub[ka], sub[kb]
         centre = 0.5 * (self.a + self.b)
-        e = np.sort(np.abs(sub - centre))[min(int(BOUND_SHARE * m), m - 1)]
+        k = min(int(BOUND_SHARE * m), m - 1)
+        e = np.partition(np.abs(sub - centre), k)[k]
         self.r = float(e + 0.5 * (self.b - self.a))
         self.lo, self.hi = self.b - self.r, self.a + self.r
 

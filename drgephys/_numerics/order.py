@@ -68,12 +68,13 @@ def median(x: np.ndarray, where: np.ndarray | None = None, *, outside=None) -> f
         sub = sub[where[::step]]
     elif excl is not None:
         sub = np.delete(sub, excl[excl % step == 0] // step)     # the excluded subsample positions
-    sub = np.sort(sub)
     m = sub.size
     if m < 16:
         return float(np.median(_included(x, where, excl)))
     half = int(MEDIAN_BRACKET * m) + 1
-    lo, hi = sub[max(m // 2 - half, 0)], sub[min(m // 2 + half, m - 1)]
+    k0, k1 = max(m // 2 - half, 0), min(m // 2 + half, m - 1)
+    sub = np.partition(sub, (k0, k1))          # the two order statistics of the sorted subsample, no sort
+    lo, hi = sub[k0], sub[k1]
     below, inside = _bracket(x, lo, hi, where, excl)
     r0, r1 = (n - 1) // 2 - below, n // 2 - below
     if r0 < 0 or r1 >= inside.size:          # bracket missed the middle: the plain (exact) way

@@ -25,7 +25,8 @@ VM_LEVEL_RANGE_MV = (-150.0, 60.0)
 MIN_SPREAD_MV = 0.02
 #: Share of samples pinned at the extreme value above which a trace counts as saturated (clipped).
 SATURATION_SHARE = 0.02
-#: Share of samples at one value above which a trace is a piecewise-constant command, not a recording.
+#: Share of samples at one value above which a trace is a piecewise-constant command, not a recording (at
+#: least a half: `_verdict` looks for that value at the median).
 COMMAND_MODE_SHARE = 0.5
 #: A signal with fewer distinct values than this over many samples is a stepped command.
 COMMAND_MAX_LEVELS = 64
@@ -68,18 +69,11 @@ def streamed_assessment(read, n: int, block: int = 1 << 22) -> tuple[str, str, f
 
 
 def _sample_verdict(sub: np.ndarray) -> tuple[str, str, float]:
-    """``(code, reason, median)`` of a finite subsample (`_verdict` on its sorted copy)."""
+    """``(code, reason, median)`` of a finite subsample (`_verdict`)."""
     if sub.size == 0:
         return "non_finite_channel", "every sample is NaN or infinite", np.nan
-    x = np.sort(sub)      # sorted once: the percentiles and the distinct values read it
-    p_lo, lo, med, hi, p_hi = np.percentile(x, [1, 0.5, 50, 99.5, 99])
-    return (*_verdict(x, p_lo, lo, med, hi, p_hi), float(med))
-
-
-def _unique_sorted(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(x, return_counts=True)`` of a sorted finite array (no second sort)."""
-    first = np.flatnonzero(np.concatenate(([True], x[1:] != x[:-1])))
-    return x[first], np.diff(np.append(first, x.size))
+    p_lo, lo, med, hi, p_hi = np.percentile(sub, [1, 0.5, 50, 99.5, 99])   # (selection: no sort)
+    return (*_verdict(sub, p_lo, lo, med, hi, p_hi), float(med))
 
 
 #: Candidate rejections that mark a command/stimulus output (by name or by a stepped waveform).
@@ -87,18 +81,20 @@ COMMAND_CODES = frozenset({"command_name", "command_levels"})
 
 
 def _verdict(x, p_lo, lo, med, hi, p_hi) -> tuple[str, str]:
-    """``(code, reason)`` why the sorted finite subsample `x` (with its percentiles) is not a membrane
-    potential, or ``("", "")``."""
+    """``(code, reason)`` why the finite subsample `x` (with its percentiles) is not a membrane potential, or
+    ``("", "")``. Counts, no sort: more than half the samples at one value (`COMMAND_MODE_SHARE`) puts
+    that value at the median, so the mode is only looked for there."""
     if hi - lo < MIN_SPREAD_MV:
         return "constant", f"the trace is constant ({med:.3g} mV throughout)"
-    vals, counts = _unique_sorted(x)
-    mode_share = counts.max() / x.size
-    if mode_share > COMMAND_MODE_SHARE and vals.size < 256:
-        return "command_levels", (f"the trace is piecewise constant ({mode_share:.0%} of samples at "
-                                  f"{vals[counts.argmax()]:.3g} mV, {vals.size} distinct values): a command/stimulus "
-                                  "output, not a recorded potential")
-    xmax, xmin = vals[-1], vals[0]
-    top, bottom = counts[-1] / x.size, counts[0] / x.size
+    mode_share = np.count_nonzero(x == med) / x.size
+    if mode_share > COMMAND_MODE_SHARE:
+        n_values = np.unique(x).size
+        if n_values < 256:
+            return "command_levels", (f"the trace is piecewise constant ({mode_share:.0%} of samples at "
+                                      f"{med:.3g} mV, {n_values} distinct values): a command/stimulus "
+                                      "output, not a recorded potential")
+    xmax, xmin = x.max(), x.min()
+    top, bottom = np.count_nonzero(x == xmax) / x.size, np.count_nonzero(x == xmin) / x.size
     if top > SATURATION_SHARE or bottom > SATURATION_SHARE:
         rail = xmax if top >= bottom else xmin
         return "saturated", f"the trace is saturated ({max(top, bottom):.1%} of samples clipped at {rail:.4g} mV)"

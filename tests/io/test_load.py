@@ -197,14 +197,41 @@ def test_unparseable_units_override_is_a_value_error():
         load(path, units="foo")
 
 
-@pytest.mark.parametrize("n", [1, 2, 7, 16_384])
-def test_distinct_values_of_the_sorted_subsample_match_numpy(n):
-    """The channel assessment counts distinct values on its sorted subsample without a second sort."""
-    from drgephys.io.plausible import _unique_sorted
+def _reference_verdict(x):
+    """The channel verdict as first written: every statistic read off the sorted subsample."""
+    from drgephys.io import plausible as P
 
+    x = np.sort(x)
+    p_lo, lo, med, hi, p_hi = np.percentile(x, [1, 0.5, 50, 99.5, 99])
+    if hi - lo < P.MIN_SPREAD_MV:
+        return "constant", med
+    vals, counts = np.unique(x, return_counts=True)
+    if counts.max() / x.size > P.COMMAND_MODE_SHARE and vals.size < 256:
+        return "command_levels", med
+    if max(counts[-1], counts[0]) / x.size > P.SATURATION_SHARE:
+        return "saturated", med
+    if not (P.VM_LEVEL_RANGE_MV[0] <= med <= P.VM_LEVEL_RANGE_MV[1]):
+        return "level_out_of_range", med
+    if abs(med) < P.NO_CELL_LEVEL_MV and p_hi - p_lo < P.NO_CELL_SPREAD_MV:
+        return "flat_near_zero", med
+    return "", med
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 1000, 16_384])
+def test_channel_verdict_without_sorting_equals_the_sorted_one(n):
+    """The channel assessment counts (mode at the median, extremes) instead of sorting its subsample: the
+    same code and level as the statistics of the sorted subsample, on each kind of channel."""
+    from drgephys.io.plausible import COMMAND_MODE_SHARE, _sample_verdict
+
+    assert COMMAND_MODE_SHARE >= 0.5                 # (the mode is looked for at the median)
     rng = np.random.default_rng(n)
-    for x in (rng.normal(size=n), np.round(rng.normal(size=n), 1), np.full(n, -65.0)):
-        vals, counts = _unique_sorted(np.sort(x))
-        ref_vals, ref_counts = np.unique(x, return_counts=True)
-        np.testing.assert_array_equal(vals, ref_vals)
-        np.testing.assert_array_equal(counts, ref_counts)
+    vm = rng.normal(-60.0, 2.0, n)
+    kinds = [vm, np.round(vm, 1), np.full(n, -65.0), np.where(rng.random(n) < 0.6, -70.0, rng.normal(-40, 5, n)),
+             np.where(rng.random(n) < 0.6, -70.0, np.round(rng.normal(-40, 5, n))), np.minimum(vm, -61.0),
+             np.maximum(vm, -58.0), rng.normal(0.0, 0.1, n), vm + 300.0, np.repeat([-80.0, -20.0], -(-n // 2))[:n]]
+    for x in kinds:
+        code, _, level = _sample_verdict(x)
+        ref_code, ref_level = _reference_verdict(x)
+        assert (code, level) == (ref_code, ref_level)
+
+
