@@ -116,11 +116,12 @@ def remove_spikes(v: np.ndarray, fs: float, spikes, settings: RemovalSettings) -
                    for rate in (EARLY_BASELINE_RATE_HZ, BASELINE_RATE_HZ))
     base = early()
     v_fit = v[seg.idx]
-    for k in range(BASELINE_PASSES):   # AHPs over the baseline, then the baseline of what they leave
-        coef, tau = seg.fit(v_fit, base)
-        if k < BASELINE_PASSES - 1:    # (the baseline reads the AHP-free trace at its own samples only)
-            baseline = last if k == BASELINE_PASSES - 2 else early
-            base = baseline((coef, tau))
+    with one_blas_thread():            # the fits' small products (_numerics.blas)
+        for k in range(BASELINE_PASSES):   # AHPs over the baseline, then the baseline of what they leave
+            coef, tau = seg.fit(v_fit, base)
+            if k < BASELINE_PASSES - 1:    # (the baseline reads the AHP-free trace at its own samples only)
+                baseline = last if k == BASELINE_PASSES - 2 else early
+                base = baseline((coef, tau))
     x = v.copy()
     seg.subtract(x, coef, tau)
     return SpikeFree(x, s, e, True)
@@ -194,6 +195,21 @@ class _Segments:
         self.t_grid = np.arange(int(lens.max()) if lens.size else 0) * (stride / fs)   # s, by sample number
 
     @cached_property
+    def _blocks(self) -> list:
+        """Blocks of spikes whose zero-padded recoveries (``(spikes, L)``, at most `FIT_BLOCK` values) are
+        projected at once: ``(a, b, lo, hi, flat, dense)``, spikes ``a:b``, their fit samples ``lo:hi``,
+        where those go in the flattened ``dense`` (kept: every pass fills the same places)."""
+        k, width = self.start.size, self.t_grid.size
+        step = max(FIT_BLOCK // max(width, 1), 1)
+        out = []
+        for a in range(0, k, step):
+            b = min(a + step, k)
+            lo, hi = self.offsets[a], self.offsets[b - 1] + self.lens[b - 1]
+            flat = (self.sid[lo:hi] - a) * width + self.j[lo:hi]
+            out.append((a, b, lo, hi, flat, np.zeros((b - a, width))))
+        return out
+
+    @cached_property
     def _gram(self):
         """The τ grid (s), both exponentials tabulated over it (``(n_tau, L)``) and each spike's Gram sums
         and determinant (``(k, n_tau)``): the same in every pass."""
@@ -223,16 +239,11 @@ class _Segments:
         sub_idx, sub_base = base
         y = x_fit - np.interp(self.idx, sub_idx, sub_base)
         taus, t1, t2, g11, g12, g22, det = self._gram
-        k, width = self.start.size, self.t_grid.size
+        k = self.start.size
         r1, r2 = np.empty((k, taus.size)), np.empty((k, taus.size))
-        step = max(FIT_BLOCK // max(width, 1), 1)
-        with one_blas_thread():                                           # small products (_numerics.blas)
-            for a in range(0, k, step):                                   # blocks of spikes (a few at most)
-                b = min(a + step, k)
-                lo, hi = self.offsets[a], self.offsets[b - 1] + self.lens[b - 1]
-                dense = np.zeros((b - a, width))
-                dense[self.sid[lo:hi] - a, self.j[lo:hi]] = y[lo:hi]
-                r1[a:b], r2[a:b] = dense @ t1.T, dense @ t2.T
+        for a, b, lo, hi, flat, dense in self._blocks:                   # blocks of spikes (a few at most)
+            dense.reshape(-1)[flat] = y[lo:hi]          # (every pass writes the same places: the rest stays 0)
+            r1[a:b], r2[a:b] = dense @ t1.T, dense @ t2.T
         ca = (g22 * r1 - g12 * r2) / det
         cb = (g11 * r2 - g12 * r1) / det
         pick = np.argmax(ca * r1 + cb * r2, axis=1)                       # the largest drop of squared error
@@ -282,8 +293,8 @@ class _Segments:
             off = np.cumsum(nf) - nf                   # each recovery's first position in the block
             k = np.arange(int(nf.sum()))
             at = np.repeat(which[a:b] * span - off, nf) + k            # table index: tau row, sample number
-            model = np.repeat(coef[a:b, 0], nf) * t1[at]
-            model += np.repeat(coef[a:b, 1], nf) * t2[at]
+            model = np.repeat(coef[a:b, 0], nf) * np.take(t1, at)
+            model += np.repeat(coef[a:b, 1], nf) * np.take(t2, at)
             x[np.repeat(self.start[a:b] - off, nf) + k] -= model
 
 

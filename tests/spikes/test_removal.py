@@ -60,6 +60,8 @@ def test_the_fit_does_not_depend_on_its_block_size(tonic, monkeypatch):
     base = (np.arange(tr.v.size), np.full(tr.v.size, float(np.median(tr.v))))
     whole = seg.fit(tr.v[seg.idx], base)
     monkeypatch.setattr(removal, "FIT_BLOCK", 3 * seg.t_grid.size)        # three spikes per block
+    seg = _segments(tr, spk)                                              # (its blocks are laid out once)
+    assert len(seg._blocks) > 1
     pieces = seg.fit(tr.v[seg.idx], base)
     np.testing.assert_array_equal(whole[1], pieces[1])
     np.testing.assert_allclose(whole[0], pieces[0], rtol=1e-12, atol=1e-12)
