@@ -197,8 +197,9 @@ def remove_mains(r: np.ndarray, fs: float, valid: np.ndarray, top_hz: float, par
     t = np.arange(r.size) / fs
     fit = np.zeros(r.size)
     for j, f in enumerate(f_line[hum]):   # a handful of lines, each a whole-array operation
-        amp = np.interp(t, t_b, loc[:, j].real) + 1j * np.interp(t, t_b, loc[:, j].imag)
-        fit += np.real(amp * np.exp(2j * np.pi * f * t))
+        theta = (2 * np.pi * f) * t       # Re(amp e^{i theta}), without complex arrays
+        fit += np.interp(t, t_b, loc[:, j].real) * np.cos(theta)
+        fit -= np.interp(t, t_b, loc[:, j].imag) * np.sin(theta)
     out = r - np.where(valid, fit, 0.0)
     lines = [{"frequency_hz": float(f), "amplitude_mv": float(2 * abs(m)), "z": float(zz),
               "phase_locking": float(pl)}
