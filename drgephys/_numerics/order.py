@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .spans import span_indices
+from .spans import in_spans, merge_spans, span_indices
 
 __all__ = ["median", "robust_sd_bound", "MIN_FAST", "SUBSAMPLE", "BRACKET"]
 
@@ -54,7 +54,8 @@ def median(x: np.ndarray, where: np.ndarray | None = None, *, outside=None) -> f
         raise ValueError("`where` and `outside` both select samples; pass one of them")
     excl = None
     if outside is not None:
-        excl = span_indices(*outside, x.size)
+        spans = merge_spans(np.reshape(outside[0], -1), np.reshape(outside[1], -1), x.size)
+        excl = span_indices(*spans, x.size)
         excl = excl if excl.size else None
     if where is not None:
         n = int(np.count_nonzero(where))
@@ -67,7 +68,7 @@ def median(x: np.ndarray, where: np.ndarray | None = None, *, outside=None) -> f
     if where is not None:
         sub = sub[where[::step]]
     elif excl is not None:
-        sub = np.delete(sub, excl[excl % step == 0] // step)     # the excluded subsample positions
+        sub = sub[~in_spans(*spans, np.arange(0, x.size, step))]   # less the excluded subsample samples
     m = sub.size
     if m < 16:
         return float(np.median(_included(x, where, excl)))
