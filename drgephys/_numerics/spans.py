@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["runs", "merge_spans", "spans_to_mask", "fill_spans", "span_fill", "span_bridge", "in_spans", "span_indices",
-           "pieces"]
+__all__ = ["runs", "merge_spans", "spans_to_mask", "fill_spans", "span_fill", "span_bridge", "in_spans", "locate",
+           "span_indices", "pieces"]
 
 
 def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -62,8 +62,7 @@ def span_fill(anchor, starts, ends, n: int, *, merged: bool = False):
         return None
     if s[0] == 0 and e[0] == n:
         return np.arange(n), np.zeros(n)
-    left = np.where(s > 0, s - 1, e)          # anchor indices (fall back to the other side at an edge)
-    right = np.where(e < n, e, s - 1)
+    left, right = _anchors(s, e, n)
     xl, xr = anchor(left), anchor(right)
     lengths = e - s
     idx = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(s, lengths)
@@ -76,12 +75,12 @@ def span_fill(anchor, starts, ends, n: int, *, merged: bool = False):
 def in_spans(starts, ends, idx) -> np.ndarray:
     """Whether each sample index of ``idx`` lies inside one of the merged spans ``[starts, ends)``
     (`merge_spans`): ``spans_to_mask(starts, ends, n)[idx]`` without a trace-length mask."""
-    return _locate(starts, ends, idx)[0] if len(starts) else np.zeros(np.shape(idx), bool)
+    return locate(starts, ends, idx)[0] if len(starts) else np.zeros(np.shape(idx), bool)
 
 
-def _locate(s, e, idx):
-    """``(inside, span)``: whether each index lies inside a merged span and the last span starting at or
-    before it (0 before the first); ``s`` not empty."""
+def locate(s, e, idx):
+    """``(inside, span)``: whether each index lies inside one of the sorted, disjoint spans ``[s, e)`` and
+    the last span starting at or before it (0 before the first); ``s`` not empty."""
     k = np.searchsorted(s, idx, side="right") - 1
     kk = np.maximum(k, 0)
     return (k >= 0) & (idx < e[kk]), kk
@@ -111,14 +110,19 @@ def span_bridge(starts, ends, n: int, idx: np.ndarray) -> Bridge | None:
     s, e = starts, ends
     if s.size == 0:
         return None
-    hit, kk = _locate(s, e, idx)
+    hit, kk = locate(s, e, idx)
     if s[0] == 0 and e[0] == n:
         return Bridge(hit, None, None, None, None)
-    left = np.where(s > 0, s - 1, e)          # `span_fill`'s anchors, per span
-    right = np.where(e < n, e, s - 1)
+    left, right = _anchors(s, e, n)
     kk = kk[hit]
     frac = np.minimum(np.maximum((idx[hit] - left[kk]) / np.maximum(right - left, 1)[kk], 0.0), 1.0)
     return Bridge(hit, kk, left, right, frac)
+
+
+def _anchors(s, e, n: int):
+    """The samples either side of each merged span ``[s, e)`` that its bridge joins (the other side's
+    at a trace edge)."""
+    return np.where(s > 0, s - 1, e), np.where(e < n, e, s - 1)
 
 
 def span_indices(starts, stops, n: int) -> np.ndarray:

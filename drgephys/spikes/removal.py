@@ -39,7 +39,7 @@ import numpy as np
 
 from .._numerics.blas import one_blas_thread
 from .._numerics.scipy_private import median_filter
-from .._numerics.spans import merge_spans, span_bridge, span_indices
+from .._numerics.spans import locate, merge_spans, span_bridge, span_indices
 from .params import RemovalSettings
 
 __all__ = ["remove_spikes", "RemovalSettings", "SpikeFree", "AHP_TAU_GRID_MS"]
@@ -254,9 +254,7 @@ class _Segments:
         """Where the sample indices ``idx`` fall: ``(inside, spike, t)``, whether each lies inside a recovery,
         and for those the spike and the time from its trough (s); the same in every pass (`model`)."""
         idx = np.asarray(idx, np.int64)
-        k = np.searchsorted(self.start, idx, side="right") - 1
-        kk = np.maximum(k, 0)
-        inside = (k >= 0) & (idx < self.stop[kk])
+        inside, kk = locate(self.start, self.stop, idx)
         kk = kk[inside]
         return inside, kk, (idx[inside] - self.start[kk]) / self.fs
 
