@@ -151,8 +151,9 @@ class _Baseline:
     Only the subsample points around the recoveries of `seg` are returned: the two that bracket each fit
     sample. The median runs over those points with half a window on either side, the pieces laid end to
     end: every returned point's window lies inside its piece (or reaches the trace's edge at the edge of
-    the first or last piece), so its value is the whole subsample's running median, bit for bit, for
-    39 % of the points on the benchmark cohort (`tests/spikes/test_removal.py` checks it)."""
+    the first or last piece), so its value is the whole subsample's running median, bit for bit
+    (`tests/spikes/test_removal.py` checks it), at the cost of 39 % of the subsample on the benchmark
+    cohort (6-100 % per sweep: sparse firing leaves most of the trace unread)."""
 
     def __init__(self, v: np.ndarray, seg: "_Segments", spans, window_s: float, rate_hz: float):
         n, self.v, self.seg = v.size, v, seg
