@@ -56,7 +56,7 @@ def median(x: np.ndarray, where: np.ndarray | None = None, *, outside=None) -> f
     excl = None
     if outside is not None:
         spans = merge_spans(np.reshape(outside[0], -1), np.reshape(outside[1], -1), x.size)
-        excl = span_indices(*spans, x.size)
+        excl = span_indices(*spans, x.size, merged=True)
         excl = excl if excl.size else None
     if where is not None:
         n = int(np.count_nonzero(where))

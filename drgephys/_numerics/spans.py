@@ -125,10 +125,10 @@ def _anchors(s, e, n: int):
     return np.where(s > 0, s - 1, e), np.where(e < n, e, s - 1)
 
 
-def span_indices(starts, stops, n: int) -> np.ndarray:
+def span_indices(starts, stops, n: int, *, merged: bool = False) -> np.ndarray:
     """Sorted distinct sample indices inside the union of the spans ``[starts, stops)`` clipped to
-    ``[0, n)``."""
-    s, e = merge_spans(np.reshape(starts, -1), np.reshape(stops, -1), n)   # (no index twice)
+    ``[0, n)`` (``merged``: the spans are already the output of `merge_spans`)."""
+    s, e = (starts, stops) if merged else merge_spans(np.reshape(starts, -1), np.reshape(stops, -1), n)
     lengths = e - s
     return np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(s - (np.cumsum(lengths) - lengths), lengths)
 

@@ -11,6 +11,7 @@ import pytest
 import drgephys
 from drgephys.errors import RecordingError
 from drgephys.io import load
+from drgephys.io import plausible as P
 
 from ..conftest import REAL, real_file
 
@@ -199,8 +200,6 @@ def test_unparseable_units_override_is_a_value_error():
 
 def _reference_verdict(x):
     """The channel verdict as first written: every statistic read off the sorted subsample."""
-    from drgephys.io import plausible as P
-
     x = np.sort(x)
     p_lo, lo, med, hi, p_hi = np.percentile(x, [1, 0.5, 50, 99.5, 99])
     if hi - lo < P.MIN_SPREAD_MV:
@@ -221,16 +220,14 @@ def _reference_verdict(x):
 def test_channel_verdict_without_sorting_equals_the_sorted_one(n):
     """The channel assessment counts (mode at the median, extremes) instead of sorting its subsample: the
     same code and level as the statistics of the sorted subsample, on each kind of channel."""
-    from drgephys.io.plausible import COMMAND_MODE_SHARE, _sample_verdict
-
-    assert COMMAND_MODE_SHARE >= 0.5                 # (the mode is looked for at the median)
+    assert P.COMMAND_MODE_SHARE >= 0.5                 # (the mode is looked for at the median)
     rng = np.random.default_rng(n)
     vm = rng.normal(-60.0, 2.0, n)
     kinds = [vm, np.round(vm, 1), np.full(n, -65.0), np.where(rng.random(n) < 0.6, -70.0, rng.normal(-40, 5, n)),
              np.where(rng.random(n) < 0.6, -70.0, np.round(rng.normal(-40, 5, n))), np.minimum(vm, -61.0),
              np.maximum(vm, -58.0), rng.normal(0.0, 0.1, n), vm + 300.0, np.repeat([-80.0, -20.0], -(-n // 2))[:n]]
     for x in kinds:
-        code, _, level = _sample_verdict(x)
+        code, _, level = P._sample_verdict(x)
         ref_code, ref_level = _reference_verdict(x)
         assert (code, level) == (ref_code, ref_level)
 
