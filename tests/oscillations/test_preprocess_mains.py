@@ -5,15 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drgephys.oscillations import OscillationParams
 from drgephys._numerics import spans as sp
 from drgephys.oscillations import preprocess as pp
-from drgephys.oscillations.mains import remove_mains
+from drgephys.oscillations.mains import HUM_ROW, hum_waveform, remove_mains
 from drgephys.oscillations.tfr import background, morlet_power, wavelet_freqs
 
 STOPBAND_DB = 60.0        # Kaiser design attenuation of the decimation filters
 PASSBAND_TOL = 0.01       # relative gain error allowed in the SSO band after decimation
+HUM_TOL_MV = 1e-9         # angle-addition hum against per-sample cos/sin (rounding only: ~1e-11 mV seen)
 
 
 def test_merge_and_mask_spans():
@@ -81,6 +84,24 @@ def test_mains_line_removed_off_nominal_and_sso_kept():
     inside = (t > 5.2) & (t < 6.8)
     kept = np.dot(out[inside], sso[inside]) / np.dot(sso[inside], sso[inside])
     assert kept == pytest.approx(1.0, abs=0.1)               # the SSO at the mains frequency survives
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.one_of(st.integers(1, 5 * HUM_ROW + 7), st.just(37_501)), n_lines=st.integers(0, 4), seed=st.integers(0, 2**32 - 1))
+def test_hum_waveform_is_the_interpolated_sinusoids(n, n_lines, seed):
+    rng = np.random.default_rng(seed)
+    fs = 625.0
+    t_b = np.sort(rng.uniform(-0.1, n / fs + 0.1, 6))
+    amp = rng.normal(size=(6, n_lines)) + 1j * rng.normal(size=(6, n_lines))
+    freqs = rng.uniform(45.0, 0.45 * fs, n_lines)
+    t = np.arange(n) / fs
+    want = np.zeros(n)
+    for j, f in enumerate(freqs):      # the direct form: a cosine and a sine per sample
+        a = np.interp(t, t_b, amp[:, j])
+        want += a.real * np.cos(2 * np.pi * f * t) - a.imag * np.sin(2 * np.pi * f * t)
+    got = hum_waveform(amp, t_b, freqs, n, fs)
+    assert got.shape == (n,)
+    np.testing.assert_allclose(got, want, rtol=0, atol=HUM_TOL_MV)
 
 
 def test_mains_absent_changes_nothing():
