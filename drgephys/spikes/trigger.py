@@ -166,29 +166,34 @@ def _fit_block(v, fs, plan: _FitPlan, excluded, sd_cycles: float):
     threshold_s, frequency_hz, i0, stride, lens = plan
     n, k = v.size, threshold_s.size
     offsets = np.concatenate(([0], np.cumsum(lens)[:-1]))
-    sid = np.repeat(np.arange(k), lens)
-    idx = np.minimum(i0[sid] + stride[sid] * (np.arange(int(lens.sum())) - offsets[sid]), n - 1)
+    def each(a):                     # a per-spike value at each of its samples (np.repeat, not a gather)
+        return np.repeat(a, lens)
+
+    idx = np.minimum(each(i0) + each(stride) * (np.arange(int(lens.sum())) - each(offsets)), n - 1)
     usable = ~excluded[idx]
-    tau = idx / fs - threshold_s[sid]
-    cyc = tau * frequency_hz[sid]
+    tau = idx / fs - each(threshold_s)
+    cyc = tau * each(frequency_hz)
     g = np.exp(-0.5 * (cyc / sd_cycles) ** 2)
     w = np.where(usable, g, 0.0)
-    X = np.stack([np.cos(2 * np.pi * cyc), np.sin(2 * np.pi * cyc), np.ones_like(cyc), cyc, cyc * cyc], axis=1)
+    # regressors as rows (p, N): each product below reads contiguous rows (2x faster than columns)
+    X = np.stack([np.cos(2 * np.pi * cyc), np.sin(2 * np.pi * cyc), np.ones_like(cyc), cyc, cyc * cyc])
     y = v[idx]
 
     def sums(a):
-        return np.add.reduceat(a, offsets, axis=0)
+        return np.add.reduceat(a, offsets, axis=-1)
 
-    p = X.shape[1]
+    p = X.shape[0]
     G = np.empty((k, p, p))
+    r = np.empty((k, p))
     for i in range(p):  # 15 products of regressor pairs, each reduced at once
+        wx = w * X[i]
+        r[:, i] = sums(wx * y)
         for j in range(i, p):
-            G[:, i, j] = G[:, j, i] = sums(w * X[:, i] * X[:, j])
-    r = sums(w[:, None] * X * y[:, None])
+            G[:, i, j] = G[:, j, i] = sums(wx * X[j])
     beta = _batched_solve(G, r)
-    res_full = sums(w * (y - np.einsum("ij,ij->i", X, beta[sid])) ** 2)
+    res_full = sums(w * (y - (X * np.repeat(beta.T, lens, axis=1)).sum(axis=0)) ** 2)
     beta_trend = _batched_solve(G[:, 2:, 2:], r[:, 2:])
-    res_trend = sums(w * (y - np.einsum("ij,ij->i", X[:, 2:], beta_trend[sid])) ** 2)
+    res_trend = sums(w * (y - (X[2:] * np.repeat(beta_trend.T, lens, axis=1)).sum(axis=0)) ** 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = np.where(res_trend > 0, 1.0 - res_full / res_trend, np.nan)
     return (np.arctan2(-beta[:, 1], beta[:, 0]), r2, sums(usable.astype(float)),
