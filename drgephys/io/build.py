@@ -19,6 +19,7 @@ from . import plausible as pl
 from . import stimulus as stim
 from .sweep import Sweep, non_finite_error
 from .trace import Recording, Trace
+from .units import in_units
 
 __all__ = ["Opened", "open_segments", "recording_from_segments", "from_neo", "make_trace"]
 
@@ -110,8 +111,8 @@ def make_trace(cand: ch.Candidate, *, file, sweep, reader, gain=1.0, offset_mv=0
     if cand.irregular:
         fs, t0, times = _regularize(v, np.asarray(sig.times.rescale(pq.s).magnitude, dtype=np.float64))
     else:
-        fs = float(sig.sampling_rate.rescale(pq.Hz).magnitude)
-        t0, times = float(sig.t_start.rescale(pq.s).magnitude), None
+        fs = in_units(sig.sampling_rate, "Hz")
+        t0, times = in_units(sig.t_start, "s"), None
     if not finite:
         raise non_finite_error(v, 0, fs, file=file, sweep=sweep, channel=cand.index, units=cand.units)
     return Trace(v=v, fs=fs, t0=t0, file=file, sweep=sweep, channel=cand.index,
@@ -122,8 +123,6 @@ def make_lazy_sweep(cand: ch.Candidate, *, file, sweep, reader, gain=1.0, offset
                     chunk_s=None) -> Sweep:
     """A lazy `Sweep` of one candidate column (a long, regularly sampled lazy proxy), assessed from its
     strided subsample read block by block (the rule `make_trace` applies in memory), or RecordingError."""
-    import quantities as pq
-
     proxy = cand.signal
     factor = ch._units_kind(units_override if units_override is not None else proxy.units)[1]
     if not np.isfinite(factor):
@@ -132,7 +131,7 @@ def make_lazy_sweep(cand: ch.Candidate, *, file, sweep, reader, gain=1.0, offset
                              file=file, channel=cand.index, units=cand.units, code="not_a_voltage")
     read = ch.column_reader(proxy, cand.column, factor, chunk_s, gain=gain, offset_mv=offset_mv)
     n = int(proxy.shape[0])
-    fs = float(proxy.sampling_rate.rescale(pq.Hz).magnitude)
+    fs = in_units(proxy.sampling_rate, "Hz")
     plain = gain == 1.0 and offset_mv == 0.0
     if plain and cand.why is not None and units_override is None:
         why, finite = cand.why, cand.finite          # assessed while choosing the channel
@@ -145,7 +144,7 @@ def make_lazy_sweep(cand: ch.Candidate, *, file, sweep, reader, gain=1.0, offset
             x = read(i0, min(i0 + (1 << 22), n))
             if not np.all(np.isfinite(x)):
                 raise non_finite_error(x, i0, fs, file=file, sweep=sweep, channel=cand.index, units=cand.units)
-    return Sweep(n, fs, read, t0=float(proxy.t_start.rescale(pq.s).magnitude), file=file, sweep=sweep,
+    return Sweep(n, fs, read, t0=in_units(proxy.t_start, "s"), file=file, sweep=sweep,
                  channel=cand.index, channel_name=cand.name or str(cand.index), units=cand.units, reader=reader)
 
 

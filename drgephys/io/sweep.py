@@ -21,6 +21,7 @@ from .._numerics.spans import merge_spans
 from .._validation import all_finite, check_windows
 from ..errors import RecordingError
 from .trace import Trace
+from .units import in_units
 
 __all__ = ["Sweep", "ProxyReader"]
 
@@ -44,12 +45,10 @@ class ProxyReader:
 
     def __init__(self, proxy, column: int, factor: float, chunk_s: float | None = None, *,
                  gain: float = 1.0, offset_mv: float = 0.0):
-        import quantities as pq
-
         self.proxy, self.column, self.factor = proxy, int(column), float(factor)
         self.gain, self.offset_mv = float(gain), float(offset_mv)
-        self._t_start = float(proxy.t_start.rescale(pq.s).magnitude)
-        self._sr = float(proxy.sampling_rate.rescale(pq.Hz).magnitude)
+        self._t_start = in_units(proxy.t_start, "s")
+        self._sr = in_units(proxy.sampling_rate, "Hz")
         self.n = int(proxy.shape[0])
         self.chunk_samples = int(round(chunk_s * self._sr)) if chunk_s else 0
         self._buf, self._b0 = None, 0
