@@ -34,10 +34,14 @@ def decimation_factor(fs: float, top_hz: float, ratio: float) -> int:
 
 
 def _stages(q: int) -> list[int]:
+    """The decimation factors of the stages: ``q`` itself up to 12, else two factors of at most 12, the larger
+    first. At the high rate a filter's taps per output are about the same for either order, but the larger
+    first factor leaves fewer samples to the second, longer filter (20 kHz -> 625 Hz: 8 x 4 takes 1.3 ms per
+    30-s sweep, 4 x 8 took 1.7 ms)."""
     if q <= 12:
         return [q] if q > 1 else []
-    a = max(a for a in range(2, 13) if q % a == 0 and q // a <= 12)
-    return [q // a, a]  # the larger factor first: its filter runs at the high rate but is short
+    a = min(a for a in range(2, 13) if q % a == 0 and q // a <= 12)
+    return [q // a, a]
 
 
 @functools.lru_cache(maxsize=32)

@@ -72,6 +72,21 @@ def test_multistage_decimate_matches_resample_poly_stages(fs, q):
     np.testing.assert_allclose(got, ref, rtol=0, atol=F32_REL_TOL * 60)
 
 
+@pytest.mark.parametrize("q, stages", [(1, []), (7, [7]), (12, [12]), (16, [8, 2]), (32, [8, 4]), (64, [8, 8]),
+                                       (80, [10, 8]), (144, [12, 12])])
+def test_stages_take_the_larger_factor_first(q, stages):
+    # the first stage runs at the full rate: the larger factor there leaves fewer samples to the second,
+    # longer filter (decimation._stages)
+    assert decimation._stages(q) == stages
+
+
+def test_decimation_factors_split_into_stages_of_at_most_12_larger_first():
+    for fs in (2000.0, 10000.0, 20000.0, 25000.0, 50000.0, 100000.0, 200000.0):
+        q = decimation.decimation_factor(fs, 200.0, 3.0)
+        st = decimation._stages(q)
+        assert int(np.prod(st)) == q and all(2 <= s <= 12 for s in st) and st == sorted(st, reverse=True)
+
+
 @pytest.mark.parametrize("block", [64, 1000, 4096])
 @pytest.mark.parametrize("q", [2, 3, 9, 11])
 def test_blocks_give_the_same_values_as_one_block(monkeypatch, block, q):
