@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-__all__ = ["percentile", "percentiles", "median", "median_rows", "median_cols", "window_medians", "siegelslopes", "mean", "var",
-           "unwrap", "dilate"]
+__all__ = ["percentile", "percentiles", "median", "median_rows", "median_cols", "window_medians", "siegelslopes",
+           "mean", "var", "unwrap", "dilate"]
 
 
 def percentile(x: np.ndarray, q: float) -> float:

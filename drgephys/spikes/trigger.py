@@ -166,6 +166,7 @@ def _fit_block(v, fs, plan: _FitPlan, excluded, sd_cycles: float):
     threshold_s, frequency_hz, i0, stride, lens = plan
     n, k = v.size, threshold_s.size
     offsets = np.concatenate(([0], np.cumsum(lens)[:-1]))
+
     def each(a):                     # a per-spike value at each of its samples (np.repeat, not a gather)
         return np.repeat(a, lens)
 

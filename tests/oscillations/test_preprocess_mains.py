@@ -87,7 +87,8 @@ def test_mains_line_removed_off_nominal_and_sso_kept():
 
 
 @settings(max_examples=40, deadline=None)
-@given(n=st.one_of(st.integers(1, 5 * HUM_ROW + 7), st.just(37_501)), n_lines=st.integers(0, 4), seed=st.integers(0, 2**32 - 1))
+@given(n=st.one_of(st.integers(1, 5 * HUM_ROW + 7), st.just(37_501)), n_lines=st.integers(0, 4),
+       seed=st.integers(0, 2**32 - 1))
 def test_hum_waveform_is_the_interpolated_sinusoids(n, n_lines, seed):
     rng = np.random.default_rng(seed)
     fs = 625.0
