@@ -65,7 +65,7 @@ def span_fill(anchor, starts, ends, n: int, *, merged: bool = False):
     left, right = _anchors(s, e, n)
     xl, xr = anchor(left), anchor(right)
     lengths = e - s
-    idx = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(s, lengths)
+    idx = span_indices(s, e, n, merged=True)
     span_left = np.repeat(left, lengths)
     width = np.repeat(np.maximum(right - left, 1), lengths)
     frac = np.minimum(np.maximum((idx - span_left) / width, 0.0), 1.0)   # np.clip (finite values)

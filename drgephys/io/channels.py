@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import RecordingError
 from . import plausible as pl
 from .sweep import ProxyReader
+from .units import conversion_factor
 
 _COMMAND_NAME = re.compile(r"(^|[^a-z])(da|ao|dac|cmd|command|stim|stimulus)([^a-z]|$)", re.I)
 _VM_NAME = re.compile(r"(vm|v_m|potential|volt|membrane|primary)", re.I)
@@ -57,14 +58,12 @@ def _units_kind(units) -> tuple[str, float]:
 @lru_cache(maxsize=256)
 def _units_kind_of(units: str) -> tuple[str, float]:
     """`_units_kind` of a unit string, cached: parsing units through quantities' registry costs ~0.3 ms."""
-    import quantities as pq
-
     try:
-        return "voltage", float(pq.Quantity(1.0, units).rescale(pq.mV).magnitude)
+        return "voltage", conversion_factor(units, "mV")
     except ValueError:
         pass
     try:
-        pq.Quantity(1.0, units).rescale(pq.pA)
+        conversion_factor(units, "pA")
         return "current", np.nan
     except ValueError:
         return "unknown", np.nan

@@ -21,10 +21,12 @@ shape (k, 2).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 
 from .._numerics.order import median
+from .units import conversion_factor
 
 __all__ = ["windows_from_command", "protocol_commands", "command_candidate", "to_pa",
            "MIN_STEP_PA", "NOISE_FACTOR", "TAIL_MS"]
@@ -46,13 +48,25 @@ _COMMAND_NAME = re.compile(r"(cmd|command|stim|i_?com|ao|dac|imemb|ipatch|in ?\d
 
 def to_pa(values: np.ndarray, units) -> np.ndarray | None:
     """``values`` in pA (None when `units` is not a current)."""
-    import quantities as pq        # as everywhere in io: `drgephys --help` and folder scans never import it
+    if isinstance(units, str):          # a protocol's DAC units, one command per sweep and DAC: cached
+        factor = _pa_factor(units)
+    else:                               # a neo signal's units (once per file)
+        import quantities as pq         # as everywhere in io: `drgephys --help` and folder scans never import it
+        try:
+            factor = float(pq.Quantity(1.0, units).rescale(pq.pA).magnitude)
+        except (ValueError, TypeError, LookupError):
+            factor = None
+    return None if factor is None else np.asarray(values, dtype=np.float64) * factor
 
+
+@lru_cache(maxsize=64)
+def _pa_factor(units: str) -> float | None:
+    """The factor from the unit string `units` to pA, None when it is not a current (parsing it costs ~0.3 ms;
+    a protocol repeats it for every sweep)."""
     try:
-        factor = float(pq.Quantity(1.0, units).rescale(pq.pA).magnitude)
+        return conversion_factor(units, "pA")
     except (ValueError, TypeError, LookupError):
         return None
-    return np.asarray(values, dtype=np.float64) * factor
 
 
 def windows_from_command(c_pa, fs: float) -> np.ndarray:

@@ -33,7 +33,7 @@ import numpy as np
 
 from .._validation import check_fs, check_v
 from .._numerics.deriv import dvdt_at
-from .._numerics.spans import merge_spans, overlap_pairs
+from .._numerics.spans import in_spans, merge_spans, overlap_pairs
 from .features import foot_index
 from .params import TriggerParams
 from .removal import SpikeFree
@@ -64,11 +64,7 @@ class _Spans:
         self.s, self.e = merge_spans(starts, stops, n)
 
     def __getitem__(self, idx) -> np.ndarray:
-        idx = np.asarray(idx)
-        if self.s.size == 0:
-            return np.zeros(idx.shape, dtype=bool)
-        k = np.searchsorted(self.s, idx, side="right") - 1     # the last span starting at or before idx
-        return (k >= 0) & (idx < self.e[np.maximum(k, 0)])
+        return in_spans(self.s, self.e, np.asarray(idx))
 
 
 def _excluded(n, first_index, end_index, blank_n) -> _Spans:
